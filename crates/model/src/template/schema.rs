@@ -1,0 +1,148 @@
+//! A template's input schema: JSON Schema validation of a task's context, with defaults filled in.
+
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt;
+
+#[derive(Clone)]
+pub struct ContextSchema {
+    raw: Value,
+    validator: std::sync::Arc<jsonschema::Validator>,
+}
+
+impl fmt::Debug for ContextSchema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContextSchema")
+            .field("schema", &self.raw)
+            .finish()
+    }
+}
+
+/// One violation of the input schema, at a JSON pointer into the context (`/customer/email`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContextError {
+    pub pointer: String,
+    pub message: String,
+}
+
+/// Every violation found; never empty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+pub struct ContextErrors(pub Vec<ContextError>);
+
+impl fmt::Display for ContextErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "context does not match the template's input schema:")?;
+        for e in &self.0 {
+            let at = if e.pointer.is_empty() {
+                "/"
+            } else {
+                &e.pointer
+            };
+            write!(f, "\n  {at}: {}", e.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl ContextSchema {
+    /// Compile a schema; the error says what is wrong with it.
+    pub fn compile(raw: &Value) -> Result<ContextSchema, String> {
+        let validator = jsonschema::validator_for(raw).map_err(|e| e.to_string())?;
+        Ok(ContextSchema {
+            raw: raw.clone(),
+            validator: std::sync::Arc::new(validator),
+        })
+    }
+
+    /// Fill in defaults, then validate. Defaults come from `default` on object properties,
+    /// recursively, for properties the context leaves out.
+    pub fn prepare(&self, mut context: Value) -> Result<Value, ContextErrors> {
+        fill_defaults(&self.raw, &mut context);
+        let errors: Vec<ContextError> = self
+            .validator
+            .iter_errors(&context)
+            .map(|e| ContextError {
+                pointer: e.instance_path().to_string(),
+                message: e.to_string(),
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(context)
+        } else {
+            Err(ContextErrors(errors))
+        }
+    }
+}
+
+fn fill_defaults(schema: &Value, value: &mut Value) {
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+        return;
+    };
+    let Some(object) = value.as_object_mut() else {
+        return;
+    };
+    for (name, property) in properties {
+        match object.get_mut(name) {
+            Some(existing) => fill_defaults(property, existing),
+            None => {
+                if let Some(default) = property.get("default") {
+                    let mut filled = default.clone();
+                    fill_defaults(property, &mut filled);
+                    object.insert(name.clone(), filled);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> ContextSchema {
+        ContextSchema::compile(&json!({
+            "type": "object",
+            "required": ["order_id", "customer"],
+            "properties": {
+                "order_id": {"type": "integer", "minimum": 1},
+                "priority": {"type": "string", "default": "normal"},
+                "customer": {
+                    "type": "object",
+                    "required": ["email"],
+                    "properties": {
+                        "email": {"type": "string"},
+                        "tier": {"type": "string", "default": "basic"}
+                    }
+                }
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn fills_defaults_at_every_level() {
+        let ctx = schema()
+            .prepare(json!({"order_id": 7, "customer": {"email": "a@b.c"}}))
+            .unwrap();
+        assert_eq!(
+            ctx,
+            json!({"order_id": 7, "priority": "normal", "customer": {"email": "a@b.c", "tier": "basic"}})
+        );
+    }
+
+    #[test]
+    fn reports_every_violation_with_its_pointer() {
+        let err = schema()
+            .prepare(json!({"order_id": 0, "customer": {"email": 5}}))
+            .unwrap_err();
+        let pointers: Vec<&str> = err.0.iter().map(|e| e.pointer.as_str()).collect();
+        assert!(pointers.contains(&"/order_id"), "{err}");
+        assert!(pointers.contains(&"/customer/email"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_schema_does_not_compile() {
+        assert!(ContextSchema::compile(&json!({"type": "no-such-type"})).is_err());
+    }
+}

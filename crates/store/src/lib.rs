@@ -1,0 +1,137 @@
+//! The storage seam of Tasker (internal: it changes freely with the engine).
+//!
+//! One trait, [`Store`], that the SQLite and PostgreSQL backends implement, and the conformance
+//! suite (feature `conformance`) that both run. The engine speaks only to this trait; dialect
+//! differences stay inside each backend, behind [`Capabilities`].
+//!
+//! Every write that changes a state is a compare-and-set on the expected state, in one
+//! transaction with its history row; a lost race is [`Error::Conflict`], never an overwrite.
+//! Backends never read the clock: `now` is always a parameter.
+
+mod error;
+mod types;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use error::{Error, Result};
+pub use types::*;
+
+use async_trait::async_trait;
+use tasker_model::{
+    State, StepId, StepReadiness, StepRecord, TaskExecutionContext, TaskId, TaskRecord, TemplateId,
+    Timestamp, TransitionRecord,
+};
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`, for logs and benchmark headers.
+    fn backend_name(&self) -> &'static str;
+    fn capabilities(&self) -> Capabilities;
+    /// Server version and the settings that matter for performance (bench headers).
+    async fn describe(&self) -> Result<BackendInfo>;
+
+    // ---- schema ----------------------------------------------------------------------------
+    /// Apply pending migrations; returns the names applied.
+    async fn migrate(&self) -> Result<Vec<String>>;
+    /// Names of migrations not yet applied (empty when the schema is current).
+    async fn pending_migrations(&self) -> Result<Vec<String>>;
+
+    // ---- templates -------------------------------------------------------------------------
+    /// Store a validated template. Registering the same namespace/name/version again with the
+    /// same definition returns the existing id (`created: false`); with a different definition
+    /// it is [`Error::TemplateMismatch`].
+    async fn register_template(
+        &self,
+        template: &NewTemplate,
+        now: Timestamp,
+    ) -> Result<RegisteredTemplate>;
+    /// The given version, or the highest semantic version when `version` is `None`.
+    async fn find_template(
+        &self,
+        namespace: &str,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<Option<StoredTemplate>>;
+    async fn template_by_id(&self, id: TemplateId) -> Result<Option<StoredTemplate>>;
+    /// All templates, ordered by namespace, name, then version (semantic order).
+    async fn list_templates(&self) -> Result<Vec<StoredTemplate>>;
+
+    // ---- tasks -----------------------------------------------------------------------------
+    /// Create tasks with their steps, edges and initial transitions, in one transaction.
+    /// A task whose `identity_hash` already exists is not created again: its existing id comes
+    /// back with `created: false`. Results are in the order of `tasks`.
+    async fn create_tasks(&self, tasks: &[NewTask], now: Timestamp) -> Result<Vec<CreatedTask>>;
+    async fn task(&self, id: TaskId) -> Result<Option<TaskRecord>>;
+    /// Newest first.
+    async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskRecord>>;
+    /// Number of tasks in each state (states with none are left out).
+    async fn count_tasks_by_state(&self) -> Result<Vec<(State, i64)>>;
+    /// The steps of a task in template order.
+    async fn steps_of_task(&self, task_id: TaskId) -> Result<Vec<StepRecord>>;
+    async fn step(&self, id: StepId) -> Result<Option<StepRecord>>;
+    /// The task's transitions, by sort key.
+    async fn task_transitions(&self, task_id: TaskId) -> Result<Vec<TransitionRecord>>;
+    /// Every step transition of the task, in the order they were written.
+    async fn step_transitions_of_task(&self, task_id: TaskId) -> Result<Vec<TransitionRecord>>;
+    /// The `most_recent` transition of a task (an index lookup).
+    async fn current_task_transition(&self, task_id: TaskId) -> Result<Option<TransitionRecord>>;
+
+    // ---- the orchestrator's hot path -------------------------------------------------------
+    /// Claim up to `limit` runnable steps (`ready_at <= now`), oldest `ready_at` first: each
+    /// moves to `in_progress` with `attempts + 1` under a lease for `owner`. Steps claimed by
+    /// another process at the same time are skipped, never claimed twice. A task's first claim
+    /// moves it `pending -> in_progress`.
+    async fn claim_steps(&self, request: &ClaimRequest) -> Result<Vec<ClaimedStep>>;
+    /// Record outcomes in one transaction. Each is fenced by owner, attempt and state, and by
+    /// an unexpired lease (or, for `lease_expired` outcomes, by an expired one); a fenced-out
+    /// outcome is not applied and comes back with `applied: false`. Results are in input order.
+    async fn complete_steps(
+        &self,
+        outcomes: &[StepOutcome],
+        now: Timestamp,
+    ) -> Result<Vec<CompletionResult>>;
+    /// Extend the leases of running steps still held by `owner`; returns how many were renewed.
+    async fn renew_leases(
+        &self,
+        owner: &str,
+        steps: &[(StepId, i32)],
+        expires_at: Timestamp,
+    ) -> Result<u64>;
+    /// Running steps whose lease expired before `now`, oldest first.
+    async fn expired_leases(&self, now: Timestamp, limit: u32) -> Result<Vec<ExpiredLease>>;
+    /// Give back every lease `owner` holds (graceful shutdown): each step goes
+    /// `in_progress -> pending`, the attempt is not counted (`attempts - 1`), and it is runnable
+    /// at once. Returns how many.
+    async fn release_leases(&self, owner: &str, now: Timestamp) -> Result<u64>;
+    /// The earliest `ready_at` of any runnable or waiting step, if any (when to wake up).
+    async fn next_ready_at(&self) -> Result<Option<Timestamp>>;
+    /// Whether any step is runnable or waiting for a retry, and whether any is running.
+    async fn outstanding_work(&self) -> Result<OutstandingWork>;
+
+    // ---- operator actions ------------------------------------------------------------------
+    /// Cancel a task: `pending | in_progress | error -> cancelled`. Its pending and failed steps
+    /// are cancelled; running steps finish but start nothing after them.
+    async fn cancel_task(&self, task_id: TaskId, now: Timestamp) -> Result<TaskRecord>;
+    /// Retry a task in `error`: each permanently failed step goes `error -> pending` with
+    /// `retry_limit` more attempts, and the task goes `error -> in_progress`.
+    async fn retry_task(&self, task_id: TaskId, now: Timestamp) -> Result<TaskRecord>;
+    /// Resolve a `pending` or `error` step by hand: it counts as done for its children, and the
+    /// task may complete or get moving again.
+    async fn resolve_step(&self, step_id: StepId, now: Timestamp) -> Result<StepRecord>;
+
+    // ---- introspection ---------------------------------------------------------------------
+    /// Readiness of every step of the given tasks, computed from the steps' states and their
+    /// edges (not from the stored counters), ordered by task id, then template order.
+    async fn step_readiness(
+        &self,
+        task_ids: &[TaskId],
+        now: Timestamp,
+    ) -> Result<Vec<StepReadiness>>;
+    /// The execution context of each given task that exists, ordered by task id.
+    async fn task_execution_context(
+        &self,
+        task_ids: &[TaskId],
+        now: Timestamp,
+    ) -> Result<Vec<TaskExecutionContext>>;
+}

@@ -1,0 +1,186 @@
+//! Requests and answers of the [`Store`](crate::Store) trait.
+
+use serde::Serialize;
+use serde_json::Value;
+use std::sync::Arc;
+use tasker_model::{State, StepId, TaskId, TemplateId, Timestamp};
+
+/// What a backend can do; the engine asks these, never "which backend is this".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Capabilities {
+    /// Claims skip rows locked by other transactions (`FOR UPDATE SKIP LOCKED`).
+    pub skip_locked: bool,
+    /// Several processes (on several machines) may run orchestrators on one database.
+    pub multi_process: bool,
+    /// The backend can wake other processes when work appears (`LISTEN/NOTIFY`).
+    pub cross_process_notify: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BackendInfo {
+    pub backend: String,
+    pub server_version: String,
+    /// Settings that matter for durability and speed, as (name, value).
+    pub settings: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTemplate {
+    pub namespace: String,
+    pub name: String,
+    /// Semantic version, as text; backends order versions semantically (major, minor, patch,
+    /// then text of any pre-release part).
+    pub version: String,
+    pub description: Option<String>,
+    /// The template as JSON ([`tasker_model::Template::to_json`]).
+    pub definition: Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RegisteredTemplate {
+    pub id: TemplateId,
+    pub created: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredTemplate {
+    pub id: TemplateId,
+    pub namespace: String,
+    pub name: String,
+    pub version: String,
+    pub description: Option<String>,
+    pub definition: Value,
+    pub created_at: Timestamp,
+}
+
+/// The steps and edges of one template, shared by every task created from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepLayout {
+    pub steps: Vec<NewStep>,
+    /// `(parent, child)` as indexes into `steps`.
+    pub edges: Vec<(usize, usize)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewStep {
+    pub name: String,
+    /// The step's config from the template, kept with the step as its inputs (`None` if empty).
+    pub inputs: Option<Value>,
+    pub retryable: bool,
+    pub max_attempts: i32,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    pub template_id: TemplateId,
+    pub context: Value,
+    pub identity_hash: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub layout: Arc<StepLayout>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CreatedTask {
+    pub id: TaskId,
+    /// `false` when the identity matched an existing task, which is returned instead.
+    pub created: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub state: Option<State>,
+    pub namespace: Option<String>,
+    /// Only tasks with an id below this (paging, newest first).
+    pub before_id: Option<TaskId>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClaimRequest {
+    pub owner: String,
+    pub limit: u32,
+    pub now: Timestamp,
+    pub lease_expires_at: Timestamp,
+}
+
+/// A claimed step, with what its handler needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedStep {
+    pub step_id: StepId,
+    pub task_id: TaskId,
+    pub template_id: TemplateId,
+    pub name: String,
+    /// This attempt's number (1 for the first); with the owner, it fences the completion.
+    pub attempt: i32,
+    pub max_attempts: i32,
+    pub retryable: bool,
+    pub lease_expires_at: Timestamp,
+    pub inputs: Option<Value>,
+    pub task_context: Value,
+    /// Results of the parent steps, by name (a resolved parent without results maps to null).
+    pub parent_results: Vec<(String, Value)>,
+    /// This claim moved the task `pending -> in_progress`.
+    pub task_started: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepOutcome {
+    pub step_id: StepId,
+    pub task_id: TaskId,
+    pub owner: String,
+    pub attempt: i32,
+    /// Reported by the rescuer for an expired lease: fenced by an *expired* lease instead of a
+    /// live one.
+    pub lease_expired: bool,
+    pub result: OutcomeKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutcomeKind {
+    Succeeded {
+        result: Value,
+    },
+    Failed {
+        error: String,
+        /// When the step may run again; `None` means no retry (permanent failure, not
+        /// retryable, or out of attempts): the step blocks its task.
+        retry_at: Option<Timestamp>,
+        /// A handler's explicit retry-after, in seconds, kept on the step.
+        backoff_request_seconds: Option<i64>,
+        /// Extra facts for the transition's metadata (e.g. the backoff chosen).
+        metadata: Value,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CompletionResult {
+    pub step_id: StepId,
+    pub task_id: TaskId,
+    /// `false`: fenced out (lease lost, expired, or already completed); nothing was written.
+    pub applied: bool,
+    /// Children that became runnable through this outcome.
+    pub released_steps: Vec<StepId>,
+    /// The task's new state, if this outcome finished it (`complete` or `error`).
+    pub task_finished: Option<State>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredLease {
+    pub step_id: StepId,
+    pub task_id: TaskId,
+    pub template_id: TemplateId,
+    pub name: String,
+    pub owner: String,
+    pub attempt: i32,
+    pub max_attempts: i32,
+    pub retryable: bool,
+    pub lease_expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct OutstandingWork {
+    /// Some step is runnable now or waiting for its retry time.
+    pub scheduled: bool,
+    /// Some step is running under a lease.
+    pub running: bool,
+}
