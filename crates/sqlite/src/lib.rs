@@ -1,1 +1,316 @@
+//! The embedded SQLite backend of Tasker.
+//!
+//! One connection behind a mutex, used from `spawn_blocking`: SQLite has one writer anyway,
+//! and a single connection makes every multi-statement operation (run in one
+//! `BEGIN IMMEDIATE` transaction) trivially serializable. SQL lives in `queries/*.sql`.
 
+mod bookkeeping;
+mod claim;
+mod codec;
+mod complete;
+mod connection;
+mod error;
+mod history;
+mod leases;
+mod operator;
+mod queries;
+mod readiness;
+mod schema;
+mod tasks;
+mod templates;
+
+use async_trait::async_trait;
+use rusqlite::Connection;
+use std::sync::{Arc, Mutex};
+use tasker_model::{
+    State, StepId, StepReadiness, StepRecord, TaskExecutionContext, TaskId, TaskRecord, TemplateId,
+    Timestamp, TransitionRecord,
+};
+use tasker_store::{
+    BackendInfo, Capabilities, ClaimRequest, ClaimedStep, CompletionResult, CreatedTask, Error,
+    ExpiredLease, NewTask, NewTemplate, OutstandingWork, RegisteredTemplate, Result, StepOutcome,
+    Store, StoredTemplate, TaskFilter,
+};
+
+use crate::error::SqlResultExt;
+
+/// The SQLite store. Cheap to clone; clones share the connection.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Open (creating the file if missing) `sqlite://relative.db`, `sqlite:///abs/path.db`, a
+    /// plain path, or `sqlite::memory:`. Does not migrate.
+    pub fn open(path_or_url: &str) -> Result<SqliteStore> {
+        let conn = connection::open(&connection::parse(path_or_url))?;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Run `f` on the connection on a blocking thread.
+    async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            // A panic mid-call dropped its transaction, which rolled back: the connection is
+            // still consistent, so a poisoned lock is safe to take over.
+            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| Error::Database(format!("sqlite worker thread failed: {e}")))?
+    }
+
+    /// Test and diagnostics access to the connection (e.g. `EXPLAIN QUERY PLAN`).
+    #[doc(hidden)]
+    pub async fn with_connection<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.run(move |conn| f(conn).sql()).await
+    }
+}
+
+/// The SQL the backend runs for its hot queries, for plan checks in tests.
+#[doc(hidden)]
+pub mod hot_queries {
+    pub const CLAIM_STEPS: &str = crate::queries::CLAIM_STEPS;
+    pub const STEPS_OF_TASK: &str = crate::queries::STEPS_OF_TASK;
+    pub const PARENTS_OF_TASK: &str = crate::queries::PARENTS_OF_TASK;
+    pub const RELEASE_CHILDREN: &str = crate::queries::RELEASE_CHILDREN;
+    pub const PARENT_RESULTS: &str = crate::queries::PARENT_RESULTS;
+    pub const TASK_CLEAR_READY: &str = crate::queries::TASK_CLEAR_READY;
+    pub const TASK_RESTORE_READY: &str = crate::queries::TASK_RESTORE_READY;
+    pub const TASK_ANY_RUNNING: &str = crate::queries::TASK_ANY_RUNNING;
+    pub const TASK_TRANSITION_UNMARK: &str = crate::queries::TASK_TRANSITION_UNMARK;
+    pub const STEP_TRANSITION_UNMARK: &str = crate::queries::STEP_TRANSITION_UNMARK;
+    pub const TASK_TRANSITIONS: &str = crate::queries::TASK_TRANSITIONS;
+    pub const STEP_TRANSITIONS_OF_TASK: &str = crate::queries::STEP_TRANSITIONS_OF_TASK;
+    pub const EXPIRED_LEASES: &str = crate::queries::EXPIRED_LEASES;
+    pub const LEASES_OF_OWNER: &str = crate::queries::LEASES_OF_OWNER;
+    pub const NEXT_READY_AT: &str = crate::queries::NEXT_READY_AT;
+    pub const OUTSTANDING_WORK: &str = crate::queries::OUTSTANDING_WORK;
+    pub const STEP_READINESS: &str = crate::queries::STEP_READINESS;
+    pub const TASK_EXECUTION_CONTEXT: &str = crate::queries::TASK_EXECUTION_CONTEXT;
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend_name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            skip_locked: false,
+            multi_process: false,
+            cross_process_notify: false,
+        }
+    }
+
+    async fn describe(&self) -> Result<BackendInfo> {
+        self.run(|conn| {
+            let version: String = conn
+                .query_row("SELECT sqlite_version()", [], |row| row.get(0))
+                .sql()?;
+            let mut settings = Vec::new();
+            for pragma in [
+                "journal_mode",
+                "synchronous",
+                "busy_timeout",
+                "foreign_keys",
+            ] {
+                let value: rusqlite::types::Value = conn
+                    .query_row(&format!("PRAGMA {pragma}"), [], |row| row.get(0))
+                    .sql()?;
+                let text = match value {
+                    rusqlite::types::Value::Integer(i) => i.to_string(),
+                    rusqlite::types::Value::Text(t) => t,
+                    other => format!("{other:?}"),
+                };
+                settings.push((pragma.to_owned(), text));
+            }
+            Ok(BackendInfo {
+                backend: "sqlite".into(),
+                server_version: version,
+                settings,
+            })
+        })
+        .await
+    }
+
+    async fn migrate(&self) -> Result<Vec<String>> {
+        self.run(schema::migrate).await
+    }
+
+    async fn pending_migrations(&self) -> Result<Vec<String>> {
+        self.run(schema::pending).await
+    }
+
+    async fn register_template(
+        &self,
+        template: &NewTemplate,
+        now: Timestamp,
+    ) -> Result<RegisteredTemplate> {
+        let template = template.clone();
+        self.run(move |conn| templates::register(conn, &template, now))
+            .await
+    }
+
+    async fn find_template(
+        &self,
+        namespace: &str,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<Option<StoredTemplate>> {
+        let (namespace, name) = (namespace.to_owned(), name.to_owned());
+        let version = version.map(str::to_owned);
+        self.run(move |conn| templates::find(conn, &namespace, &name, version.as_deref()))
+            .await
+    }
+
+    async fn template_by_id(&self, id: TemplateId) -> Result<Option<StoredTemplate>> {
+        self.run(move |conn| templates::by_id(conn, id)).await
+    }
+
+    async fn list_templates(&self) -> Result<Vec<StoredTemplate>> {
+        self.run(|conn| templates::list(conn)).await
+    }
+
+    async fn create_tasks(&self, tasks: &[NewTask], now: Timestamp) -> Result<Vec<CreatedTask>> {
+        let tasks = tasks.to_vec();
+        self.run(move |conn| tasks::create(conn, &tasks, now)).await
+    }
+
+    async fn task(&self, id: TaskId) -> Result<Option<TaskRecord>> {
+        self.run(move |conn| tasks::by_id(conn, id)).await
+    }
+
+    async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskRecord>> {
+        let filter = filter.clone();
+        self.run(move |conn| tasks::list(conn, &filter)).await
+    }
+
+    async fn count_tasks_by_state(&self) -> Result<Vec<(State, i64)>> {
+        self.run(|conn| tasks::count_by_state(conn)).await
+    }
+
+    async fn steps_of_task(&self, task_id: TaskId) -> Result<Vec<StepRecord>> {
+        self.run(move |conn| tasks::steps(conn, task_id)).await
+    }
+
+    async fn step(&self, id: StepId) -> Result<Option<StepRecord>> {
+        self.run(move |conn| tasks::step(conn, id)).await
+    }
+
+    async fn task_transitions(&self, task_id: TaskId) -> Result<Vec<TransitionRecord>> {
+        self.run(move |conn| tasks::transitions(conn, queries::TASK_TRANSITIONS, task_id))
+            .await
+    }
+
+    async fn step_transitions_of_task(&self, task_id: TaskId) -> Result<Vec<TransitionRecord>> {
+        self.run(move |conn| tasks::transitions(conn, queries::STEP_TRANSITIONS_OF_TASK, task_id))
+            .await
+    }
+
+    async fn current_task_transition(&self, task_id: TaskId) -> Result<Option<TransitionRecord>> {
+        self.run(move |conn| {
+            tasks::transitions(conn, queries::TASK_TRANSITION_CURRENT, task_id)
+                .map(|rows| rows.into_iter().next())
+        })
+        .await
+    }
+
+    async fn claim_steps(&self, request: &ClaimRequest) -> Result<Vec<ClaimedStep>> {
+        let request = request.clone();
+        self.run(move |conn| claim::claim(conn, &request)).await
+    }
+
+    async fn complete_steps(
+        &self,
+        outcomes: &[StepOutcome],
+        now: Timestamp,
+    ) -> Result<Vec<CompletionResult>> {
+        let outcomes = outcomes.to_vec();
+        self.run(move |conn| complete::complete(conn, &outcomes, now))
+            .await
+    }
+
+    async fn renew_leases(
+        &self,
+        owner: &str,
+        steps: &[(StepId, i32)],
+        expires_at: Timestamp,
+    ) -> Result<u64> {
+        let (owner, steps) = (owner.to_owned(), steps.to_vec());
+        self.run(move |conn| leases::renew(conn, &owner, &steps, expires_at))
+            .await
+    }
+
+    async fn expired_leases(&self, now: Timestamp, limit: u32) -> Result<Vec<ExpiredLease>> {
+        self.run(move |conn| leases::expired(conn, now, limit))
+            .await
+    }
+
+    async fn release_leases(&self, owner: &str, now: Timestamp) -> Result<u64> {
+        let owner = owner.to_owned();
+        self.run(move |conn| leases::release(conn, &owner, now))
+            .await
+    }
+
+    async fn next_ready_at(&self) -> Result<Option<Timestamp>> {
+        self.run(|conn| leases::next_ready_at(conn)).await
+    }
+
+    async fn outstanding_work(&self) -> Result<OutstandingWork> {
+        self.run(|conn| leases::outstanding(conn)).await
+    }
+
+    async fn cancel_task(&self, task_id: TaskId, now: Timestamp) -> Result<TaskRecord> {
+        self.run(move |conn| operator::cancel(conn, task_id, now))
+            .await
+    }
+
+    async fn retry_task(&self, task_id: TaskId, now: Timestamp) -> Result<TaskRecord> {
+        self.run(move |conn| operator::retry(conn, task_id, now))
+            .await
+    }
+
+    async fn resolve_step(&self, step_id: StepId, now: Timestamp) -> Result<StepRecord> {
+        self.run(move |conn| operator::resolve(conn, step_id, now))
+            .await
+    }
+
+    async fn step_readiness(
+        &self,
+        task_ids: &[TaskId],
+        now: Timestamp,
+    ) -> Result<Vec<StepReadiness>> {
+        let task_ids = task_ids.to_vec();
+        self.run(move |conn| readiness::steps(conn, &task_ids, now))
+            .await
+    }
+
+    async fn task_execution_context(
+        &self,
+        task_ids: &[TaskId],
+        now: Timestamp,
+    ) -> Result<Vec<TaskExecutionContext>> {
+        let task_ids = task_ids.to_vec();
+        self.run(move |conn| readiness::contexts(conn, &task_ids, now))
+            .await
+    }
+}

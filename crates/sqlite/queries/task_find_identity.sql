@@ -1,0 +1,1 @@
+SELECT id FROM tasks WHERE identity_hash = ?1

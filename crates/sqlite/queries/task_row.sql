@@ -1,0 +1,3 @@
+SELECT state, template_id, context, steps_failed
+FROM tasks
+WHERE id = ?1

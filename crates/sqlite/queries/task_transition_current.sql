@@ -1,0 +1,3 @@
+SELECT id, task_id, NULL, from_state, to_state, metadata, sort_key, most_recent, created_at
+FROM task_transitions
+WHERE task_id = ?1 AND most_recent = 1

@@ -1,0 +1,1 @@
+SELECT state, COUNT(*) FROM tasks GROUP BY state ORDER BY state

@@ -1,0 +1,4 @@
+SELECT t.id, n.name, t.name, t.version, t.description, t.definition, t.created_at
+FROM task_templates t
+JOIN namespaces n ON n.id = t.namespace_id
+WHERE t.id = ?1

@@ -1,0 +1,117 @@
+//! Claiming runnable steps under a lease.
+
+use crate::bookkeeping::{self, TaskRow};
+use crate::codec::{self, micros};
+use crate::error::SqlResultExt;
+use crate::{history, queries};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use tasker_model::{State, StepId, TaskId};
+use tasker_store::{ClaimRequest, ClaimedStep, Result};
+
+pub(crate) fn claim(conn: &mut Connection, request: &ClaimRequest) -> Result<Vec<ClaimedStep>> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .sql()?;
+    let now = micros(request.now);
+    let candidates: Vec<(StepId, String)> = {
+        let mut stmt = tx.prepare_cached(queries::CLAIM_STEPS).sql()?;
+        let mut rows = stmt.query(params![now, i64::from(request.limit)]).sql()?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().sql()? {
+            out.push((row.get(0).sql()?, row.get(1).sql()?));
+        }
+        out
+    };
+    let mut tasks: HashMap<TaskId, TaskRow> = HashMap::new();
+    let mut claimed = Vec::with_capacity(candidates.len());
+    for (step_id, state) in candidates {
+        let from = codec::state(&state)?;
+        let updated = tx
+            .prepare_cached(queries::CLAIM_STEP)
+            .sql()?
+            .query_row(
+                params![
+                    step_id,
+                    state,
+                    request.owner,
+                    micros(request.lease_expires_at),
+                    now
+                ],
+                |row| {
+                    Ok((
+                        row.get::<_, TaskId>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, i32>(2)?,
+                        row.get::<_, i32>(3)?,
+                        row.get::<_, bool>(4)?,
+                        row.get::<_, Option<String>>(5)?,
+                        row.get::<_, i32>(6)?,
+                    ))
+                },
+            )
+            .optional()
+            .sql()?;
+        // The single connection serializes writers, so the candidate cannot have moved; the
+        // compare-and-set still refuses to overwrite a state it did not expect.
+        let Some((task_id, name, attempt, max_attempts, retryable, inputs, seq)) = updated else {
+            continue;
+        };
+        history::step(
+            &tx,
+            step_id,
+            Some(from),
+            State::InProgress,
+            seq,
+            &json!({"attempt": attempt, "worker": request.owner}),
+            request.now,
+        )?;
+        let task = match tasks.entry(task_id) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => entry.insert(bookkeeping::task_row(&tx, task_id)?),
+        };
+        let mut task_started = false;
+        if task.state == State::Pending {
+            task_started = bookkeeping::set_task_state(
+                &tx,
+                task_id,
+                State::Pending,
+                State::InProgress,
+                &json!({"worker": request.owner}),
+                request.now,
+            )?;
+            task.state = State::InProgress;
+        }
+        let (template_id, task_context) = (task.template_id, task.context.clone());
+        claimed.push(ClaimedStep {
+            step_id,
+            task_id,
+            template_id,
+            name,
+            attempt,
+            max_attempts,
+            retryable,
+            lease_expires_at: request.lease_expires_at,
+            inputs: codec::opt_json(inputs)?,
+            task_context,
+            parent_results: parent_results(&tx, step_id)?,
+            task_started,
+        });
+    }
+    tx.commit().sql()?;
+    Ok(claimed)
+}
+
+fn parent_results(conn: &Connection, step_id: StepId) -> Result<Vec<(String, Value)>> {
+    let mut stmt = conn.prepare_cached(queries::PARENT_RESULTS).sql()?;
+    let mut rows = stmt.query([step_id]).sql()?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().sql()? {
+        let name: String = row.get(0).sql()?;
+        let results = codec::opt_json(row.get(1).sql()?)?.unwrap_or(Value::Null);
+        out.push((name, results));
+    }
+    Ok(out)
+}

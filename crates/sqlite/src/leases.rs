@@ -1,0 +1,114 @@
+//! Leases: renewal, the rescuer's view of expired ones, release on shutdown, and wake-up times.
+
+use crate::bookkeeping;
+use crate::codec::{self, micros};
+use crate::error::SqlResultExt;
+use crate::{history, queries};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde_json::json;
+use tasker_model::{State, StepId, TaskId, Timestamp};
+use tasker_store::{ExpiredLease, OutstandingWork, Result};
+
+pub(crate) fn renew(
+    conn: &mut Connection,
+    owner: &str,
+    steps: &[(StepId, i32)],
+    expires_at: Timestamp,
+) -> Result<u64> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .sql()?;
+    let mut renewed = 0u64;
+    {
+        let mut stmt = tx.prepare_cached(queries::RENEW_LEASES).sql()?;
+        for &(step_id, attempt) in steps {
+            renewed += stmt
+                .execute(params![step_id, attempt, owner, micros(expires_at)])
+                .sql()? as u64;
+        }
+    }
+    tx.commit().sql()?;
+    Ok(renewed)
+}
+
+pub(crate) fn expired(conn: &Connection, now: Timestamp, limit: u32) -> Result<Vec<ExpiredLease>> {
+    let mut stmt = conn.prepare_cached(queries::EXPIRED_LEASES).sql()?;
+    let mut rows = stmt.query(params![micros(now), i64::from(limit)]).sql()?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().sql()? {
+        out.push(ExpiredLease {
+            step_id: row.get(0).sql()?,
+            task_id: row.get(1).sql()?,
+            template_id: row.get(2).sql()?,
+            name: row.get(3).sql()?,
+            owner: row.get::<_, Option<String>>(4).sql()?.unwrap_or_default(),
+            attempt: row.get(5).sql()?,
+            max_attempts: row.get(6).sql()?,
+            retryable: row.get(7).sql()?,
+            lease_expires_at: codec::ts_at(row, 8)?,
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) fn release(conn: &mut Connection, owner: &str, now: Timestamp) -> Result<u64> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .sql()?;
+    let held: Vec<(StepId, TaskId, i32)> = {
+        let mut stmt = tx.prepare_cached(queries::LEASES_OF_OWNER).sql()?;
+        let mut rows = stmt.query([owner]).sql()?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().sql()? {
+            out.push((row.get(0).sql()?, row.get(1).sql()?, row.get(2).sql()?));
+        }
+        out
+    };
+    let mut released = 0u64;
+    for (step_id, task_id, attempt) in held {
+        let task = bookkeeping::task_row(&tx, task_id)?;
+        let ready_at = task.accepts_work().then_some(micros(now));
+        let seq: Option<i32> = tx
+            .prepare_cached(queries::RELEASE_LEASE)
+            .sql()?
+            .query_row(params![step_id, micros(now), ready_at], |row| row.get(0))
+            .optional()
+            .sql()?;
+        let Some(seq) = seq else { continue };
+        history::step(
+            &tx,
+            step_id,
+            Some(State::InProgress),
+            State::Pending,
+            seq,
+            &json!({"released": true, "attempt": attempt, "worker": owner}),
+            now,
+        )?;
+        // A blocked task waits only for its running steps; this one no longer runs.
+        bookkeeping::block_if_idle(&tx, task_id, task.state, task.steps_failed, now)?;
+        released += 1;
+    }
+    tx.commit().sql()?;
+    Ok(released)
+}
+
+pub(crate) fn next_ready_at(conn: &Connection) -> Result<Option<Timestamp>> {
+    let at: Option<i64> = conn
+        .prepare_cached(queries::NEXT_READY_AT)
+        .sql()?
+        .query_row([], |row| row.get(0))
+        .sql()?;
+    codec::opt_timestamp(at)
+}
+
+pub(crate) fn outstanding(conn: &Connection) -> Result<OutstandingWork> {
+    conn.prepare_cached(queries::OUTSTANDING_WORK)
+        .sql()?
+        .query_row([], |row| {
+            Ok(OutstandingWork {
+                scheduled: row.get(0)?,
+                running: row.get(1)?,
+            })
+        })
+        .sql()
+}

@@ -1,0 +1,71 @@
+//! The SQL of the backend, one statement per file under `queries/`.
+
+pub(crate) const CANCELLABLE_STEPS: &str = include_str!("../queries/cancellable_steps.sql");
+pub(crate) const CLAIM_STEP: &str = include_str!("../queries/claim_step.sql");
+pub(crate) const CLAIM_STEPS: &str = include_str!("../queries/claim_steps.sql");
+pub(crate) const COMPLETE_STEP_FAILURE: &str = include_str!("../queries/complete_step_failure.sql");
+pub(crate) const COMPLETE_STEP_SUCCESS: &str = include_str!("../queries/complete_step_success.sql");
+pub(crate) const CREATE_EDGES: &str = include_str!("../queries/create_edges.sql");
+pub(crate) const CREATE_STEPS: &str = include_str!("../queries/create_steps.sql");
+pub(crate) const CREATE_TASKS: &str = include_str!("../queries/create_tasks.sql");
+pub(crate) const EXPIRED_LEASES: &str = include_str!("../queries/expired_leases.sql");
+pub(crate) const FAILED_FOR_GOOD_STEPS: &str = include_str!("../queries/failed_for_good_steps.sql");
+pub(crate) const LEASES_OF_OWNER: &str = include_str!("../queries/leases_of_owner.sql");
+pub(crate) const NAMESPACE_ID: &str = include_str!("../queries/namespace_id.sql");
+pub(crate) const NAMESPACE_UPSERT: &str = include_str!("../queries/namespace_upsert.sql");
+pub(crate) const NEXT_READY_AT: &str = include_str!("../queries/next_ready_at.sql");
+pub(crate) const OUTSTANDING_WORK: &str = include_str!("../queries/outstanding_work.sql");
+pub(crate) const PARENT_RESULTS: &str = include_str!("../queries/parent_results.sql");
+pub(crate) const PARENTS_OF_STEP: &str = include_str!("../queries/parents_of_step.sql");
+pub(crate) const PARENTS_OF_TASK: &str = include_str!("../queries/parents_of_task.sql");
+pub(crate) const RELEASE_CHILDREN: &str = include_str!("../queries/release_children.sql");
+pub(crate) const RELEASE_LEASE: &str = include_str!("../queries/release_lease.sql");
+pub(crate) const RENEW_LEASES: &str = include_str!("../queries/renew_leases.sql");
+pub(crate) const RETRY_STEP: &str = include_str!("../queries/retry_step.sql");
+pub(crate) const STEP_BY_ID: &str = include_str!("../queries/step_by_id.sql");
+pub(crate) const STEP_MARK_READY: &str = include_str!("../queries/step_mark_ready.sql");
+pub(crate) const STEP_RETRY_BUDGET: &str = include_str!("../queries/step_retry_budget.sql");
+pub(crate) const STEP_SET_STATE: &str = include_str!("../queries/step_set_state.sql");
+pub(crate) const STEP_TRANSITION_INSERT: &str =
+    include_str!("../queries/step_transition_insert.sql");
+pub(crate) const STEP_TRANSITION_UNMARK: &str =
+    include_str!("../queries/step_transition_unmark.sql");
+pub(crate) const STEP_TRANSITIONS_OF_TASK: &str =
+    include_str!("../queries/step_transitions_of_task.sql");
+pub(crate) const STEPS_OF_TASK: &str = include_str!("../queries/steps_of_task.sql");
+pub(crate) const TASK_ANY_RUNNING: &str = include_str!("../queries/task_any_running.sql");
+pub(crate) const TASK_BY_ID: &str = include_str!("../queries/task_by_id.sql");
+pub(crate) const TASK_CLEAR_READY: &str = include_str!("../queries/task_clear_ready.sql");
+pub(crate) const TASK_EXISTS: &str = include_str!("../queries/task_exists.sql");
+pub(crate) const TASK_FIND_IDENTITY: &str = include_str!("../queries/task_find_identity.sql");
+pub(crate) const TASK_RESET_FAILED: &str = include_str!("../queries/task_reset_failed.sql");
+pub(crate) const TASK_RESTORE_READY: &str = include_str!("../queries/task_restore_ready.sql");
+pub(crate) const TASK_ROW: &str = include_str!("../queries/task_row.sql");
+pub(crate) const TASK_SET_STATE: &str = include_str!("../queries/task_set_state.sql");
+pub(crate) const TASK_STEP_FAILED: &str = include_str!("../queries/task_step_failed.sql");
+pub(crate) const TASK_STEP_FINISHED: &str = include_str!("../queries/task_step_finished.sql");
+pub(crate) const TASK_TRANSITION_CURRENT: &str =
+    include_str!("../queries/task_transition_current.sql");
+pub(crate) const TASK_TRANSITION_INSERT: &str =
+    include_str!("../queries/task_transition_insert.sql");
+pub(crate) const TASK_TRANSITION_UNMARK: &str =
+    include_str!("../queries/task_transition_unmark.sql");
+pub(crate) const TASK_TRANSITIONS: &str = include_str!("../queries/task_transitions.sql");
+pub(crate) const TASKS_COUNT_BY_STATE: &str = include_str!("../queries/tasks_count_by_state.sql");
+pub(crate) const TASKS_LIST: &str = include_str!("../queries/tasks_list.sql");
+pub(crate) const TEMPLATE_BY_ID: &str = include_str!("../queries/template_by_id.sql");
+pub(crate) const TEMPLATE_BY_VERSION: &str = include_str!("../queries/template_by_version.sql");
+pub(crate) const TEMPLATE_INSERT: &str = include_str!("../queries/template_insert.sql");
+pub(crate) const TEMPLATE_LATEST: &str = include_str!("../queries/template_latest.sql");
+pub(crate) const TEMPLATES_LIST: &str = include_str!("../queries/templates_list.sql");
+
+/// The readiness CTE followed by the per-step projection.
+pub(crate) const STEP_READINESS: &str = concat!(
+    include_str!("../queries/readiness_steps.sql"),
+    include_str!("../queries/step_readiness.sql")
+);
+/// The readiness CTE followed by the per-task aggregate.
+pub(crate) const TASK_EXECUTION_CONTEXT: &str = concat!(
+    include_str!("../queries/readiness_steps.sql"),
+    include_str!("../queries/task_execution_context.sql")
+);
