@@ -1,1 +1,30 @@
+//! The Tasker engine: the API to register templates, create and inspect tasks and act on them
+//! ([`Engine`]), the [`Orchestrator`] that runs their steps, the step handlers, and the
+//! in-process event bus.
+//!
+//! The engine depends on the [`tasker_store::Store`] trait only, never on a backend; the
+//! `tasker` facade crate picks one from a database URL.
 
+mod config;
+mod engine;
+mod error;
+mod events;
+pub mod handler;
+mod orchestrator;
+
+pub use config::{EngineConfig, OrchestratorConfig, default_owner};
+pub use engine::{
+    CreateTask, Engine, HistoryEntry, HistorySubject, TaskDetails, TemplateRef, explain_steps,
+};
+pub use error::{Error, Result};
+pub use events::{CAPACITY as EVENT_CAPACITY, Event};
+pub use handler::{HandlerRegistry, StepContext, StepError, StepHandler, StepResult};
+pub use orchestrator::{Orchestrator, OrchestratorHandle, RunStats, ShutdownSignal};
+
+// The types the API hands back, so that users need not depend on the inner crates.
+pub use tasker_model::template::{ContextError, ContextErrors};
+pub use tasker_model::{
+    Clock, ManualClock, State, StepId, StepReadiness, StepRecord, SystemClock,
+    TaskExecutionContext, TaskId, TaskRecord, Template, TemplateErrors, Timestamp,
+};
+pub use tasker_store::{CreatedTask, RegisteredTemplate, Store, StoredTemplate, TaskFilter};

@@ -1,0 +1,71 @@
+//! Settings of the engine and of an orchestrator.
+
+use std::sync::Arc;
+use std::time::Duration;
+use tasker_model::{Clock, SystemClock};
+
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Retry failed steps at once instead of after their backoff (tests, demos).
+    pub retry_backoff_disabled: bool,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            retry_backoff_disabled: false,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct OrchestratorConfig {
+    /// Who holds the leases; must be unique among the orchestrators sharing a database.
+    pub owner: String,
+    /// Handlers running at once.
+    pub concurrency: usize,
+    /// Steps claimed per store call, at most.
+    pub claim_batch: u32,
+    pub lease_duration: Duration,
+    /// How often to look for work when nothing wakes the claimer (other processes' work).
+    pub poll_interval: Duration,
+    /// Outcomes written per store call, at most.
+    pub completion_batch: usize,
+    /// How often to look for expired leases of dead orchestrators.
+    pub rescue_interval: Duration,
+    /// Stop when nothing is runnable, waiting for a retry, or running.
+    pub until_idle: bool,
+}
+
+impl Default for OrchestratorConfig {
+    fn default() -> Self {
+        Self {
+            owner: default_owner(),
+            concurrency: 64,
+            claim_batch: 64,
+            lease_duration: Duration::from_secs(30),
+            poll_interval: Duration::from_secs(1),
+            completion_batch: 256,
+            rescue_interval: Duration::from_secs(5),
+            until_idle: false,
+        }
+    }
+}
+
+/// `<hostname>-<pid>-<random>`: readable in `task show`, unique across restarts.
+pub fn default_owner() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+        })
+        .unwrap_or_else(|| "localhost".to_owned());
+    let suffix: u32 = rand::random();
+    format!("{host}-{}-{suffix:08x}", std::process::id())
+}

@@ -1,0 +1,341 @@
+//! Looking into a task: its steps, their readiness, why each is (not) running, its history.
+
+use super::Engine;
+use crate::error::{Error, Result};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::HashMap;
+use tasker_model::backoff::retry_eligible;
+use tasker_model::readiness::{task_accepts_work, task_execution_context};
+use tasker_model::{
+    State, StepId, StepReadiness, StepRecord, TaskExecutionContext, TaskId, TaskRecord, Timestamp,
+    TransitionRecord,
+};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskDetails {
+    pub task: TaskRecord,
+    pub steps: Vec<StepRecord>,
+    pub readiness: Vec<StepReadiness>,
+    pub execution: TaskExecutionContext,
+    /// One line per step, in step order, saying why it is or is not running.
+    pub explanations: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HistorySubject {
+    Task,
+    Step { id: StepId, name: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    pub at: Timestamp,
+    pub subject: HistorySubject,
+    pub from: Option<State>,
+    pub to: State,
+    pub sort_key: i32,
+    pub metadata: Value,
+}
+
+impl Engine {
+    pub async fn task_details(&self, id: TaskId) -> Result<TaskDetails> {
+        let task = self.task(id).await?;
+        let now = self.now();
+        let steps = self.store().steps_of_task(id).await?;
+        let readiness = self.store().step_readiness(&[id], now).await?;
+        let execution = match self.store().task_execution_context(&[id], now).await?.pop() {
+            Some(execution) => execution,
+            None => task_execution_context(id, &readiness),
+        };
+        let explanations = explain_steps(&task, &steps, now);
+        Ok(TaskDetails {
+            task,
+            steps,
+            readiness,
+            execution,
+            explanations,
+        })
+    }
+
+    /// Task and step transitions merged in time order.
+    pub async fn task_history(&self, id: TaskId) -> Result<Vec<HistoryEntry>> {
+        if self.store().task(id).await?.is_none() {
+            return Err(Error::TaskNotFound(id));
+        }
+        let task = self.store().task_transitions(id).await?;
+        let steps = self.store().step_transitions_of_task(id).await?;
+        Ok(merge_history(task, steps))
+    }
+}
+
+/// At equal times, a task's start comes before the step that started it and its end after the
+/// step that ended it, so the merged history reads as cause and effect.
+fn merge_history(task: Vec<TransitionRecord>, steps: Vec<TransitionRecord>) -> Vec<HistoryEntry> {
+    let mut entries: Vec<(u8, usize, HistoryEntry)> = Vec::with_capacity(task.len() + steps.len());
+    for (i, t) in task.into_iter().enumerate() {
+        let rank = if matches!(t.to_state, State::Pending | State::InProgress) {
+            0
+        } else {
+            2
+        };
+        entries.push((rank, i, entry(t, HistorySubject::Task)));
+    }
+    for (i, t) in steps.into_iter().enumerate() {
+        let subject = HistorySubject::Step {
+            id: t.owner_id,
+            name: t.step_name.clone().unwrap_or_default(),
+        };
+        entries.push((1, i, entry(t, subject)));
+    }
+    entries.sort_by_key(|e| (e.2.at, e.0, e.1));
+    entries.into_iter().map(|(_, _, e)| e).collect()
+}
+
+fn entry(t: TransitionRecord, subject: HistorySubject) -> HistoryEntry {
+    HistoryEntry {
+        at: t.created_at,
+        subject,
+        from: t.from_state,
+        to: t.to_state,
+        sort_key: t.sort_key,
+        metadata: t.metadata,
+    }
+}
+
+fn clock_time(at: Timestamp) -> String {
+    at.format("%H:%M:%S").to_string()
+}
+
+fn failed_for_good(step: &StepRecord) -> bool {
+    step.state == State::Error && !retry_eligible(step.attempts, step.max_attempts, step.retryable)
+}
+
+/// Why each step is or is not running, in step order.
+pub fn explain_steps(task: &TaskRecord, steps: &[StepRecord], now: Timestamp) -> Vec<String> {
+    let by_name: HashMap<&str, &StepRecord> = steps.iter().map(|s| (s.name.as_str(), s)).collect();
+    let blocked = steps.iter().any(failed_for_good);
+    steps
+        .iter()
+        .map(|step| explain(task, step, &by_name, blocked, now))
+        .collect()
+}
+
+fn explain(
+    task: &TaskRecord,
+    step: &StepRecord,
+    by_name: &HashMap<&str, &StepRecord>,
+    blocked: bool,
+    now: Timestamp,
+) -> String {
+    let plural = |n: i32| if n == 1 { "" } else { "s" };
+    match step.state {
+        State::Complete => "complete".to_owned(),
+        State::ResolvedManually => "resolved manually".to_owned(),
+        State::Cancelled => "cancelled".to_owned(),
+        State::InProgress => {
+            let mut line = format!(
+                "running (attempt {} of {}",
+                step.attempts, step.max_attempts
+            );
+            if let Some(until) = step.lease_expires_at {
+                line.push_str(&format!(", lease until {}", clock_time(until)));
+            }
+            if let Some(owner) = &step.lease_owner {
+                line.push_str(&format!(" by {owner}"));
+            }
+            line.push(')');
+            line
+        }
+        State::Error if failed_for_good(step) => format!(
+            "failed permanently after {} attempt{}",
+            step.attempts,
+            plural(step.attempts)
+        ),
+        _ if task.state == State::Cancelled => "not started: task cancelled".to_owned(),
+        _ if blocked => "blocked: another step of the task failed".to_owned(),
+        _ if !task_accepts_work(task.state) => format!("not started: task is {}", task.state),
+        State::Error => match step.ready_at {
+            Some(at) if at > now => format!(
+                "retrying at {} (attempt {} of {} failed)",
+                clock_time(at),
+                step.attempts,
+                step.max_attempts
+            ),
+            _ => format!(
+                "ready (retry {} of {})",
+                step.attempts + 1,
+                step.max_attempts
+            ),
+        },
+        State::Pending => {
+            let waiting: Vec<String> = step
+                .parents
+                .iter()
+                .filter_map(|name| {
+                    let parent = by_name.get(name.as_str())?;
+                    if parent.state.satisfies_dependents() {
+                        return None;
+                    }
+                    Some(match (parent.state, parent.ready_at) {
+                        (State::Error, Some(at)) => {
+                            format!("{name} (error, retry at {})", clock_time(at))
+                        }
+                        (State::Pending, _) => name.clone(),
+                        (state, _) => format!("{name} ({state})"),
+                    })
+                })
+                .collect();
+            if waiting.is_empty() {
+                "ready".to_owned()
+            } else {
+                format!("waiting for {}", waiting.join(", "))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    fn at(secs: u32) -> Timestamp {
+        chrono::Utc
+            .with_ymd_and_hms(2026, 1, 1, 12, 0, secs)
+            .single()
+            .unwrap()
+    }
+
+    fn task(state: State) -> TaskRecord {
+        TaskRecord {
+            id: 1,
+            template_id: 1,
+            namespace: "ns".into(),
+            name: "t".into(),
+            version: "1.0.0".into(),
+            state,
+            context: json!({}),
+            identity_hash: None,
+            idempotency_key: None,
+            steps_total: 3,
+            steps_remaining: 3,
+            steps_failed: 0,
+            created_at: at(0),
+            updated_at: at(0),
+            completed_at: None,
+        }
+    }
+
+    fn step(id: StepId, name: &str, state: State, parents: &[&str]) -> StepRecord {
+        StepRecord {
+            id,
+            task_id: 1,
+            name: name.into(),
+            state,
+            attempts: 0,
+            max_attempts: 3,
+            retryable: true,
+            retry_limit: 3,
+            total_parents: parents.len() as i32,
+            unsatisfied_parents: 0,
+            ready_at: None,
+            last_attempted_at: None,
+            last_failure_at: None,
+            backoff_request_seconds: None,
+            inputs: None,
+            results: None,
+            lease_owner: None,
+            lease_expires_at: None,
+            parents: parents.iter().map(|p| p.to_string()).collect(),
+            created_at: at(0),
+            updated_at: at(0),
+        }
+    }
+
+    #[test]
+    fn explains_waiting_retrying_running_and_ready() {
+        let mut validate = step(1, "validate", State::Error, &[]);
+        validate.attempts = 1;
+        validate.ready_at = Some(at(3));
+        let mut charge = step(2, "charge", State::InProgress, &[]);
+        charge.attempts = 2;
+        charge.lease_expires_at = Some(at(30));
+        charge.lease_owner = Some("w1".into());
+        let ship = step(3, "ship", State::Pending, &["validate", "charge"]);
+        let root = step(4, "root", State::Pending, &[]);
+        let lines = explain_steps(
+            &task(State::InProgress),
+            &[validate, charge, ship, root],
+            at(1),
+        );
+        assert_eq!(
+            lines,
+            vec![
+                "retrying at 12:00:03 (attempt 1 of 3 failed)",
+                "running (attempt 2 of 3, lease until 12:00:30 by w1)",
+                "waiting for validate (error, retry at 12:00:03), charge (in_progress)",
+                "ready",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_permanent_failure_blocks_the_rest() {
+        let mut pay = step(1, "pay", State::Error, &[]);
+        pay.attempts = 3;
+        let ship = step(2, "ship", State::Pending, &["pay"]);
+        let done = step(3, "audit", State::ResolvedManually, &[]);
+        let lines = explain_steps(&task(State::Error), &[pay, ship, done], at(1));
+        assert_eq!(
+            lines,
+            vec![
+                "failed permanently after 3 attempts",
+                "blocked: another step of the task failed",
+                "resolved manually",
+            ]
+        );
+    }
+
+    #[test]
+    fn history_reads_as_cause_and_effect_at_equal_times() {
+        let t = |owner_id, name: Option<&str>, from, to, sort_key, secs| TransitionRecord {
+            id: 0,
+            owner_id,
+            step_name: name.map(str::to_owned),
+            from_state: from,
+            to_state: to,
+            metadata: json!({}),
+            sort_key,
+            most_recent: false,
+            created_at: at(secs),
+        };
+        let task = vec![
+            t(1, None, None, State::Pending, 1, 0),
+            t(1, None, Some(State::Pending), State::InProgress, 2, 1),
+            t(1, None, Some(State::InProgress), State::Complete, 3, 2),
+        ];
+        let steps = vec![
+            t(7, Some("a"), None, State::Pending, 1, 0),
+            t(7, Some("a"), Some(State::Pending), State::InProgress, 2, 1),
+            t(7, Some("a"), Some(State::InProgress), State::Complete, 3, 2),
+        ];
+        let order: Vec<(bool, State)> = merge_history(task, steps)
+            .iter()
+            .map(|e| (e.subject == HistorySubject::Task, e.to))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                (true, State::Pending),
+                (false, State::Pending),
+                (true, State::InProgress),
+                (false, State::InProgress),
+                (false, State::Complete),
+                (true, State::Complete),
+            ]
+        );
+    }
+}

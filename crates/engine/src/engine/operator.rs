@@ -1,0 +1,59 @@
+//! What an operator does to a stuck task: cancel it, retry it, resolve a step by hand.
+
+use super::Engine;
+use crate::error::{Error, Result};
+use crate::events::Event;
+use tasker_model::{State, StepId, StepRecord, TaskId, TaskRecord};
+
+impl Engine {
+    /// `pending | in_progress | error -> cancelled`. Running steps finish, nothing new starts.
+    pub async fn cancel_task(&self, id: TaskId) -> Result<TaskRecord> {
+        let task = self
+            .store()
+            .cancel_task(id, self.now())
+            .await
+            .map_err(|e| not_found(e, Error::TaskNotFound(id)))?;
+        tracing::info!(task_id = id, "task cancelled");
+        self.events().publish(Event::TaskCancelled { task_id: id });
+        Ok(task)
+    }
+
+    /// Gives every permanently failed step of a task in `error` a fresh set of attempts.
+    pub async fn retry_task(&self, id: TaskId) -> Result<TaskRecord> {
+        let task = self
+            .store()
+            .retry_task(id, self.now())
+            .await
+            .map_err(|e| not_found(e, Error::TaskNotFound(id)))?;
+        tracing::info!(task_id = id, "task retried");
+        self.wakeup().notify();
+        Ok(task)
+    }
+
+    /// Marks a `pending` or `error` step as done by hand: its children may run, and its task
+    /// may complete or be unblocked.
+    pub async fn resolve_step(&self, id: StepId) -> Result<StepRecord> {
+        let step = self
+            .store()
+            .resolve_step(id, self.now())
+            .await
+            .map_err(|e| not_found(e, Error::StepNotFound(id)))?;
+        tracing::info!(task_id = step.task_id, step_id = id, step = %step.name, "step resolved manually");
+        self.wakeup().notify();
+        // Resolving the last unfinished step completes the task without any orchestrator.
+        if let Some(task) = self.store().task(step.task_id).await?
+            && task.state == State::Complete
+        {
+            self.events()
+                .publish(Event::TaskCompleted { task_id: task.id });
+        }
+        Ok(step)
+    }
+}
+
+fn not_found(error: tasker_store::Error, replacement: Error) -> Error {
+    match error {
+        tasker_store::Error::NotFound { .. } => replacement,
+        other => Error::Store(other),
+    }
+}

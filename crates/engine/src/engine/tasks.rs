@@ -1,0 +1,96 @@
+//! Creating and reading tasks.
+
+use super::templates::CachedTemplate;
+use super::{CreateTask, Engine, TemplateRef};
+use crate::error::{Error, Result};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tasker_model::identity::identity_hash;
+use tasker_model::{IdentityStrategy, State, TaskId, TaskRecord};
+use tasker_store::{CreatedTask, NewTask, TaskFilter};
+
+impl Engine {
+    /// Creates a task, or returns the existing one when the template's identity (or the
+    /// idempotency key) says it is the same task.
+    pub async fn create_task(&self, request: CreateTask) -> Result<CreatedTask> {
+        let mut created = self.create_tasks(vec![request]).await?;
+        created.pop().ok_or_else(|| {
+            Error::Store(tasker_store::Error::Database(
+                "create_tasks returned no result for one request".to_owned(),
+            ))
+        })
+    }
+
+    /// Creates many tasks in one store call. Every request is checked first: one invalid
+    /// context rejects the batch and nothing is written.
+    pub async fn create_tasks(&self, requests: Vec<CreateTask>) -> Result<Vec<CreatedTask>> {
+        let mut templates: HashMap<TemplateRef, Arc<CachedTemplate>> = HashMap::new();
+        let mut new_tasks = Vec::with_capacity(requests.len());
+        for request in requests {
+            let cached = match templates.get(&request.template) {
+                Some(cached) => cached.clone(),
+                None => {
+                    let cached = self.resolve_template(&request.template).await?;
+                    templates.insert(request.template.clone(), cached.clone());
+                    cached
+                }
+            };
+            new_tasks.push(new_task(&cached, request)?);
+        }
+        if new_tasks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let created = self.store().create_tasks(&new_tasks, self.now()).await?;
+        let fresh = created.iter().filter(|c| c.created).count();
+        tracing::debug!(
+            requested = new_tasks.len(),
+            created = fresh,
+            "tasks created"
+        );
+        if fresh > 0 {
+            self.wakeup().notify();
+        }
+        Ok(created)
+    }
+
+    pub async fn task(&self, id: TaskId) -> Result<TaskRecord> {
+        self.store().task(id).await?.ok_or(Error::TaskNotFound(id))
+    }
+
+    /// Newest first.
+    pub async fn list_tasks(&self, filter: TaskFilter) -> Result<Vec<TaskRecord>> {
+        Ok(self.store().list_tasks(&filter).await?)
+    }
+
+    pub async fn count_tasks_by_state(&self) -> Result<Vec<(State, i64)>> {
+        Ok(self.store().count_tasks_by_state().await?)
+    }
+}
+
+fn new_task(cached: &CachedTemplate, request: CreateTask) -> Result<NewTask> {
+    let template = &cached.template;
+    let context = template
+        .prepare_context(request.context)
+        .map_err(|errors| Error::Context {
+            template: template.key(),
+            errors,
+        })?;
+    if template.identity == IdentityStrategy::CallerProvided && request.idempotency_key.is_none() {
+        return Err(Error::IdempotencyKeyRequired(template.key()));
+    }
+    let identity = identity_hash(
+        template.identity,
+        &template.namespace,
+        &template.name,
+        &cached.stored.version,
+        &context,
+        request.idempotency_key.as_deref(),
+    );
+    Ok(NewTask {
+        template_id: cached.stored.id,
+        context,
+        identity_hash: identity,
+        idempotency_key: request.idempotency_key,
+        layout: cached.layout.clone(),
+    })
+}

@@ -1,0 +1,43 @@
+//! The errors of the engine API.
+
+use tasker_model::template::ContextErrors;
+use tasker_model::{StepId, TaskId, TemplateErrors};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The template is invalid, or names handlers this process does not know.
+    #[error(transparent)]
+    Template(#[from] TemplateErrors),
+    #[error("template {template}: {errors}")]
+    Context {
+        template: String,
+        errors: ContextErrors,
+    },
+    #[error("template {0} not found")]
+    TemplateNotFound(String),
+    #[error("invalid template reference {0:?} (expected namespace/name or namespace/name@version)")]
+    InvalidTemplateRef(String),
+    /// A stored template no longer validates (a manual edit or an incompatible older binary).
+    #[error("stored template {key} is invalid: {errors}")]
+    StoredTemplateInvalid { key: String, errors: TemplateErrors },
+    #[error("task {0} not found")]
+    TaskNotFound(TaskId),
+    #[error("step {0} not found")]
+    StepNotFound(StepId),
+    #[error("template {0} identifies tasks by the caller's idempotency key, and none was given")]
+    IdempotencyKeyRequired(String),
+    #[error("timed out: {0}")]
+    Timeout(String),
+    #[error(
+        "unsupported database url {0:?} (expected sqlite://path, sqlite::memory: or postgres://...)"
+    )]
+    UnsupportedDatabaseUrl(String),
+    /// The orchestrator's own task ended abnormally (panicked or was aborted).
+    #[error("orchestrator stopped abnormally: {0}")]
+    Orchestrator(String),
+    #[error(transparent)]
+    Store(#[from] tasker_store::Error),
+}

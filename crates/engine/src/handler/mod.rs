@@ -1,0 +1,84 @@
+//! Step handlers: the code a step runs, the context it gets and the errors it reports.
+
+pub mod builtin;
+mod registry;
+
+pub use registry::HandlerRegistry;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tasker_model::{StepId, TaskId};
+
+/// The code behind a step. Handlers run concurrently and may be called again for the same step
+/// (a retry, or a second attempt after a crash), so they should be idempotent.
+#[async_trait]
+pub trait StepHandler: Send + Sync + 'static {
+    async fn call(&self, ctx: StepContext) -> StepResult;
+}
+
+#[derive(Debug, Clone)]
+pub struct StepContext {
+    pub task_id: TaskId,
+    pub step_id: StepId,
+    pub step_name: String,
+    /// 1 for the first attempt.
+    pub attempt: i32,
+    /// The task's context (after defaults from the input schema).
+    pub context: Value,
+    /// The step's `config` from the template (null when it has none).
+    pub config: Value,
+    /// Results of the parent steps, by step name.
+    pub parent_results: BTreeMap<String, Value>,
+}
+
+pub type StepResult = Result<Value, StepError>;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StepError {
+    /// Worth another attempt, if the step's retry policy allows one. `retry_after` overrides the
+    /// computed backoff (capped by the policy's maximum).
+    #[error("{message}")]
+    Retryable {
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// Never worth another attempt: the step fails for good and blocks its task.
+    #[error("{message}")]
+    Permanent { message: String },
+}
+
+impl StepError {
+    pub fn retryable(message: impl Into<String>) -> Self {
+        StepError::Retryable {
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn permanent(message: impl Into<String>) -> Self {
+        StepError::Permanent {
+            message: message.into(),
+        }
+    }
+
+    pub fn retry_after(message: impl Into<String>, wait: Duration) -> Self {
+        StepError::Retryable {
+            message: message.into(),
+            retry_after: Some(wait),
+        }
+    }
+}
+
+/// Handlers may be plain async closures: `|ctx| async move { Ok(json!({})) }`.
+#[async_trait]
+impl<F, Fut> StepHandler for F
+where
+    F: Fn(StepContext) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = StepResult> + Send + 'static,
+{
+    async fn call(&self, ctx: StepContext) -> StepResult {
+        (self)(ctx).await
+    }
+}

@@ -1,0 +1,224 @@
+//! The orchestrator's main loop: claim while there are free slots, start an executor per
+//! claimed step, sleep until something changes; then stop gracefully.
+
+use super::completer::{self, store_backoff};
+use super::executor::{self, Report};
+use super::stats::bump;
+use super::{RunStats, Shared, heartbeat, rescuer};
+use crate::error::Result;
+use crate::events::Event;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tasker_store::{ClaimRequest, ClaimedStep};
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::task::JoinSet;
+
+/// A claim that came back empty although a step looked ready (another orchestrator won it)
+/// waits at least this long, so that two claimers do not spin against each other.
+const MIN_IDLE_WAIT: Duration = Duration::from_millis(1);
+
+pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
+    let config = &shared.config;
+    tracing::info!(owner = %config.owner, concurrency = config.concurrency, backend = shared.engine.store().backend_name(), "orchestrator started");
+    let (sender, receiver) = mpsc::unbounded_channel::<Report>();
+    // Dropping this future (an aborted orchestrator) drops these sets, which aborts every task
+    // in them: nothing keeps running or renewing leases after a simulated death.
+    let mut completer_set = JoinSet::new();
+    completer_set.spawn(completer::run(shared.clone(), receiver));
+    let mut background = JoinSet::new();
+    background.spawn(heartbeat::run(shared.clone()));
+    background.spawn(rescuer::run(shared.clone()));
+    let mut executors = JoinSet::new();
+
+    claim_loop(&shared, &sender, &mut executors).await;
+
+    // Graceful stop: let running handlers finish within one lease, then cut them off.
+    let deadline = tokio::time::sleep(config.lease_duration);
+    tokio::pin!(deadline);
+    while !executors.is_empty() {
+        tokio::select! {
+            _ = executors.join_next() => {}
+            _ = &mut deadline => {
+                tracing::warn!(running = executors.len(), "handlers still running at shutdown; their steps will be released");
+                executors.abort_all();
+                while executors.join_next().await.is_some() {}
+            }
+        }
+    }
+    drop(sender);
+    while completer_set.join_next().await.is_some() {}
+    background.abort_all();
+    while background.join_next().await.is_some() {}
+
+    let held = shared.running().len();
+    if held > 0 {
+        match shared
+            .engine
+            .store()
+            .release_leases(&config.owner, shared.engine.now())
+            .await
+        {
+            Ok(released) => tracing::info!(released, "released leases at shutdown"),
+            Err(e) => {
+                tracing::warn!(error = %e, held, "cannot release leases at shutdown; they will expire")
+            }
+        }
+        shared.engine.wakeup().notify();
+    }
+    let stats = shared.stats.snapshot();
+    tracing::info!(owner = %config.owner, ?stats, "orchestrator stopped");
+    Ok(stats)
+}
+
+async fn claim_loop(
+    shared: &Arc<Shared>,
+    sender: &UnboundedSender<Report>,
+    executors: &mut JoinSet<()>,
+) {
+    let config = &shared.config;
+    let engine = &shared.engine;
+    let mut store_failures: u32 = 0;
+    loop {
+        while executors.try_join_next().is_some() {}
+        if shared.shutdown.is_triggered() {
+            return;
+        }
+        // Enabled before looking for work, so that work appearing meanwhile wakes us.
+        let work_appeared = engine.wakeup().notified();
+        tokio::pin!(work_appeared);
+        work_appeared.as_mut().enable();
+
+        let free = shared.slots.available_permits();
+        let limit = u32::try_from(free)
+            .unwrap_or(u32::MAX)
+            .min(config.claim_batch);
+        let mut claimed = 0usize;
+        if limit > 0 {
+            match claim(shared, limit).await {
+                Ok(steps) => {
+                    store_failures = 0;
+                    claimed = steps.len();
+                    for step in steps {
+                        start(shared, step, sender, executors).await;
+                    }
+                }
+                Err(e) => {
+                    store_failures += 1;
+                    let wait = store_backoff(store_failures);
+                    tracing::warn!(error = %e, retry_in = ?wait, "cannot claim steps");
+                    wait_or_shutdown(shared, wait).await;
+                    continue;
+                }
+            }
+            if claimed == limit as usize {
+                // A full batch: there may be more.
+                continue;
+            }
+        }
+        let wait = if free == 0 {
+            config.poll_interval
+        } else {
+            match idle_wait(shared).await {
+                Some(wait) if claimed == 0 => wait.max(MIN_IDLE_WAIT),
+                Some(wait) => wait,
+                None => return,
+            }
+        };
+        if wait.is_zero() {
+            continue;
+        }
+        tokio::select! {
+            _ = &mut work_appeared => {}
+            _ = shared.progress.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+            _ = shared.shutdown.triggered() => {}
+        }
+    }
+}
+
+async fn claim(
+    shared: &Shared,
+    limit: u32,
+) -> std::result::Result<Vec<ClaimedStep>, tasker_store::Error> {
+    let now = shared.engine.now();
+    let lease =
+        chrono::Duration::from_std(shared.config.lease_duration).unwrap_or(chrono::Duration::MAX);
+    let request = ClaimRequest {
+        owner: shared.config.owner.clone(),
+        limit,
+        now,
+        lease_expires_at: now.checked_add_signed(lease).unwrap_or(now),
+    };
+    shared.engine.store().claim_steps(&request).await
+}
+
+async fn start(
+    shared: &Arc<Shared>,
+    step: ClaimedStep,
+    sender: &UnboundedSender<Report>,
+    executors: &mut JoinSet<()>,
+) {
+    // Only this loop takes slots, and it claimed no more than were free.
+    let slot = match shared.slots.clone().try_acquire_owned() {
+        Ok(slot) => slot,
+        Err(_) => match shared.slots.clone().acquire_owned().await {
+            Ok(slot) => slot,
+            Err(_) => return,
+        },
+    };
+    bump(&shared.stats.steps_claimed, 1);
+    shared.in_flight.fetch_add(1, Ordering::AcqRel);
+    shared.running().insert(step.step_id, step.attempt);
+    let events = shared.engine.events();
+    if step.task_started {
+        tracing::info!(task_id = step.task_id, "task started");
+        events.publish(Event::TaskStarted {
+            task_id: step.task_id,
+        });
+    }
+    tracing::debug!(task_id = step.task_id, step_id = step.step_id, step = %step.name, attempt = step.attempt, "step started");
+    events.publish(Event::StepStarted {
+        task_id: step.task_id,
+        step_id: step.step_id,
+        name: step.name.clone(),
+        attempt: step.attempt,
+    });
+    executors.spawn(executor::execute(
+        shared.clone(),
+        step,
+        slot,
+        sender.clone(),
+    ));
+}
+
+/// How long to sleep when there is nothing to claim; `None` when `until_idle` is met.
+async fn idle_wait(shared: &Shared) -> Option<Duration> {
+    let config = &shared.config;
+    let engine = &shared.engine;
+    if config.until_idle && shared.in_flight.load(Ordering::Acquire) == 0 {
+        match engine.store().outstanding_work().await {
+            Ok(work) if !work.scheduled && !work.running => return None,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot check for outstanding work"),
+        }
+    }
+    match engine.store().next_ready_at().await {
+        Ok(Some(at)) => {
+            let until = (at - engine.now()).to_std().unwrap_or(Duration::ZERO);
+            Some(until.min(config.poll_interval))
+        }
+        Ok(None) => Some(config.poll_interval),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the next ready time");
+            Some(config.poll_interval)
+        }
+    }
+}
+
+async fn wait_or_shutdown(shared: &Shared, wait: Duration) {
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => {}
+        _ = shared.shutdown.triggered() => {}
+    }
+}

@@ -1,0 +1,161 @@
+//! The orchestrator: claims runnable steps under a lease, runs their handlers, records outcomes.
+//!
+//! Built from a few concurrent parts sharing one [`Shared`]:
+//! the *claimer* (this module's run loop, `claimer.rs`) claims batches while there are free
+//! slots; each claimed step runs in its own *executor* task; handlers report to the *completer*,
+//! which writes outcomes in batches; the *heartbeat* renews the leases of running steps; the
+//! *rescuer* turns expired leases of dead orchestrators into failed attempts.
+
+mod claimer;
+mod completer;
+mod executor;
+mod heartbeat;
+mod outcome;
+mod rescuer;
+mod shutdown;
+mod stats;
+pub(crate) mod wakeup;
+
+pub use shutdown::ShutdownSignal;
+pub use stats::RunStats;
+
+use crate::config::OrchestratorConfig;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use stats::Stats;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::AtomicUsize;
+use tasker_model::StepId;
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinHandle;
+
+/// State shared by the parts of one orchestrator.
+pub(crate) struct Shared {
+    pub(crate) engine: Engine,
+    pub(crate) config: OrchestratorConfig,
+    pub(crate) stats: Stats,
+    pub(crate) shutdown: ShutdownSignal,
+    /// Steps this orchestrator holds a lease on, with their attempt: renewed by the heartbeat
+    /// until their outcome is written.
+    pub(crate) running: Mutex<HashMap<StepId, i32>>,
+    /// Claimed steps whose outcome is not written yet.
+    pub(crate) in_flight: AtomicUsize,
+    /// A handler finished or a batch of outcomes was written: the claimer has room again.
+    pub(crate) progress: Notify,
+    /// One permit per handler allowed to run at once.
+    pub(crate) slots: Arc<Semaphore>,
+}
+
+impl Shared {
+    pub(crate) fn running(&self) -> std::sync::MutexGuard<'_, HashMap<StepId, i32>> {
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+pub struct Orchestrator {
+    shared: Arc<Shared>,
+}
+
+impl Orchestrator {
+    pub(crate) fn new(engine: Engine, mut config: OrchestratorConfig) -> Self {
+        config.concurrency = config.concurrency.max(1);
+        config.claim_batch = config.claim_batch.max(1);
+        config.completion_batch = config.completion_batch.max(1);
+        let slots = Arc::new(Semaphore::new(config.concurrency));
+        Orchestrator {
+            shared: Arc::new(Shared {
+                engine,
+                config,
+                stats: Stats::default(),
+                shutdown: ShutdownSignal::default(),
+                running: Mutex::new(HashMap::new()),
+                in_flight: AtomicUsize::new(0),
+                progress: Notify::new(),
+                slots,
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &OrchestratorConfig {
+        &self.shared.config
+    }
+
+    /// Triggers a graceful shutdown of this orchestrator, whether run or spawned.
+    pub fn shutdown_signal(&self) -> ShutdownSignal {
+        self.shared.shutdown.clone()
+    }
+
+    /// Runs in the foreground until the shutdown signal (or, with `until_idle`, until there is
+    /// nothing left to do), then stops gracefully.
+    pub async fn run(self) -> Result<RunStats> {
+        claimer::run(self.shared).await
+    }
+
+    /// Runs in the background on tokio. Dropping the handle without [`OrchestratorHandle::shutdown`]
+    /// or [`OrchestratorHandle::join`] aborts the orchestrator at once, as if its process died:
+    /// its leases are left to expire and be rescued.
+    pub fn spawn(self) -> OrchestratorHandle {
+        let shared = self.shared.clone();
+        OrchestratorHandle {
+            task: Some(tokio::spawn(self.run())),
+            shared,
+        }
+    }
+}
+
+pub struct OrchestratorHandle {
+    shared: Arc<Shared>,
+    task: Option<JoinHandle<Result<RunStats>>>,
+}
+
+impl OrchestratorHandle {
+    pub fn stats(&self) -> RunStats {
+        self.shared.stats.snapshot()
+    }
+
+    pub fn owner(&self) -> &str {
+        &self.shared.config.owner
+    }
+
+    /// Stops claiming, waits for running handlers (up to the lease duration), records their
+    /// outcomes and releases any lease left.
+    pub async fn shutdown(mut self) -> Result<RunStats> {
+        self.shared.shutdown.trigger();
+        self.wait().await
+    }
+
+    /// Waits for the orchestrator to stop by itself (`until_idle`) or through its signal.
+    pub async fn join(mut self) -> Result<RunStats> {
+        self.wait().await
+    }
+
+    pub fn shutdown_signal(&self) -> ShutdownSignal {
+        self.shared.shutdown.clone()
+    }
+
+    /// Stops everything at once without recording anything, as if the process had died.
+    pub async fn abort(mut self) -> RunStats {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+        self.shared.stats.snapshot()
+    }
+
+    async fn wait(&mut self) -> Result<RunStats> {
+        match self.task.take() {
+            Some(task) => task.await.map_err(|e| Error::Orchestrator(e.to_string()))?,
+            None => Ok(self.shared.stats.snapshot()),
+        }
+    }
+}
+
+impl Drop for OrchestratorHandle {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

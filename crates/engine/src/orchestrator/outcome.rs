@@ -1,0 +1,216 @@
+//! How a failed attempt becomes a stored outcome: retry now, later, or never.
+
+use serde_json::json;
+use std::time::Duration;
+use tasker_model::backoff::retry_eligible;
+use tasker_model::{RetryPolicy, Timestamp};
+use tasker_store::OutcomeKind;
+
+/// Why an attempt failed.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Failure {
+    /// The handler said so.
+    Retryable {
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    Permanent {
+        message: String,
+    },
+    /// The handler ran past the step's `timeout_ms`.
+    Timeout {
+        limit: Duration,
+    },
+    /// The handler panicked.
+    Panic {
+        message: String,
+    },
+    /// The owner of the lease stopped renewing it (it died or lost the database).
+    LeaseExpired {
+        owner: String,
+    },
+}
+
+impl Failure {
+    fn describe(&self) -> (String, &'static str, bool, Option<Duration>) {
+        match self {
+            Failure::Retryable {
+                message,
+                retry_after,
+            } => (message.clone(), "handler", true, *retry_after),
+            Failure::Permanent { message } => (message.clone(), "permanent", false, None),
+            Failure::Timeout { limit } => (
+                format!("timed out after {} ms", limit.as_millis()),
+                "timeout",
+                true,
+                None,
+            ),
+            Failure::Panic { message } => {
+                (format!("handler panicked: {message}"), "panic", true, None)
+            }
+            Failure::LeaseExpired { owner } => (
+                format!("lease expired (owner {owner})"),
+                "lease_expired",
+                true,
+                None,
+            ),
+        }
+    }
+}
+
+/// The step's side of the decision.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AttemptFacts<'a> {
+    pub(crate) attempt: i32,
+    pub(crate) max_attempts: i32,
+    pub(crate) retryable: bool,
+    pub(crate) policy: &'a RetryPolicy,
+}
+
+/// A failed attempt: when a retry is allowed, it is due after the policy's backoff (or the
+/// handler's retry-after); the chosen wait goes into the transition's metadata.
+pub(crate) fn failed(
+    failure: &Failure,
+    facts: AttemptFacts<'_>,
+    now: Timestamp,
+    backoff_disabled: bool,
+) -> OutcomeKind {
+    let (error, kind, retryable_failure, retry_after) = failure.describe();
+    let backoff_request_seconds =
+        retry_after.map(|d| i64::try_from(d.as_millis().div_ceil(1000)).unwrap_or(i64::MAX));
+    let retry =
+        retryable_failure && retry_eligible(facts.attempt, facts.max_attempts, facts.retryable);
+    if !retry {
+        return OutcomeKind::Failed {
+            error,
+            retry_at: None,
+            backoff_request_seconds,
+            metadata: json!({ "failure": kind }),
+        };
+    }
+    let failed_attempt = u32::try_from(facts.attempt).unwrap_or(1);
+    let delay = facts.policy.next_delay(
+        failed_attempt,
+        retry_after,
+        backoff_disabled,
+        &mut rand::rng(),
+    );
+    let wait = chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+    OutcomeKind::Failed {
+        error,
+        retry_at: Some(now.checked_add_signed(wait).unwrap_or(now)),
+        backoff_request_seconds,
+        metadata: json!({ "failure": kind, "backoff_ms": delay.as_millis() as u64 }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use tasker_model::Backoff;
+
+    fn now() -> Timestamp {
+        chrono::Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap()
+    }
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            retryable: true,
+            max_attempts: 3,
+            backoff: Backoff::Exponential {
+                base_ms: 1_000,
+                multiplier: 2.0,
+                max_ms: 30_000,
+                jitter: false,
+            },
+        }
+    }
+
+    fn facts(attempt: i32, retryable: bool, policy: &RetryPolicy) -> AttemptFacts<'_> {
+        AttemptFacts {
+            attempt,
+            max_attempts: 3,
+            retryable,
+            policy,
+        }
+    }
+
+    fn retry_at(kind: &OutcomeKind) -> Option<Timestamp> {
+        match kind {
+            OutcomeKind::Failed { retry_at, .. } => *retry_at,
+            OutcomeKind::Succeeded { .. } => panic!("not a failure"),
+        }
+    }
+
+    #[test]
+    fn retryable_failures_wait_for_the_backoff_while_attempts_remain() {
+        let p = policy();
+        let timeout = Failure::Timeout {
+            limit: Duration::from_millis(5),
+        };
+        let out = failed(&timeout, facts(2, true, &p), now(), false);
+        assert_eq!(retry_at(&out), Some(now() + chrono::Duration::seconds(2)));
+        let OutcomeKind::Failed {
+            metadata, error, ..
+        } = &out
+        else {
+            unreachable!()
+        };
+        assert_eq!(metadata, &json!({"failure": "timeout", "backoff_ms": 2000}));
+        assert_eq!(error, "timed out after 5 ms");
+        assert_eq!(
+            retry_at(&failed(&timeout, facts(3, true, &p), now(), false)),
+            None
+        );
+        assert_eq!(
+            retry_at(&failed(&timeout, facts(1, false, &p), now(), false)),
+            None
+        );
+    }
+
+    #[test]
+    fn permanent_failures_never_retry_and_retry_after_is_kept_in_seconds() {
+        let p = policy();
+        let permanent = Failure::Permanent {
+            message: "no".into(),
+        };
+        assert_eq!(
+            retry_at(&failed(&permanent, facts(1, true, &p), now(), false)),
+            None
+        );
+        let later = Failure::Retryable {
+            message: "busy".into(),
+            retry_after: Some(Duration::from_millis(1_500)),
+        };
+        let out = failed(&later, facts(1, true, &p), now(), false);
+        let OutcomeKind::Failed {
+            retry_at,
+            backoff_request_seconds,
+            ..
+        } = out
+        else {
+            unreachable!()
+        };
+        assert_eq!(
+            retry_at,
+            Some(now() + chrono::Duration::milliseconds(1_500))
+        );
+        assert_eq!(backoff_request_seconds, Some(2));
+    }
+
+    #[test]
+    fn disabled_backoff_retries_at_once() {
+        let p = policy();
+        let panic = Failure::Panic {
+            message: "boom".into(),
+        };
+        assert_eq!(
+            retry_at(&failed(&panic, facts(1, true, &p), now(), true)),
+            Some(now())
+        );
+    }
+}

@@ -1,0 +1,95 @@
+//! Turns the expired leases of dead (or cut-off) orchestrators into failed attempts, with the
+//! same retry rules as any failure, so their steps run again.
+
+use super::Shared;
+use super::completer::apply_results;
+use super::executor::Report;
+use super::outcome::{AttemptFacts, Failure, failed};
+use std::sync::Arc;
+use tasker_model::RetryPolicy;
+use tasker_store::{ExpiredLease, StepOutcome};
+
+const BATCH: u32 = 500;
+
+pub(crate) async fn run(shared: Arc<Shared>) {
+    let mut ticker = tokio::time::interval(shared.config.rescue_interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match rescue(&shared).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(recovered = n, "recovered expired leases");
+                shared.progress.notify_one();
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot recover expired leases"),
+        }
+    }
+}
+
+/// One pass; returns how many leases were recovered.
+pub(crate) async fn rescue(shared: &Shared) -> crate::Result<usize> {
+    let engine = &shared.engine;
+    let expired = engine.store().expired_leases(engine.now(), BATCH).await?;
+    if expired.is_empty() {
+        return Ok(0);
+    }
+    let mut reports = Vec::with_capacity(expired.len());
+    for lease in expired {
+        let policy = policy_of(shared, &lease).await;
+        reports.push(report(shared, lease, &policy));
+    }
+    let outcomes: Vec<StepOutcome> = reports.iter().map(|r| r.outcome.clone()).collect();
+    let results = engine
+        .store()
+        .complete_steps(&outcomes, engine.now())
+        .await?;
+    apply_results(shared, &reports, &results, true);
+    Ok(results.iter().filter(|r| r.applied).count())
+}
+
+async fn policy_of(shared: &Shared, lease: &ExpiredLease) -> RetryPolicy {
+    match shared.engine.template_by_id(lease.template_id).await {
+        Ok(cached) => cached
+            .template
+            .steps
+            .iter()
+            .find(|s| s.name == lease.name)
+            .map(|s| s.retry)
+            .unwrap_or_default(),
+        Err(e) => {
+            tracing::warn!(error = %e, step_id = lease.step_id, "cannot load the template of a rescued step; using the default retry policy");
+            RetryPolicy::default()
+        }
+    }
+}
+
+fn report(shared: &Shared, lease: ExpiredLease, policy: &RetryPolicy) -> Report {
+    let engine = &shared.engine;
+    let failure = Failure::LeaseExpired {
+        owner: lease.owner.clone(),
+    };
+    let facts = AttemptFacts {
+        attempt: lease.attempt,
+        max_attempts: lease.max_attempts,
+        retryable: lease.retryable,
+        policy,
+    };
+    tracing::warn!(task_id = lease.task_id, step_id = lease.step_id, step = %lease.name, owner = %lease.owner, attempt = lease.attempt, "lease expired");
+    Report {
+        outcome: StepOutcome {
+            step_id: lease.step_id,
+            task_id: lease.task_id,
+            owner: lease.owner,
+            attempt: lease.attempt,
+            lease_expired: true,
+            result: failed(
+                &failure,
+                facts,
+                engine.now(),
+                engine.config().retry_backoff_disabled,
+            ),
+        },
+        name: lease.name,
+    }
+}

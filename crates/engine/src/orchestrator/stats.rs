@@ -1,0 +1,51 @@
+//! What an orchestrator did, counted as it goes.
+
+use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Serialize)]
+pub struct RunStats {
+    pub steps_claimed: u64,
+    pub steps_succeeded: u64,
+    /// Failed attempts, including those that will be retried and expired leases.
+    pub steps_failed: u64,
+    pub retries_scheduled: u64,
+    pub tasks_completed: u64,
+    pub tasks_failed: u64,
+    /// Expired leases (of dead orchestrators) turned into failed attempts.
+    pub leases_recovered: u64,
+    /// Outcomes the store refused because the lease was lost meanwhile.
+    pub fenced_out: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    pub(crate) steps_claimed: AtomicU64,
+    pub(crate) steps_succeeded: AtomicU64,
+    pub(crate) steps_failed: AtomicU64,
+    pub(crate) retries_scheduled: AtomicU64,
+    pub(crate) tasks_completed: AtomicU64,
+    pub(crate) tasks_failed: AtomicU64,
+    pub(crate) leases_recovered: AtomicU64,
+    pub(crate) fenced_out: AtomicU64,
+}
+
+pub(crate) fn bump(counter: &AtomicU64, by: u64) {
+    counter.fetch_add(by, Ordering::Relaxed);
+}
+
+impl Stats {
+    pub(crate) fn snapshot(&self) -> RunStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        RunStats {
+            steps_claimed: get(&self.steps_claimed),
+            steps_succeeded: get(&self.steps_succeeded),
+            steps_failed: get(&self.steps_failed),
+            retries_scheduled: get(&self.retries_scheduled),
+            tasks_completed: get(&self.tasks_completed),
+            tasks_failed: get(&self.tasks_failed),
+            leases_recovered: get(&self.leases_recovered),
+            fenced_out: get(&self.fenced_out),
+        }
+    }
+}
