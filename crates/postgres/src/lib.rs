@@ -1,1 +1,268 @@
+//! The PostgreSQL backend of Tasker: the production store, shared by any number of
+//! orchestrator processes on any number of machines.
+//!
+//! A `deadpool-postgres` pool of plain connections; batches travel as array parameters and are
+//! applied with `unnest`, so a batch costs a handful of statements whatever its size. The SQL
+//! lives in `queries/*.sql` (one file per operation), the schema in `migrations/`.
 
+mod claim;
+mod complete;
+mod create;
+mod error;
+mod leases;
+mod migrate;
+mod operator;
+mod read;
+mod rows;
+mod sql;
+mod templates;
+mod transitions;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use tasker_model::{
+    State, StepId, StepReadiness, StepRecord, TaskExecutionContext, TaskId, TaskRecord, TemplateId,
+    Timestamp, TransitionRecord,
+};
+use tasker_store::{
+    BackendInfo, Capabilities, ClaimRequest, ClaimedStep, CompletionResult, CreatedTask, Error,
+    ExpiredLease, NewTask, NewTemplate, OutstandingWork, RegisteredTemplate, Result, StepOutcome,
+    Store, StoredTemplate, TaskFilter,
+};
+
+/// Connection options beyond the URL.
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    /// Schema for every table (set as the `search_path` of each connection); `None` uses the
+    /// server's default. Tests give each run its own schema.
+    pub schema: Option<String>,
+    pub pool_size: usize,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions {
+            schema: None,
+            pool_size: 16,
+        }
+    }
+}
+
+/// The PostgreSQL [`Store`].
+pub struct PostgresStore {
+    pool: Pool,
+    schema: Option<String>,
+}
+
+impl PostgresStore {
+    /// Connect with default options. Connections are opened lazily; this checks that one can be.
+    pub async fn connect(url: &str) -> Result<PostgresStore> {
+        Self::connect_with(url, PgOptions::default()).await
+    }
+
+    pub async fn connect_with(url: &str, options: PgOptions) -> Result<PostgresStore> {
+        let mut config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| Error::Database(format!("invalid database url: {e}")))?;
+        if let Some(schema) = &options.schema {
+            check_schema_name(schema)?;
+            config.options(format!("-c search_path={schema}"));
+        }
+        let manager = Manager::from_config(
+            config,
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.pool_size.max(1))
+            .build()
+            .map_err(|e| Error::Database(format!("cannot build connection pool: {e}")))?;
+        let store = PostgresStore {
+            pool,
+            schema: options.schema,
+        };
+        drop(store.client().await?);
+        Ok(store)
+    }
+
+    pub(crate) async fn client(&self) -> Result<Object> {
+        self.pool.get().await.map_err(error::pool)
+    }
+}
+
+/// Schema names go into a connection option and DDL, so only plain identifiers are accepted.
+fn check_schema_name(schema: &str) -> Result<()> {
+    let plain = schema
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    let starts_well = schema
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_');
+    if plain && starts_well && schema.len() <= 63 {
+        Ok(())
+    } else {
+        Err(Error::Database(format!(
+            "invalid schema name {schema:?}: use lower-case letters, digits and underscores"
+        )))
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend_name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            skip_locked: true,
+            multi_process: true,
+            cross_process_notify: true,
+        }
+    }
+
+    async fn describe(&self) -> Result<BackendInfo> {
+        read::describe(self).await
+    }
+
+    async fn migrate(&self) -> Result<Vec<String>> {
+        migrate::migrate(self, self.schema.as_deref()).await
+    }
+
+    async fn pending_migrations(&self) -> Result<Vec<String>> {
+        migrate::pending(self).await
+    }
+
+    async fn register_template(
+        &self,
+        template: &NewTemplate,
+        now: Timestamp,
+    ) -> Result<RegisteredTemplate> {
+        templates::register(self, template, now).await
+    }
+
+    async fn find_template(
+        &self,
+        namespace: &str,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<Option<StoredTemplate>> {
+        templates::find(self, namespace, name, version).await
+    }
+
+    async fn template_by_id(&self, id: TemplateId) -> Result<Option<StoredTemplate>> {
+        templates::by_id(self, id).await
+    }
+
+    async fn list_templates(&self) -> Result<Vec<StoredTemplate>> {
+        templates::list(self).await
+    }
+
+    async fn create_tasks(&self, tasks: &[NewTask], now: Timestamp) -> Result<Vec<CreatedTask>> {
+        create::create_tasks(self, tasks, now).await
+    }
+
+    async fn task(&self, id: TaskId) -> Result<Option<TaskRecord>> {
+        read::task(self, id).await
+    }
+
+    async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskRecord>> {
+        read::list_tasks(self, filter).await
+    }
+
+    async fn count_tasks_by_state(&self) -> Result<Vec<(State, i64)>> {
+        read::count_tasks_by_state(self).await
+    }
+
+    async fn steps_of_task(&self, task_id: TaskId) -> Result<Vec<StepRecord>> {
+        read::steps_of_task(self, task_id).await
+    }
+
+    async fn step(&self, id: StepId) -> Result<Option<StepRecord>> {
+        read::step(self, id).await
+    }
+
+    async fn task_transitions(&self, task_id: TaskId) -> Result<Vec<TransitionRecord>> {
+        read::transitions(self, sql::TASK_TRANSITIONS, task_id).await
+    }
+
+    async fn step_transitions_of_task(&self, task_id: TaskId) -> Result<Vec<TransitionRecord>> {
+        read::transitions(self, sql::STEP_TRANSITIONS_OF_TASK, task_id).await
+    }
+
+    async fn current_task_transition(&self, task_id: TaskId) -> Result<Option<TransitionRecord>> {
+        Ok(
+            read::transitions(self, sql::CURRENT_TASK_TRANSITION, task_id)
+                .await?
+                .pop(),
+        )
+    }
+
+    async fn claim_steps(&self, request: &ClaimRequest) -> Result<Vec<ClaimedStep>> {
+        claim::claim_steps(self, request).await
+    }
+
+    async fn complete_steps(
+        &self,
+        outcomes: &[StepOutcome],
+        now: Timestamp,
+    ) -> Result<Vec<CompletionResult>> {
+        complete::complete_steps(self, outcomes, now).await
+    }
+
+    async fn renew_leases(
+        &self,
+        owner: &str,
+        steps: &[(StepId, i32)],
+        expires_at: Timestamp,
+    ) -> Result<u64> {
+        leases::renew(self, owner, steps, expires_at).await
+    }
+
+    async fn expired_leases(&self, now: Timestamp, limit: u32) -> Result<Vec<ExpiredLease>> {
+        leases::expired(self, now, limit).await
+    }
+
+    async fn release_leases(&self, owner: &str, now: Timestamp) -> Result<u64> {
+        leases::release(self, owner, now).await
+    }
+
+    async fn next_ready_at(&self) -> Result<Option<Timestamp>> {
+        read::next_ready_at(self).await
+    }
+
+    async fn outstanding_work(&self) -> Result<OutstandingWork> {
+        read::outstanding_work(self).await
+    }
+
+    async fn cancel_task(&self, task_id: TaskId, now: Timestamp) -> Result<TaskRecord> {
+        operator::cancel_task(self, task_id, now).await
+    }
+
+    async fn retry_task(&self, task_id: TaskId, now: Timestamp) -> Result<TaskRecord> {
+        operator::retry_task(self, task_id, now).await
+    }
+
+    async fn resolve_step(&self, step_id: StepId, now: Timestamp) -> Result<StepRecord> {
+        operator::resolve_step(self, step_id, now).await
+    }
+
+    async fn step_readiness(
+        &self,
+        task_ids: &[TaskId],
+        now: Timestamp,
+    ) -> Result<Vec<StepReadiness>> {
+        read::step_readiness(self, task_ids, now).await
+    }
+
+    async fn task_execution_context(
+        &self,
+        task_ids: &[TaskId],
+        now: Timestamp,
+    ) -> Result<Vec<TaskExecutionContext>> {
+        read::task_execution_context(self, task_ids, now).await
+    }
+}

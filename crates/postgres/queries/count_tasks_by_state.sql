@@ -1,0 +1,1 @@
+SELECT state, count(*) AS n FROM tasks GROUP BY state

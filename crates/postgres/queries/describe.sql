@@ -1,0 +1,4 @@
+SELECT current_setting('server_version') AS server_version,
+       current_setting('synchronous_commit') AS synchronous_commit,
+       current_setting('shared_buffers') AS shared_buffers,
+       current_setting('max_connections') AS max_connections

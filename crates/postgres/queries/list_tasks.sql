@@ -1,0 +1,12 @@
+-- Newest first; each filter applies only when its parameter is not null.
+SELECT t.id, t.template_id, n.name AS namespace, tt.name, tt.version, t.state, t.context,
+       t.identity_hash, t.idempotency_key, t.steps_total, t.steps_remaining, t.steps_failed,
+       t.created_at, t.updated_at, t.completed_at
+FROM tasks t
+JOIN task_templates tt ON tt.id = t.template_id
+JOIN namespaces n ON n.id = tt.namespace_id
+WHERE ($1::text IS NULL OR t.state = $1)
+  AND ($2::text IS NULL OR n.name = $2)
+  AND ($3::bigint IS NULL OR t.id < $3)
+ORDER BY t.id DESC
+LIMIT $4

@@ -1,0 +1,1 @@
+SELECT task_id, state, attempts, max_attempts, retryable FROM workflow_steps WHERE id = $1 FOR UPDATE

@@ -1,0 +1,1 @@
+SELECT state, steps_remaining, steps_failed FROM tasks WHERE id = $1 FOR UPDATE

@@ -1,0 +1,1 @@
+SELECT * FROM tasker_step_readiness($1::bigint[], $2::timestamptz)

@@ -1,0 +1,1 @@
+SELECT task_id FROM workflow_steps WHERE id = $1

@@ -1,0 +1,8 @@
+-- An unblocked task's runnable steps become claimable again now ($2).
+UPDATE workflow_steps
+SET ready_at = $2, updated_at = $2
+WHERE task_id = $1
+  AND ready_at IS NULL
+  AND unsatisfied_parents = 0
+  AND (state = 'pending'
+       OR (state = 'error' AND (attempts = 0 OR (retryable AND attempts < max_attempts))))

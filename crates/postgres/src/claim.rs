@@ -1,0 +1,79 @@
+//! Claiming runnable steps: one indexed range read under `FOR UPDATE SKIP LOCKED`, so
+//! concurrent claimers in other processes never wait for each other or claim a step twice.
+
+use crate::PostgresStore;
+use crate::error::DbResult;
+use crate::rows::{self, get};
+use crate::sql;
+use crate::transitions::History;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use tasker_model::State;
+use tasker_store::{ClaimRequest, ClaimedStep, Result};
+
+pub(crate) async fn claim_steps(
+    store: &PostgresStore,
+    request: &ClaimRequest,
+) -> Result<Vec<ClaimedStep>> {
+    if request.limit == 0 {
+        return Ok(Vec::new());
+    }
+    let mut client = store.client().await?;
+    let tx = client.transaction().await.db()?;
+    let claim = tx.prepare_cached(sql::CLAIM_STEPS).await.db()?;
+    let rows = tx
+        .query(
+            &claim,
+            &[
+                &request.now,
+                &i64::from(request.limit),
+                &request.owner,
+                &request.lease_expires_at,
+            ],
+        )
+        .await
+        .db()?;
+
+    let mut history = History::default();
+    let mut started = HashSet::new();
+    let mut claimed = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let step_id: i64 = get(row, "id")?;
+        let task_id: i64 = get(row, "task_id")?;
+        let attempt: i32 = get(row, "attempts")?;
+        history.step(
+            step_id,
+            rows::state_col(row, "from_state")?,
+            State::InProgress,
+            json!({ "attempt": attempt, "owner": request.owner }),
+            get(row, "transition_seq")?,
+        );
+        // Several steps of one task may be claimed together; one of them reports the start.
+        let mut task_started = false;
+        if let Some(seq) = get::<Option<i32>>(row, "task_transition_seq")?
+            && started.insert(task_id)
+        {
+            history.task(task_id, State::Pending, State::InProgress, json!({}), seq);
+            task_started = true;
+        }
+        let names: Vec<String> = get(row, "parent_names")?;
+        let results: Vec<Value> = get(row, "parent_results")?;
+        claimed.push(ClaimedStep {
+            step_id,
+            task_id,
+            template_id: get(row, "template_id")?,
+            name: get(row, "name")?,
+            attempt,
+            max_attempts: get(row, "max_attempts")?,
+            retryable: get(row, "retryable")?,
+            lease_expires_at: request.lease_expires_at,
+            inputs: get(row, "inputs")?,
+            task_context: get(row, "context")?,
+            parent_results: names.into_iter().zip(results).collect(),
+            task_started,
+        });
+    }
+    history.write(&tx, request.now).await?;
+    tx.commit().await.db()?;
+    Ok(claimed)
+}

@@ -1,0 +1,228 @@
+//! Recording outcomes: a batch of fenced step updates, per-task aggregation, and the release
+//! of children, in one transaction of a few statements.
+
+use crate::PostgresStore;
+use crate::error::DbResult;
+use crate::rows::{self, get};
+use crate::sql;
+use crate::transitions::History;
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use tasker_model::{State, Timestamp};
+use tasker_store::{CompletionResult, OutcomeKind, Result, StepOutcome};
+
+/// The transition metadata of an outcome: the attempt, and for failures the error, the retry
+/// time and the caller's extra facts.
+fn metadata(outcome: &StepOutcome) -> Value {
+    match &outcome.result {
+        OutcomeKind::Succeeded { .. } => json!({ "attempt": outcome.attempt }),
+        OutcomeKind::Failed {
+            error,
+            retry_at,
+            metadata,
+            ..
+        } => {
+            let mut m = serde_json::Map::new();
+            m.insert("attempt".into(), json!(outcome.attempt));
+            m.insert("error".into(), json!(error));
+            m.insert("retry_at".into(), json!(retry_at));
+            match metadata {
+                Value::Object(extra) => m.extend(extra.clone()),
+                Value::Null => {}
+                other => {
+                    m.insert("metadata".into(), other.clone());
+                }
+            }
+            Value::Object(m)
+        }
+    }
+}
+
+fn permanent(outcome: &StepOutcome) -> bool {
+    matches!(outcome.result, OutcomeKind::Failed { retry_at: None, .. })
+}
+
+fn succeeded(outcome: &StepOutcome) -> bool {
+    matches!(outcome.result, OutcomeKind::Succeeded { .. })
+}
+
+pub(crate) async fn complete_steps(
+    store: &PostgresStore,
+    outcomes: &[StepOutcome],
+    now: Timestamp,
+) -> Result<Vec<CompletionResult>> {
+    let mut results: Vec<CompletionResult> = outcomes
+        .iter()
+        .map(|o| CompletionResult {
+            step_id: o.step_id,
+            task_id: o.task_id,
+            applied: false,
+            released_steps: Vec::new(),
+            task_finished: None,
+        })
+        .collect();
+    // A second outcome for the same step in one batch is fenced out by the first.
+    let mut seen = HashSet::new();
+    let batch: Vec<usize> = (0..outcomes.len())
+        .filter(|&i| seen.insert(outcomes[i].step_id))
+        .collect();
+    if batch.is_empty() {
+        return Ok(results);
+    }
+    let pick = |f: &dyn Fn(&StepOutcome) -> bool| -> Vec<bool> {
+        batch.iter().map(|&i| f(&outcomes[i])).collect()
+    };
+    let step_ids: Vec<i64> = batch.iter().map(|&i| outcomes[i].step_id).collect();
+    let task_ids: Vec<i64> = batch.iter().map(|&i| outcomes[i].task_id).collect();
+    let owners: Vec<&str> = batch.iter().map(|&i| outcomes[i].owner.as_str()).collect();
+    let attempts: Vec<i32> = batch.iter().map(|&i| outcomes[i].attempt).collect();
+    let lease_expired = pick(&|o| o.lease_expired);
+    let ok = pick(&succeeded);
+    let mut values: Vec<Option<&Value>> = Vec::with_capacity(batch.len());
+    let mut retry_at: Vec<Option<Timestamp>> = Vec::with_capacity(batch.len());
+    let mut backoff: Vec<Option<i64>> = Vec::with_capacity(batch.len());
+    for &i in &batch {
+        match &outcomes[i].result {
+            OutcomeKind::Succeeded { result } => {
+                values.push(Some(result));
+                retry_at.push(None);
+                backoff.push(None);
+            }
+            OutcomeKind::Failed {
+                retry_at: at,
+                backoff_request_seconds,
+                ..
+            } => {
+                values.push(None);
+                retry_at.push(*at);
+                backoff.push(*backoff_request_seconds);
+            }
+        }
+    }
+
+    let mut client = store.client().await?;
+    let tx = client.transaction().await.db()?;
+    let lock = tx.prepare_cached(sql::LOCK_TASKS).await.db()?;
+    let distinct_tasks: Vec<i64> = task_ids
+        .iter()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    tx.query(&lock, &[&distinct_tasks]).await.db()?;
+
+    let apply = tx.prepare_cached(sql::COMPLETE_STEPS).await.db()?;
+    let applied_rows = tx
+        .query(
+            &apply,
+            &[
+                &now,
+                &step_ids,
+                &task_ids,
+                &owners,
+                &attempts,
+                &lease_expired,
+                &ok,
+                &values,
+                &retry_at,
+                &backoff,
+            ],
+        )
+        .await
+        .db()?;
+    let mut applied_seq: HashMap<i64, i32> = HashMap::new();
+    for row in &applied_rows {
+        applied_seq.insert(get(row, "id")?, get(row, "transition_seq")?);
+    }
+    if applied_seq.is_empty() {
+        tx.commit().await.db()?;
+        return Ok(results);
+    }
+
+    let mut history = History::default();
+    let mut agg_tasks = Vec::new();
+    let mut agg_ok = Vec::new();
+    let mut agg_permanent = Vec::new();
+    let mut blocked = BTreeSet::new();
+    let mut done_steps = Vec::new();
+    for &i in &batch {
+        let outcome = &outcomes[i];
+        let Some(&seq) = applied_seq.get(&outcome.step_id) else {
+            continue;
+        };
+        results[i].applied = true;
+        let to = if succeeded(outcome) {
+            done_steps.push(outcome.step_id);
+            State::Complete
+        } else {
+            State::Error
+        };
+        history.step(
+            outcome.step_id,
+            State::InProgress,
+            to,
+            metadata(outcome),
+            seq,
+        );
+        agg_tasks.push(outcome.task_id);
+        agg_ok.push(succeeded(outcome));
+        agg_permanent.push(permanent(outcome));
+        if permanent(outcome) {
+            blocked.insert(outcome.task_id);
+        }
+    }
+
+    let update_tasks = tx.prepare_cached(sql::COMPLETE_STEPS_TASKS).await.db()?;
+    let task_rows = tx
+        .query(&update_tasks, &[&now, &agg_tasks, &agg_ok, &agg_permanent])
+        .await
+        .db()?;
+    let mut finished: HashMap<i64, State> = HashMap::new();
+    for row in &task_rows {
+        let id: i64 = get(row, "id")?;
+        let old = rows::state_col(row, "old_state")?;
+        let new = rows::state_col(row, "new_state")?;
+        if old != new {
+            history.task(id, old, new, json!({}), get(row, "transition_seq")?);
+            if matches!(new, State::Complete | State::Error) {
+                finished.insert(id, new);
+            }
+        }
+    }
+
+    if !blocked.is_empty() {
+        let block = tx.prepare_cached(sql::BLOCK_TASKS).await.db()?;
+        let blocked: Vec<i64> = blocked.into_iter().collect();
+        tx.execute(&block, &[&blocked, &now]).await.db()?;
+    }
+
+    let mut released: HashMap<i64, Vec<i64>> = HashMap::new();
+    if !done_steps.is_empty() {
+        let release = tx.prepare_cached(sql::RELEASE_CHILDREN).await.db()?;
+        for row in tx.query(&release, &[&done_steps, &now]).await.db()? {
+            if get::<bool>(&row, "released")? {
+                released
+                    .entry(get(&row, "released_by")?)
+                    .or_default()
+                    .push(get(&row, "id")?);
+            }
+        }
+    }
+
+    history.write(&tx, now).await?;
+    tx.commit().await.db()?;
+
+    for result in results.iter_mut().filter(|r| r.applied) {
+        if let Some(mut children) = released.remove(&result.step_id) {
+            children.sort_unstable();
+            result.released_steps = children;
+        }
+    }
+    // The last applied outcome of a task is the one that finished it.
+    for result in results.iter_mut().rev().filter(|r| r.applied) {
+        if let Some(state) = finished.remove(&result.task_id) {
+            result.task_finished = Some(state);
+        }
+    }
+    Ok(results)
+}

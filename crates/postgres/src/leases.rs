@@ -1,0 +1,105 @@
+//! Leases: renewal by the heartbeat, discovery of expired ones by the rescuer, and release on
+//! graceful shutdown.
+
+use crate::PostgresStore;
+use crate::error::DbResult;
+use crate::rows::get;
+use crate::sql;
+use crate::transitions::History;
+use serde_json::json;
+use tasker_model::{State, StepId, Timestamp};
+use tasker_store::{ExpiredLease, Result};
+
+pub(crate) async fn renew(
+    store: &PostgresStore,
+    owner: &str,
+    steps: &[(StepId, i32)],
+    expires_at: Timestamp,
+) -> Result<u64> {
+    if steps.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<i64> = steps.iter().map(|s| s.0).collect();
+    let attempts: Vec<i32> = steps.iter().map(|s| s.1).collect();
+    let client = store.client().await?;
+    let statement = client.prepare_cached(sql::RENEW_LEASES).await.db()?;
+    client
+        .execute(&statement, &[&owner, &expires_at, &ids, &attempts])
+        .await
+        .db()
+}
+
+pub(crate) async fn expired(
+    store: &PostgresStore,
+    now: Timestamp,
+    limit: u32,
+) -> Result<Vec<ExpiredLease>> {
+    let client = store.client().await?;
+    let statement = client.prepare_cached(sql::EXPIRED_LEASES).await.db()?;
+    let rows = client
+        .query(&statement, &[&now, &i64::from(limit)])
+        .await
+        .db()?;
+    rows.iter()
+        .map(|row| {
+            Ok(ExpiredLease {
+                step_id: get(row, "id")?,
+                task_id: get(row, "task_id")?,
+                template_id: get(row, "template_id")?,
+                name: get(row, "name")?,
+                owner: get(row, "lease_owner")?,
+                attempt: get(row, "attempts")?,
+                max_attempts: get(row, "max_attempts")?,
+                retryable: get(row, "retryable")?,
+                lease_expires_at: get(row, "lease_expires_at")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn release(store: &PostgresStore, owner: &str, now: Timestamp) -> Result<u64> {
+    let mut client = store.client().await?;
+    let tx = client.transaction().await.db()?;
+    let leased = tx.prepare_cached(sql::LEASED_TASKS).await.db()?;
+    let task_ids = tx
+        .query(&leased, &[&owner])
+        .await
+        .db()?
+        .iter()
+        .map(|row| get(row, "task_id"))
+        .collect::<Result<Vec<i64>>>()?;
+    if task_ids.is_empty() {
+        return Ok(0);
+    }
+    let lock = tx.prepare_cached(sql::LOCK_TASKS).await.db()?;
+    tx.query(&lock, &[&task_ids]).await.db()?;
+
+    let mut history = History::default();
+    let release = tx.prepare_cached(sql::RELEASE_LEASES).await.db()?;
+    let released = tx.query(&release, &[&owner, &now]).await.db()?;
+    for row in &released {
+        // The attempt given back is the one after the count that remains.
+        let attempt = get::<i32>(row, "attempts")? + 1;
+        history.step(
+            get(row, "id")?,
+            State::InProgress,
+            State::Pending,
+            json!({ "attempt": attempt, "reason": "lease released", "owner": owner }),
+            get(row, "transition_seq")?,
+        );
+    }
+    // A blocked task kept running only for the steps just given back: it has failed now.
+    let fail = tx.prepare_cached(sql::FAIL_IDLE_BLOCKED_TASKS).await.db()?;
+    for row in tx.query(&fail, &[&task_ids, &now]).await.db()? {
+        history.task(
+            get(&row, "id")?,
+            State::InProgress,
+            State::Error,
+            json!({}),
+            get(&row, "transition_seq")?,
+        );
+    }
+    history.write(&tx, now).await?;
+    tx.commit().await.db()?;
+    Ok(released.len() as u64)
+}
