@@ -1,1 +1,36 @@
+//! Tasker: workflow orchestration for DAGs of steps, embedded on SQLite or shared on
+//! PostgreSQL.
+//!
+//! ```no_run
+//! use tasker::{CreateTask, OrchestratorConfig, StepContext, StepResult, TaskerBuilder};
+//! use serde_json::json;
+//!
+//! # async fn demo() -> Result<(), tasker::Error> {
+//! let engine = TaskerBuilder::new("sqlite://tasker.db")
+//!     .handler("greet", |ctx: StepContext| async move {
+//!         StepResult::Ok(json!({ "hello": ctx.context["name"] }))
+//!     })
+//!     .build()
+//!     .await?;
+//! engine
+//!     .register_template_yaml("namespace: demo\nname: hello\nversion: 1.0.0\nsteps:\n  - name: greet\n    handler: greet\n")
+//!     .await?;
+//! let task = engine
+//!     .create_task(CreateTask::new("demo/hello".parse()?, json!({ "name": "world" })))
+//!     .await?;
+//! let orchestrator = engine.orchestrator(OrchestratorConfig::default()).spawn();
+//! let done = engine.wait_for_task(task.id, None).await?;
+//! orchestrator.shutdown().await?;
+//! # let _ = done;
+//! # Ok(())
+//! # }
+//! ```
 
+mod builder;
+mod connect;
+
+pub use builder::TaskerBuilder;
+pub use connect::connect;
+pub use tasker_engine::*;
+pub use tasker_model as model;
+pub use tasker_store as store;
