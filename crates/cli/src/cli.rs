@@ -1,0 +1,148 @@
+//! The command-line grammar. Parsing only: what each command does lives in `commands/`.
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://tasker.db";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tasker",
+    version,
+    about = "Run workflows of dependent steps, defined as versioned YAML templates"
+)]
+pub struct Cli {
+    /// Database to use: sqlite://PATH, sqlite::memory: or postgres://... [default: sqlite://tasker.db]
+    #[arg(long, env = "TASKER_DATABASE_URL", global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Print machine-readable JSON on stdout instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Log more to stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending database migrations.
+    Migrate(MigrateArgs),
+    /// Validate, register and inspect task templates.
+    #[command(subcommand)]
+    Template(TemplateCommand),
+    /// Create, inspect, cancel and retry tasks.
+    #[command(subcommand)]
+    Task(TaskCommand),
+    /// Act on single steps.
+    #[command(subcommand)]
+    Step(StepCommand),
+    /// Run an orchestrator: claim ready steps and run their handlers.
+    Run(RunArgs),
+    /// Create many tasks on a fresh database, run them and print what happened.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Apply nothing; exit 1 and list the pending migrations if there are any.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// Check template files without touching a database (exit 1 if any is invalid).
+    Validate {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Store template files in the database.
+    Register {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// List registered templates.
+    List,
+    /// Show a template's steps grouped by dependency level.
+    Show {
+        /// NAMESPACE/NAME or NAMESPACE/NAME@VERSION (latest version when omitted).
+        #[arg(value_name = "NS/NAME[@VERSION]")]
+        template: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// Create a task from a registered template.
+    Create(CreateArgs),
+    /// List tasks, newest first.
+    List(ListArgs),
+    /// Show a task, its execution context and why each step is or is not running.
+    Show { id: i64 },
+    /// Every transition of a task and its steps, in order.
+    History { id: i64 },
+    /// Cancel a task: nothing new starts, pending and failed steps are cancelled.
+    Cancel { id: i64 },
+    /// Give the permanently failed steps of a task in error a fresh set of attempts.
+    Retry { id: i64 },
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// NAMESPACE/NAME or NAMESPACE/NAME@VERSION (latest version when omitted).
+    #[arg(value_name = "NS/NAME[@VERSION]")]
+    pub template: String,
+    /// The task's context: inline JSON, @FILE to read it from a file, or @- for stdin.
+    #[arg(long, default_value = "{}", value_name = "JSON|@FILE")]
+    pub context: String,
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
+    /// Run an in-process orchestrator until the task finishes; exit 1 if it ends in error.
+    #[arg(long)]
+    pub wait: bool,
+    /// With --wait: give up after this many seconds.
+    #[arg(long, requires = "wait", value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only tasks in this state (pending, in_progress, complete, error, cancelled).
+    #[arg(long)]
+    pub state: Option<String>,
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StepCommand {
+    /// Mark a pending or failed step as resolved by hand, so its dependents can run.
+    Resolve {
+        #[arg(value_name = "STEP_ID")]
+        id: i64,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Stop when nothing is runnable, waiting for a retry or running.
+    #[arg(long)]
+    pub until_idle: bool,
+    /// Handlers running at once.
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// How long a claimed step stays leased before another orchestrator may recover it.
+    #[arg(long, value_name = "N")]
+    pub lease_ms: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// How many tasks to create.
+    #[arg(long, default_value_t = 1000)]
+    pub tasks: usize,
+}

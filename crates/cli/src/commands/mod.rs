@@ -1,0 +1,103 @@
+//! One file per command group. Each gathers data through the engine and hands it to `output`.
+
+mod migrate;
+mod run;
+mod step;
+mod task;
+mod template;
+
+use crate::cli::{Cli, Command, DEFAULT_DATABASE_URL};
+use anyhow::bail;
+use std::process::ExitCode;
+use tasker::{Engine, TaskerBuilder};
+
+/// What every command needs from the global options.
+pub struct Ctx {
+    /// `None` when neither `--database-url` nor `TASKER_DATABASE_URL` was given.
+    pub database_url: Option<String>,
+    pub json: bool,
+}
+
+impl Ctx {
+    pub fn url(&self) -> &str {
+        self.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL)
+    }
+
+    /// An engine on a database whose schema is current. The schema is never changed implicitly:
+    /// `tasker migrate` does that, so a wrong URL is not silently turned into a database.
+    pub async fn engine(&self) -> anyhow::Result<Engine> {
+        let engine = self.engine_unchecked().await?;
+        let pending = engine.pending_migrations().await?;
+        if !pending.is_empty() {
+            bail!(
+                "the database at {} is not migrated ({} pending); run `tasker --database-url {} migrate`",
+                self.url(),
+                pending.len(),
+                self.url()
+            );
+        }
+        Ok(engine)
+    }
+
+    pub async fn engine_unchecked(&self) -> anyhow::Result<Engine> {
+        Ok(TaskerBuilder::new(self.url())
+            .migrate(false)
+            .build()
+            .await?)
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let ctx = Ctx {
+        database_url: cli.database_url,
+        json: cli.json,
+    };
+    match cli.command {
+        Command::Migrate(args) => migrate::run(&ctx, args).await,
+        Command::Template(command) => template::run(&ctx, command).await,
+        Command::Task(command) => task::run(&ctx, command).await,
+        Command::Step(command) => step::run(&ctx, command).await,
+        Command::Run(args) => run::run(&ctx, args).await,
+        Command::Demo(args) => crate::demo::run(&ctx, args).await,
+    }
+}
+
+/// Resolves on ctrl-c, or SIGTERM on Unix (what service managers and `kill` send).
+///
+/// The handlers are installed when this is called, not when the future is first polled, so a
+/// signal that arrives while the orchestrator starts is not lost (nor fatal). When signals
+/// cannot be listened to, the future never resolves rather than stopping at once.
+pub fn stop_requested() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        async fn wait(stream: std::io::Result<Signal>, name: &'static str) {
+            match stream {
+                Ok(mut stream) => {
+                    stream.recv().await;
+                }
+                Err(e) => {
+                    tracing::warn!("cannot listen for {name}: {e}");
+                    std::future::pending::<()>().await;
+                }
+            }
+        }
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            tokio::select! {
+                _ = wait(interrupt, "ctrl-c") => {}
+                _ = wait(terminate, "SIGTERM") => {}
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            if let Err(e) = tokio::signal::ctrl_c().await {
+                tracing::warn!("cannot listen for ctrl-c: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+}

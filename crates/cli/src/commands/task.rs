@@ -1,0 +1,131 @@
+//! `tasker task create | list | show | history | cancel | retry`.
+
+use super::Ctx;
+use crate::cli::{CreateArgs, ListArgs, TaskCommand};
+use crate::output::task as out;
+use anyhow::{Context as _, anyhow, bail};
+use serde_json::Value;
+use std::io::Read as _;
+use std::process::ExitCode;
+use std::time::Duration;
+use tasker::model::State;
+use tasker::store::TaskFilter;
+use tasker::{CreateTask, OrchestratorConfig};
+
+pub async fn run(ctx: &Ctx, command: TaskCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        TaskCommand::Create(args) => return create(ctx, args).await,
+        TaskCommand::List(args) => list(ctx, args).await?,
+        TaskCommand::Show { id } => {
+            let engine = ctx.engine().await?;
+            out::details(&engine.task_details(id).await?, ctx.json)?;
+        }
+        TaskCommand::History { id } => {
+            let engine = ctx.engine().await?;
+            out::history(&engine.task_history(id).await?, ctx.json)?;
+        }
+        TaskCommand::Cancel { id } => {
+            let engine = ctx.engine().await?;
+            out::record(&engine.cancel_task(id).await?, ctx.json)?;
+        }
+        TaskCommand::Retry { id } => {
+            let engine = ctx.engine().await?;
+            out::record(&engine.retry_task(id).await?, ctx.json)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn create(ctx: &Ctx, args: CreateArgs) -> anyhow::Result<ExitCode> {
+    let template = super::template::parse_ref(&args.template)?;
+    let context = read_context(&args.context)?;
+    let engine = ctx.engine().await?;
+    let created = engine
+        .create_task(CreateTask {
+            template,
+            context,
+            idempotency_key: args.idempotency_key,
+        })
+        .await?;
+    if !args.wait {
+        let task = engine.task(created.id).await?;
+        out::created(&task, created.created, ctx.json)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let stop = super::stop_requested();
+    let handle = engine.orchestrator(OrchestratorConfig::default()).spawn();
+    let timeout = args.timeout.map(Duration::from_secs);
+    let finished = tokio::select! {
+        result = engine.wait_for_task(created.id, timeout) => Some(result),
+        _ = stop => None,
+    };
+    // Shut down before reporting so that no lease is left behind, whatever happened.
+    handle.shutdown().await?;
+    let Some(result) = finished else {
+        bail!(
+            "interrupted; task {} keeps its state and can be picked up by `tasker run`",
+            created.id
+        );
+    };
+    let task = result?;
+    out::created(&task, created.created, ctx.json)?;
+    Ok(if task.state == State::Error {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Inline JSON, `@FILE`, or `@-` for stdin.
+fn read_context(arg: &str) -> anyhow::Result<Value> {
+    let (text, source) = match arg.strip_prefix('@') {
+        Some("-") => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("cannot read the context from stdin")?;
+            (text, "stdin".to_owned())
+        }
+        Some(path) => (
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the context file {path}"))?,
+            path.to_owned(),
+        ),
+        None => (arg.to_owned(), "--context".to_owned()),
+    };
+    serde_json::from_str(&text).map_err(|e| anyhow!("{source} is not valid JSON: {e}"))
+}
+
+async fn list(ctx: &Ctx, args: ListArgs) -> anyhow::Result<()> {
+    let state = args.state.as_deref().map(str::parse::<State>).transpose()?;
+    let engine = ctx.engine().await?;
+    let tasks = engine
+        .list_tasks(TaskFilter {
+            state,
+            namespace: args.namespace,
+            before_id: None,
+            limit: args.limit,
+        })
+        .await?;
+    out::list(&tasks, ctx.json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_is_inline_json_or_a_file() {
+        assert_eq!(
+            read_context(r#"{"a":1}"#).ok(),
+            Some(serde_json::json!({"a": 1}))
+        );
+        let err = read_context("{oops").expect_err("not JSON");
+        assert!(
+            err.to_string().contains("--context is not valid JSON"),
+            "{err}"
+        );
+        let err = read_context("@/nonexistent/ctx.json").expect_err("no file");
+        assert!(err.to_string().contains("/nonexistent/ctx.json"), "{err}");
+    }
+}

@@ -1,0 +1,207 @@
+//! Tasks and steps: lists, the detailed view, history.
+
+use super::table::Table;
+use super::{compact, time};
+use serde_json::{Value, json};
+use tasker::model::{State, StepRecord, TaskRecord};
+use tasker::{HistoryEntry, HistorySubject, TaskDetails};
+
+fn template_key(task: &TaskRecord) -> String {
+    format!("{}/{}@{}", task.namespace, task.name, task.version)
+}
+
+fn progress(task: &TaskRecord) -> String {
+    let done = task.steps_total - task.steps_remaining;
+    if task.steps_failed > 0 {
+        format!("{done}/{} ({} failed)", task.steps_total, task.steps_failed)
+    } else {
+        format!("{done}/{}", task.steps_total)
+    }
+}
+
+/// One line about a task, after an action on it.
+pub fn summary_line(task: &TaskRecord) -> String {
+    format!(
+        "task {}  {}  {}  steps {}",
+        task.id,
+        template_key(task),
+        task.state,
+        progress(task)
+    )
+}
+
+pub fn record(task: &TaskRecord, json: bool) -> anyhow::Result<()> {
+    if json {
+        return super::json(task);
+    }
+    println!("{}", summary_line(task));
+    Ok(())
+}
+
+pub fn created(task: &TaskRecord, created: bool, json: bool) -> anyhow::Result<()> {
+    if json {
+        return super::json(&json!({ "created": created, "task": task }));
+    }
+    if created {
+        println!("created {}", summary_line(task));
+    } else {
+        println!("exists  {} (same identity)", summary_line(task));
+    }
+    Ok(())
+}
+
+pub fn list(tasks: &[TaskRecord], json: bool) -> anyhow::Result<()> {
+    if json {
+        return super::json(&tasks);
+    }
+    if tasks.is_empty() {
+        println!("no tasks");
+        return Ok(());
+    }
+    let mut table = Table::new(&[
+        "ID", "STATE", "TEMPLATE", "STEPS", "CREATED", "UPDATED", "FINISHED",
+    ]);
+    for task in tasks {
+        table.row(vec![
+            task.id.to_string(),
+            task.state.to_string(),
+            template_key(task),
+            progress(task),
+            time::clock(task.created_at),
+            time::clock(task.updated_at),
+            time::clock_opt(task.completed_at),
+        ]);
+    }
+    print!("{}", table.render());
+    Ok(())
+}
+
+pub fn details(details: &TaskDetails, json: bool) -> anyhow::Result<()> {
+    if json {
+        return super::json(&details_json(details)?);
+    }
+    let task = &details.task;
+    let exec = &details.execution;
+    println!("task {}  {}  {}", task.id, template_key(task), task.state);
+    println!(
+        "  created {}  updated {}  finished {}",
+        time::rfc3339(task.created_at),
+        time::rfc3339(task.updated_at),
+        time::rfc3339_opt(task.completed_at)
+    );
+    println!(
+        "  steps {} done of {}, {} pending, {} running, {} ready, {} failed ({} for good)",
+        exec.completed_steps,
+        exec.total_steps,
+        exec.pending_steps,
+        exec.in_progress_steps,
+        exec.ready_steps,
+        exec.failed_steps,
+        exec.permanently_blocked_steps
+    );
+    println!(
+        "  status {}  health {}  next {}  {}% complete",
+        exec.execution_status,
+        exec.health_status,
+        exec.recommended_action,
+        exec.completion_percentage
+    );
+    if let Some(key) = &task.idempotency_key {
+        println!("  idempotency key {key}");
+    }
+    println!("  context {}", task.context);
+    println!();
+    let mut table = Table::new(&["STEP", "ID", "STATE", "ATTEMPTS", "DEPENDS ON", "WHY"]);
+    for (i, step) in details.steps.iter().enumerate() {
+        table.row(vec![
+            step.name.clone(),
+            step.id.to_string(),
+            step.state.to_string(),
+            format!("{}/{}", step.attempts, step.max_attempts),
+            if step.parents.is_empty() {
+                "-".to_owned()
+            } else {
+                step.parents.join(", ")
+            },
+            details.explanations.get(i).cloned().unwrap_or_default(),
+        ]);
+    }
+    print!("{}", table.render());
+    Ok(())
+}
+
+fn details_json(details: &TaskDetails) -> anyhow::Result<Value> {
+    let mut steps = Vec::with_capacity(details.steps.len());
+    for (i, step) in details.steps.iter().enumerate() {
+        let mut value = serde_json::to_value(step)?;
+        if let Value::Object(map) = &mut value {
+            let readiness = details.readiness.iter().find(|r| r.step_id == step.id);
+            map.insert("readiness".into(), serde_json::to_value(readiness)?);
+            map.insert(
+                "explanation".into(),
+                json!(details.explanations.get(i).cloned().unwrap_or_default()),
+            );
+        }
+        steps.push(value);
+    }
+    Ok(json!({
+        "task": details.task,
+        "execution": details.execution,
+        "steps": steps,
+    }))
+}
+
+pub fn step(step: &StepRecord, json: bool) -> anyhow::Result<()> {
+    if json {
+        return super::json(step);
+    }
+    println!(
+        "step {} ({}) of task {}  {}  attempts {}/{}",
+        step.id, step.name, step.task_id, step.state, step.attempts, step.max_attempts
+    );
+    Ok(())
+}
+
+fn state_or_dash(state: Option<State>) -> String {
+    state.map_or_else(|| "-".to_owned(), |s| s.to_string())
+}
+
+pub fn history(entries: &[HistoryEntry], json: bool) -> anyhow::Result<()> {
+    if json {
+        let rows: Vec<Value> = entries
+            .iter()
+            .map(|e| {
+                let (kind, step_id, step_name) = match &e.subject {
+                    HistorySubject::Task => ("task", None, None),
+                    HistorySubject::Step { id, name } => ("step", Some(*id), Some(name.clone())),
+                };
+                json!({
+                    "at": e.at,
+                    "subject": kind,
+                    "step_id": step_id,
+                    "step_name": step_name,
+                    "from": e.from,
+                    "to": e.to,
+                    "sort_key": e.sort_key,
+                    "metadata": e.metadata,
+                })
+            })
+            .collect();
+        return super::json(&rows);
+    }
+    let mut table = Table::new(&["TIME", "SUBJECT", "TRANSITION", "METADATA"]);
+    for e in entries {
+        let subject = match &e.subject {
+            HistorySubject::Task => "task".to_owned(),
+            HistorySubject::Step { id, name } => format!("step {name} ({id})"),
+        };
+        table.row(vec![
+            time::rfc3339(e.at),
+            subject,
+            format!("{} -> {}", state_or_dash(e.from), e.to),
+            compact(&e.metadata),
+        ]);
+    }
+    print!("{}", table.render());
+    Ok(())
+}

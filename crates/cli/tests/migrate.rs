@@ -1,0 +1,35 @@
+mod common;
+
+use common::{Sandbox, parse};
+
+#[test]
+fn check_fails_until_migrate_applies_everything() {
+    let sandbox = Sandbox::new();
+
+    let (stdout, _) = sandbox.fails(&["migrate", "--check"]);
+    assert!(stdout.contains("pending migration"), "{stdout}");
+    let (stdout, _) = sandbox.fails(&["--json", "migrate", "--check"]);
+    let pending = parse(&stdout)["pending"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!pending.is_empty(), "{stdout}");
+
+    let applied = sandbox.json(&["migrate"]);
+    assert_eq!(
+        applied["applied"].as_array().map(Vec::len),
+        Some(pending.len())
+    );
+
+    let stdout = sandbox.ok(&["migrate", "--check"]);
+    assert!(stdout.contains("schema is current"), "{stdout}");
+    assert_eq!(sandbox.json(&["migrate"])["applied"], serde_json::json!([]));
+}
+
+#[test]
+fn commands_on_an_unmigrated_database_say_how_to_fix_it() {
+    let sandbox = Sandbox::new();
+    let (_, stderr) = sandbox.fails(&["task", "list"]);
+    assert!(stderr.contains("tasker --database-url"), "{stderr}");
+    assert!(stderr.contains("migrate"), "{stderr}");
+}

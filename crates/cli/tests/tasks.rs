@@ -1,0 +1,231 @@
+mod common;
+
+use common::{Sandbox, example};
+use serde_json::Value;
+
+const FAILING: &str = "namespace: t
+name: failing
+version: 1.0.0
+steps:
+  - name: first
+    handler: noop
+  - name: broken
+    handler: fail
+    config: { permanent: true }
+    depends_on: [first]
+  - name: last
+    handler: noop
+    depends_on: [broken]
+";
+
+fn step<'a>(show: &'a Value, name: &str) -> &'a Value {
+    show["steps"]
+        .as_array()
+        .and_then(|steps| steps.iter().find(|s| s["name"] == name))
+        .unwrap_or_else(|| panic!("no step {name} in {show}"))
+}
+
+fn id(value: &Value) -> String {
+    value["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no id in {value}"))
+        .to_string()
+}
+
+#[test]
+fn a_context_that_fails_the_schema_is_refused_and_nothing_is_written() {
+    let sandbox = Sandbox::migrated();
+    sandbox.register_examples();
+    let context =
+        r#"{"order_id": 0, "customer_email": "nobody", "items": [{"sku": "A", "quantity": 1}]}"#;
+    let (_, stderr) = sandbox.fails(&[
+        "task",
+        "create",
+        "ecommerce/order_fulfillment",
+        "--context",
+        context,
+    ]);
+    assert!(stderr.contains("/order_id"), "{stderr}");
+    assert!(stderr.contains("/customer_email"), "{stderr}");
+    assert_eq!(sandbox.json(&["task", "list"]), serde_json::json!([]));
+
+    let (_, stderr) = sandbox.fails(&[
+        "task",
+        "create",
+        "examples/diamond",
+        "--context",
+        "{not json",
+    ]);
+    assert!(stderr.contains("not valid JSON"), "{stderr}");
+}
+
+#[test]
+fn create_wait_runs_the_diamond_to_completion_and_records_its_history() {
+    let sandbox = Sandbox::migrated();
+    sandbox.register_examples();
+    let context = sandbox.write("ctx.json", r#"{"customer": 42}"#);
+    let created = sandbox.json(&[
+        "task",
+        "create",
+        "examples/diamond@1.0.0",
+        "--context",
+        &format!("@{context}"),
+        "--wait",
+    ]);
+    assert_eq!(created["task"]["state"], "complete", "{created}");
+    assert_eq!(created["task"]["context"]["customer"], 42);
+    let task_id = id(&created["task"]);
+
+    let show = sandbox.json(&["task", "show", &task_id]);
+    assert_eq!(show["task"]["state"], "complete");
+    assert_eq!(show["execution"]["completed_steps"], 4);
+    for name in ["start", "branch_b", "branch_c", "end"] {
+        let s = step(&show, name);
+        assert_eq!(s["state"], "complete", "{s}");
+        assert_eq!(s["attempts"], 1, "{s}");
+        assert!(
+            s["explanation"].as_str().is_some_and(|e| !e.is_empty()),
+            "{s}"
+        );
+    }
+    assert_eq!(
+        step(&show, "end")["parents"],
+        serde_json::json!(["branch_b", "branch_c"])
+    );
+    let human = sandbox.ok(&["task", "show", &task_id]);
+    assert!(human.contains("branch_b, branch_c"), "{human}");
+
+    let history = sandbox.json(&["task", "history", &task_id]);
+    let entries = history.as_array().expect("a list");
+    let task_moves: Vec<(Value, Value)> = entries
+        .iter()
+        .filter(|e| e["subject"] == "task")
+        .map(|e| (e["from"].clone(), e["to"].clone()))
+        .collect();
+    assert_eq!(
+        task_moves,
+        vec![
+            (Value::Null, "pending".into()),
+            ("pending".into(), "in_progress".into()),
+            ("in_progress".into(), "complete".into()),
+        ]
+    );
+    for name in ["start", "branch_b", "branch_c", "end"] {
+        let moves: Vec<Value> = entries
+            .iter()
+            .filter(|e| e["step_name"] == name)
+            .map(|e| e["to"].clone())
+            .collect();
+        assert_eq!(moves, vec!["pending", "in_progress", "complete"], "{name}");
+    }
+    // Time order: a child starts only after its parents completed.
+    let position = |name: &str, to: &str| {
+        entries
+            .iter()
+            .position(|e| e["step_name"] == name && e["to"] == to)
+            .unwrap_or_else(|| panic!("no {name} -> {to}"))
+    };
+    assert!(position("start", "complete") < position("branch_b", "in_progress"));
+    assert!(position("branch_c", "complete") < position("end", "in_progress"));
+    let human = sandbox.ok(&["task", "history", &task_id]);
+    assert!(human.contains("pending -> in_progress"), "{human}");
+    let list = sandbox.ok(&["task", "list", "--state", "complete"]);
+    assert!(list.contains("examples/diamond@1.0.0"), "{list}");
+}
+
+#[test]
+fn a_failed_task_can_be_retried_then_resolved_by_hand() {
+    let sandbox = Sandbox::migrated();
+    let file = sandbox.write("failing.yaml", FAILING);
+    sandbox.ok(&["template", "register", &file]);
+
+    let (stdout, _) = sandbox.fails(&["--json", "task", "create", "t/failing", "--wait"]);
+    let created = common::parse(&stdout);
+    assert_eq!(created["task"]["state"], "error", "{created}");
+    let task_id = id(&created["task"]);
+    let show = sandbox.json(&["task", "show", &task_id]);
+    assert_eq!(step(&show, "broken")["state"], "error");
+    assert!(
+        step(&show, "broken")["explanation"]
+            .as_str()
+            .is_some_and(|e| e.contains("fail")),
+        "{show}"
+    );
+    assert_eq!(step(&show, "last")["state"], "pending");
+
+    let retried = sandbox.json(&["task", "retry", &task_id]);
+    assert_eq!(retried["state"], "in_progress", "{retried}");
+    sandbox.ok(&["run", "--until-idle"]);
+    let show = sandbox.json(&["task", "show", &task_id]);
+    assert_eq!(show["task"]["state"], "error", "it fails again: {show}");
+    assert_eq!(step(&show, "broken")["attempts"], 2);
+
+    let broken = id(step(&show, "broken"));
+    let resolved = sandbox.json(&["step", "resolve", &broken]);
+    assert_eq!(resolved["state"], "resolved_manually", "{resolved}");
+    let stats = sandbox.json(&["run", "--until-idle"]);
+    assert_eq!(stats["stats"]["tasks_completed"], 1, "{stats}");
+    let show = sandbox.json(&["task", "show", &task_id]);
+    assert_eq!(show["task"]["state"], "complete", "{show}");
+    assert_eq!(step(&show, "last")["state"], "complete");
+
+    // A finished task cannot be retried or cancelled.
+    sandbox.fails(&["task", "retry", &task_id]);
+    sandbox.fails(&["task", "cancel", &task_id]);
+}
+
+#[test]
+fn a_pending_task_can_be_cancelled() {
+    let sandbox = Sandbox::migrated();
+    sandbox.register_examples();
+    let created = sandbox.json(&["task", "create", "examples/linear"]);
+    assert_eq!(created["created"], true);
+    assert_eq!(created["task"]["state"], "pending");
+    let task_id = id(&created["task"]);
+    let stdout = sandbox.ok(&["task", "cancel", &task_id]);
+    assert!(stdout.contains("cancelled"), "{stdout}");
+    let show = sandbox.json(&["task", "show", &task_id]);
+    assert_eq!(step(&show, "step_1")["state"], "cancelled");
+    // Nothing of it runs afterwards.
+    let stats = sandbox.json(&["run", "--until-idle"]);
+    assert_eq!(stats["stats"]["steps_claimed"], 0, "{stats}");
+    let cancelled = sandbox.json(&["task", "list", "--state", "cancelled"]);
+    assert_eq!(cancelled.as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn an_idempotency_key_returns_the_same_task() {
+    let sandbox = Sandbox::migrated();
+    sandbox.ok(&["template", "register", &example("linear.yaml")]);
+    let args = [
+        "task",
+        "create",
+        "examples/linear",
+        "--idempotency-key",
+        "k-1",
+    ];
+    let first = sandbox.json(&args);
+    let second = sandbox.json(&args);
+    assert_eq!(first["created"], true);
+    assert_eq!(second["created"], false);
+    assert_eq!(first["task"]["id"], second["task"]["id"]);
+}
+
+#[test]
+fn unknown_ids_give_a_clear_error() {
+    let sandbox = Sandbox::migrated();
+    for args in [
+        ["task", "show", "999"],
+        ["task", "history", "999"],
+        ["task", "cancel", "999"],
+        ["task", "retry", "999"],
+    ] {
+        let (_, stderr) = sandbox.fails(&args);
+        assert!(stderr.contains("task 999 not found"), "{args:?}: {stderr}");
+    }
+    let (_, stderr) = sandbox.fails(&["step", "resolve", "999"]);
+    assert!(stderr.contains("999"), "{stderr}");
+    assert!(stderr.contains("not found"), "{stderr}");
+    let (_, stderr) = sandbox.fails(&["task", "list", "--state", "done"]);
+    assert!(stderr.contains("unknown state"), "{stderr}");
+}
