@@ -37,7 +37,27 @@ use crate::error::SqlResultExt;
 /// The SQLite store. Cheap to clone; clones share the connection.
 #[derive(Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    // Declared first so that it is dropped (and the connection closed) before the files go.
+    conn: Mutex<Connection>,
+    _files: Option<DeleteOnDrop>,
+}
+
+/// Deletes a database file and its WAL companions (temporary databases of tests).
+struct DeleteOnDrop(std::path::PathBuf);
+
+impl Drop for DeleteOnDrop {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = self.0.clone().into_os_string();
+            path.push(suffix);
+            // Best effort: a file that is already gone is fine.
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -50,9 +70,27 @@ impl SqliteStore {
     /// Open (creating the file if missing) `sqlite://relative.db`, `sqlite:///abs/path.db`, a
     /// plain path, or `sqlite::memory:`. Does not migrate.
     pub fn open(path_or_url: &str) -> Result<SqliteStore> {
-        let conn = connection::open(&connection::parse(path_or_url))?;
+        Self::open_inner(path_or_url, false)
+    }
+
+    /// Like [`SqliteStore::open`], and the database file is deleted when the last clone of
+    /// the store is dropped: for tests and benchmarks.
+    pub fn open_temporary(path: &str) -> Result<SqliteStore> {
+        Self::open_inner(path, true)
+    }
+
+    fn open_inner(path_or_url: &str, temporary: bool) -> Result<SqliteStore> {
+        let location = connection::parse(path_or_url);
+        let conn = connection::open(&location)?;
+        let files = match location {
+            connection::Location::File(path) if temporary => Some(DeleteOnDrop(path.into())),
+            _ => None,
+        };
         Ok(SqliteStore {
-            conn: Arc::new(Mutex::new(conn)),
+            inner: Arc::new(Inner {
+                conn: Mutex::new(conn),
+                _files: files,
+            }),
         })
     }
 
@@ -62,11 +100,14 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
+        let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || {
             // A panic mid-call dropped its transaction, which rolled back: the connection is
             // still consistent, so a poisoned lock is safe to take over.
-            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut guard = inner
+                .conn
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             f(&mut guard)
         })
         .await

@@ -1,0 +1,155 @@
+//! Random DAGs with random step behaviour, driven to the end through the trait.
+
+use super::fixture::{check_task, claim, create, failure, layout_with, secs, success, t0};
+use crate::Store;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use serde_json::json;
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tasker_model::{State, TaskId, Timestamp};
+
+#[derive(Debug, Clone, Copy)]
+enum Behaviour {
+    Succeed,
+    /// Fails this many times with a retry, then succeeds (or runs out of attempts).
+    FailRetryably(i32),
+    FailPermanently,
+}
+
+#[derive(Debug, Clone)]
+struct Dag {
+    behaviours: Vec<Behaviour>,
+    /// `(parent, child)` with `parent < child`.
+    edges: Vec<(usize, usize)>,
+}
+
+fn dag() -> impl Strategy<Value = Dag> {
+    let behaviour = prop_oneof![
+        6 => Just(Behaviour::Succeed),
+        3 => (1..4i32).prop_map(Behaviour::FailRetryably),
+        1 => Just(Behaviour::FailPermanently),
+    ];
+    (1..50usize)
+        .prop_flat_map(move |n| {
+            let pairs: Vec<(usize, usize)> =
+                (0..n).flat_map(|c| (0..c).map(move |p| (p, c))).collect();
+            let edges = if pairs.is_empty() {
+                Just(Vec::new()).boxed()
+            } else {
+                proptest::sample::subsequence(pairs.clone(), 0..=pairs.len().min(3 * n)).boxed()
+            };
+            (proptest::collection::vec(behaviour.clone(), n), edges)
+        })
+        .prop_map(|(behaviours, edges)| Dag { behaviours, edges })
+}
+
+/// Run one DAG to its end; `start` is after every earlier run's time line.
+async fn drive(store: &dyn Store, dag: &Dag, start: Timestamp) -> Timestamp {
+    let names: Vec<String> = (0..dag.behaviours.len()).map(|i| format!("s{i}")).collect();
+    let specs: Vec<(&str, bool, i32)> = names.iter().map(|n| (n.as_str(), true, 3)).collect();
+    let edges: Vec<(&str, &str)> = dag
+        .edges
+        .iter()
+        .map(|&(p, c)| (names[p].as_str(), names[c].as_str()))
+        .collect();
+    let task_id: TaskId = create(store, &layout_with(&specs, &edges), start).await;
+    let mut failures: HashMap<String, i32> = HashMap::new();
+    let mut now = start;
+    let mut rounds = 0;
+    loop {
+        check_task(store, task_id, now).await;
+        let claimed = claim(store, 8, now).await;
+        if claimed.is_empty() {
+            match store.next_ready_at().await.expect("next ready") {
+                Some(at) if at > now => {
+                    now = at;
+                    continue;
+                }
+                _ => break,
+            }
+        }
+        check_task(store, task_id, now).await;
+        now += chrono::Duration::milliseconds(10);
+        let outcomes: Vec<_> = claimed
+            .iter()
+            .map(|c| {
+                let index: usize = c.name[1..].parse().unwrap_or_default();
+                let failed = failures.entry(c.name.clone()).or_default();
+                let out_of_attempts = c.attempt >= c.max_attempts;
+                match dag.behaviours[index] {
+                    Behaviour::Succeed => success(c, json!({"step": c.name})),
+                    Behaviour::FailRetryably(k) if *failed < k => {
+                        *failed += 1;
+                        failure(c, (!out_of_attempts).then(|| now + secs(1)))
+                    }
+                    Behaviour::FailRetryably(_) => success(c, json!(null)),
+                    Behaviour::FailPermanently => failure(c, None),
+                }
+            })
+            .collect();
+        let results = store
+            .complete_steps(&outcomes, now)
+            .await
+            .expect("complete");
+        assert!(results.iter().all(|r| r.applied), "{results:?}");
+        rounds += 1;
+        assert!(rounds < 1_000, "the run does not end");
+    }
+
+    let task = store.task(task_id).await.expect("task").expect("exists");
+    assert!(
+        matches!(task.state, State::Complete | State::Error),
+        "task ends in {}",
+        task.state
+    );
+    let steps = store.steps_of_task(task_id).await.expect("steps");
+    assert!(steps.iter().all(|s| s.state != State::InProgress));
+    // No step started before each of its parents completed.
+    let history = store
+        .step_transitions_of_task(task_id)
+        .await
+        .expect("history");
+    let position =
+        |pred: &dyn Fn(&tasker_model::TransitionRecord) -> bool| history.iter().position(pred);
+    for &(p, c) in &dag.edges {
+        let (parent, child) = (&steps[p], &steps[c]);
+        if let Some(started) =
+            position(&|t| t.owner_id == child.id && t.to_state == State::InProgress)
+        {
+            let done = position(&|t| t.owner_id == parent.id && t.to_state.satisfies_dependents());
+            assert!(
+                done.is_some_and(|d| d < started),
+                "{} started before parent {} finished",
+                child.name,
+                parent.name
+            );
+        }
+    }
+    now + secs(3_600)
+}
+
+/// `cases` random runs on one store (tasks are independent; time moves forward between runs).
+pub async fn random_dags_run_to_a_consistent_end(store: Arc<dyn Store>) {
+    random_dags(store, 24).await;
+}
+
+pub async fn random_dags(store: Arc<dyn Store>, cases: u32) {
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::block_in_place(|| {
+        let mut runner = TestRunner::new(Config {
+            cases,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let next_start = Cell::new(t0());
+        runner
+            .run(&dag(), |dag| {
+                let end = handle.block_on(drive(&*store, &dag, next_start.get()));
+                next_start.set(end);
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+    });
+}
