@@ -1,5 +1,7 @@
 -- Apply step outcomes, each fenced by state, owner, attempt and lease expiry ($1 = now).
--- Rows that do not match are left alone: those outcomes come back as not applied.
+-- Rows that do not match are left alone: those outcomes come back as not applied. A failure
+-- without a retry time caps max_attempts at the attempts made, so that the step has no retry
+-- left by the model's rule either.
 WITH o AS (
     SELECT *
     FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::integer[], $6::boolean[],
@@ -17,6 +19,9 @@ SET state = CASE WHEN o.ok THEN 'complete' ELSE 'error' END,
     last_failure_at = CASE WHEN o.ok THEN s.last_failure_at ELSE $1 END,
     backoff_request_seconds = CASE
         WHEN o.ok THEN s.backoff_request_seconds ELSE o.backoff_request_seconds
+    END,
+    max_attempts = CASE
+        WHEN NOT o.ok AND o.retry_at IS NULL THEN s.attempts ELSE s.max_attempts
     END,
     lease_owner = NULL,
     lease_expires_at = NULL,

@@ -31,7 +31,7 @@ UPDATE tasks t
 SET steps_remaining = c.remaining,
     steps_failed = c.failed,
     state = c.new_state,
-    completed_at = CASE WHEN c.new_state = 'complete' THEN $1 ELSE t.completed_at END,
+    completed_at = CASE WHEN c.new_state = 'complete' THEN $1::timestamptz ELSE t.completed_at END,
     transition_seq = t.transition_seq + CASE WHEN c.new_state <> c.old_state THEN 1 ELSE 0 END,
     updated_at = $1
 FROM calc c

@@ -19,7 +19,7 @@ new_steps AS (
                                 ready_at, inputs, transition_seq, created_at, updated_at)
     SELECT s.id, s.task_id, s.position, s.name, 'pending', 0, s.max_attempts,
            s.max_attempts, s.retryable, s.total_parents, s.total_parents,
-           CASE WHEN s.total_parents = 0 THEN $1 END, s.inputs, 1, $1, $1
+           CASE WHEN s.total_parents = 0 THEN $1::timestamptz END, s.inputs, 1, $1, $1
     FROM unnest($8::bigint[], $9::bigint[], $10::integer[], $11::text[], $12::integer[],
                 $13::boolean[], $14::integer[], $15::jsonb[])
          AS s(id, task_id, position, name, max_attempts, retryable, total_parents, inputs)

@@ -14,7 +14,7 @@ SET unsatisfied_parents = c.unsatisfied_parents - n.n,
     ready_at = CASE
         WHEN c.unsatisfied_parents - n.n = 0 AND c.state = 'pending'
              AND t.state IN ('pending', 'in_progress') AND t.steps_failed = 0
-            THEN $2
+            THEN $2::timestamptz
         ELSE c.ready_at
     END,
     updated_at = $2

@@ -6,7 +6,7 @@ SET state = 'pending',
     lease_owner = NULL,
     lease_expires_at = NULL,
     ready_at = CASE
-        WHEN t.state IN ('pending', 'in_progress') AND t.steps_failed = 0 THEN $2
+        WHEN t.state IN ('pending', 'in_progress') AND t.steps_failed = 0 THEN $2::timestamptz
     END,
     transition_seq = s.transition_seq + 1,
     updated_at = $2

@@ -8,7 +8,7 @@ WITH old AS (
 UPDATE workflow_steps s
 SET state = 'pending',
     max_attempts = s.max_attempts + s.retry_limit,
-    ready_at = CASE WHEN s.unsatisfied_parents = 0 THEN $2 END,
+    ready_at = CASE WHEN s.unsatisfied_parents = 0 THEN $2::timestamptz END,
     transition_seq = s.transition_seq + 1,
     updated_at = $2
 FROM old

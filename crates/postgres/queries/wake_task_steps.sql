@@ -4,5 +4,5 @@ SET ready_at = $2, updated_at = $2
 WHERE task_id = $1
   AND ready_at IS NULL
   AND unsatisfied_parents = 0
-  AND (state = 'pending'
-       OR (state = 'error' AND (attempts = 0 OR (retryable AND attempts < max_attempts))))
+  AND ((state = 'pending' AND (attempts = 0 OR (retryable AND attempts < max_attempts)))
+       OR (state = 'error' AND retryable AND attempts < max_attempts))

@@ -45,7 +45,7 @@ pub(crate) async fn claim_steps(
             step_id,
             rows::state_col(row, "from_state")?,
             State::InProgress,
-            json!({ "attempt": attempt, "owner": request.owner }),
+            json!({ "attempt": attempt, "worker": request.owner }),
             get(row, "transition_seq")?,
         );
         // Several steps of one task may be claimed together; one of them reports the start.

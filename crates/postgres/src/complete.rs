@@ -6,8 +6,9 @@ use crate::error::DbResult;
 use crate::rows::{self, get};
 use crate::sql;
 use crate::transitions::History;
+use deadpool_postgres::Transaction;
 use serde_json::{Value, json};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use tasker_model::{State, Timestamp};
 use tasker_store::{CompletionResult, OutcomeKind, Result, StepOutcome};
 
@@ -61,78 +62,35 @@ pub(crate) async fn complete_steps(
             task_finished: None,
         })
         .collect();
-    // A second outcome for the same step in one batch is fenced out by the first.
-    let mut seen = HashSet::new();
-    let batch: Vec<usize> = (0..outcomes.len())
-        .filter(|&i| seen.insert(outcomes[i].step_id))
-        .collect();
-    if batch.is_empty() {
+    if outcomes.is_empty() {
         return Ok(results);
     }
-    let pick = |f: &dyn Fn(&StepOutcome) -> bool| -> Vec<bool> {
-        batch.iter().map(|&i| f(&outcomes[i])).collect()
-    };
-    let step_ids: Vec<i64> = batch.iter().map(|&i| outcomes[i].step_id).collect();
-    let task_ids: Vec<i64> = batch.iter().map(|&i| outcomes[i].task_id).collect();
-    let owners: Vec<&str> = batch.iter().map(|&i| outcomes[i].owner.as_str()).collect();
-    let attempts: Vec<i32> = batch.iter().map(|&i| outcomes[i].attempt).collect();
-    let lease_expired = pick(&|o| o.lease_expired);
-    let ok = pick(&succeeded);
-    let mut values: Vec<Option<&Value>> = Vec::with_capacity(batch.len());
-    let mut retry_at: Vec<Option<Timestamp>> = Vec::with_capacity(batch.len());
-    let mut backoff: Vec<Option<i64>> = Vec::with_capacity(batch.len());
-    for &i in &batch {
-        match &outcomes[i].result {
-            OutcomeKind::Succeeded { result } => {
-                values.push(Some(result));
-                retry_at.push(None);
-                backoff.push(None);
-            }
-            OutcomeKind::Failed {
-                retry_at: at,
-                backoff_request_seconds,
-                ..
-            } => {
-                values.push(None);
-                retry_at.push(*at);
-                backoff.push(*backoff_request_seconds);
-            }
-        }
-    }
-
     let mut client = store.client().await?;
     let tx = client.transaction().await.db()?;
     let lock = tx.prepare_cached(sql::LOCK_TASKS).await.db()?;
-    let distinct_tasks: Vec<i64> = task_ids
+    let distinct_tasks: Vec<i64> = outcomes
         .iter()
-        .copied()
+        .map(|o| o.task_id)
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
     tx.query(&lock, &[&distinct_tasks]).await.db()?;
 
-    let apply = tx.prepare_cached(sql::COMPLETE_STEPS).await.db()?;
-    let applied_rows = tx
-        .query(
-            &apply,
-            &[
-                &now,
-                &step_ids,
-                &task_ids,
-                &owners,
-                &attempts,
-                &lease_expired,
-                &ok,
-                &values,
-                &retry_at,
-                &backoff,
-            ],
-        )
-        .await
-        .db()?;
-    let mut applied_seq: HashMap<i64, i32> = HashMap::new();
-    for row in &applied_rows {
-        applied_seq.insert(get(row, "id")?, get(row, "transition_seq")?);
+    // One statement cannot apply two outcomes to one row, so the n-th outcome of each step
+    // goes in the n-th wave; a later one is fenced out by the state an earlier one left.
+    let mut occurrence: HashMap<i64, usize> = HashMap::new();
+    let mut waves: Vec<Vec<usize>> = Vec::new();
+    for (i, outcome) in outcomes.iter().enumerate() {
+        let n = occurrence.entry(outcome.step_id).or_default();
+        if waves.len() <= *n {
+            waves.push(Vec::new());
+        }
+        waves[*n].push(i);
+        *n += 1;
+    }
+    let mut applied_seq: HashMap<usize, i32> = HashMap::new();
+    for wave in &waves {
+        apply(&tx, outcomes, wave, now, &mut applied_seq).await?;
     }
     if applied_seq.is_empty() {
         tx.commit().await.db()?;
@@ -145,9 +103,8 @@ pub(crate) async fn complete_steps(
     let mut agg_permanent = Vec::new();
     let mut blocked = BTreeSet::new();
     let mut done_steps = Vec::new();
-    for &i in &batch {
-        let outcome = &outcomes[i];
-        let Some(&seq) = applied_seq.get(&outcome.step_id) else {
+    for (i, outcome) in outcomes.iter().enumerate() {
+        let Some(&seq) = applied_seq.get(&i) else {
             continue;
         };
         results[i].applied = true;
@@ -225,4 +182,72 @@ pub(crate) async fn complete_steps(
         }
     }
     Ok(results)
+}
+
+/// Apply the outcomes at `batch` (distinct steps) in one fenced statement; record the new
+/// transition sequence of each applied one by its index.
+async fn apply(
+    tx: &Transaction<'_>,
+    outcomes: &[StepOutcome],
+    batch: &[usize],
+    now: Timestamp,
+    applied_seq: &mut HashMap<usize, i32>,
+) -> Result<()> {
+    let pick = |f: &dyn Fn(&StepOutcome) -> bool| -> Vec<bool> {
+        batch.iter().map(|&i| f(&outcomes[i])).collect()
+    };
+    let step_ids: Vec<i64> = batch.iter().map(|&i| outcomes[i].step_id).collect();
+    let task_ids: Vec<i64> = batch.iter().map(|&i| outcomes[i].task_id).collect();
+    let owners: Vec<&str> = batch.iter().map(|&i| outcomes[i].owner.as_str()).collect();
+    let attempts: Vec<i32> = batch.iter().map(|&i| outcomes[i].attempt).collect();
+    let lease_expired = pick(&|o| o.lease_expired);
+    let ok = pick(&succeeded);
+    let mut values: Vec<Option<&Value>> = Vec::with_capacity(batch.len());
+    let mut retry_at: Vec<Option<Timestamp>> = Vec::with_capacity(batch.len());
+    let mut backoff: Vec<Option<i64>> = Vec::with_capacity(batch.len());
+    for &i in batch {
+        match &outcomes[i].result {
+            OutcomeKind::Succeeded { result } => {
+                values.push(Some(result));
+                retry_at.push(None);
+                backoff.push(None);
+            }
+            OutcomeKind::Failed {
+                retry_at: at,
+                backoff_request_seconds,
+                ..
+            } => {
+                values.push(None);
+                retry_at.push(*at);
+                backoff.push(*backoff_request_seconds);
+            }
+        }
+    }
+    let statement = tx.prepare_cached(sql::COMPLETE_STEPS).await.db()?;
+    let rows = tx
+        .query(
+            &statement,
+            &[
+                &now,
+                &step_ids,
+                &task_ids,
+                &owners,
+                &attempts,
+                &lease_expired,
+                &ok,
+                &values,
+                &retry_at,
+                &backoff,
+            ],
+        )
+        .await
+        .db()?;
+    let by_step: HashMap<i64, usize> = batch.iter().map(|&i| (outcomes[i].step_id, i)).collect();
+    for row in &rows {
+        let step_id: i64 = get(row, "id")?;
+        if let Some(&i) = by_step.get(&step_id) {
+            applied_seq.insert(i, get(row, "transition_seq")?);
+        }
+    }
+    Ok(())
 }

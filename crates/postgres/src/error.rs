@@ -6,21 +6,26 @@ use tokio_postgres::error::SqlState;
 
 /// Maps a tokio-postgres error to its portable kind.
 pub(crate) fn classify(e: tokio_postgres::Error) -> Error {
-    if let Some(code) = e.code() {
+    if let Some(db) = e.as_db_error() {
+        let code = db.code();
+        let message = match db.detail() {
+            Some(detail) => format!("{} ({}; {detail})", db.message(), code.code()),
+            None => format!("{} ({})", db.message(), code.code()),
+        };
         if *code == SqlState::T_R_SERIALIZATION_FAILURE
             || *code == SqlState::T_R_DEADLOCK_DETECTED
             || *code == SqlState::UNIQUE_VIOLATION
             || *code == SqlState::LOCK_NOT_AVAILABLE
         {
-            return Error::Conflict(e.to_string());
+            return Error::Conflict(message);
         }
         let c = code.code();
         // Class 08 is "connection exception"; 57P0x are shutdowns; 53300 is "too many
         // connections": all mean the server cannot serve us right now.
         if c.starts_with("08") || c.starts_with("57P0") || c == "53300" {
-            return Error::Unavailable(e.to_string());
+            return Error::Unavailable(message);
         }
-        return Error::Database(e.to_string());
+        return Error::Database(message);
     }
     let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
     if e.is_closed() || io {

@@ -84,7 +84,7 @@ pub(crate) async fn release(store: &PostgresStore, owner: &str, now: Timestamp) 
             get(row, "id")?,
             State::InProgress,
             State::Pending,
-            json!({ "attempt": attempt, "reason": "lease released", "owner": owner }),
+            json!({ "released": true, "attempt": attempt, "worker": owner }),
             get(row, "transition_seq")?,
         );
     }

@@ -120,7 +120,7 @@ pub(crate) async fn cancel_task(
             get(&row, "id")?,
             rows::state_col(&row, "from_state")?,
             State::Cancelled,
-            json!({ "reason": "task cancelled" }),
+            json!({}),
             get(&row, "transition_seq")?,
         );
     }
@@ -151,7 +151,7 @@ pub(crate) async fn retry_task(
             get(&row, "id")?,
             State::Error,
             State::Pending,
-            json!({ "reason": "task retry", "max_attempts": get::<i32>(&row, "max_attempts")? }),
+            json!({ "task_retry": true }),
             get(&row, "transition_seq")?,
         );
     }
@@ -170,7 +170,7 @@ pub(crate) async fn retry_task(
         task_id,
         State::Error,
         State::InProgress,
-        json!({ "reason": "task retry" }),
+        json!({ "task_retry": true }),
         seq,
     );
     history.write(&tx, now).await?;
@@ -230,7 +230,7 @@ pub(crate) async fn resolve_step(
         step_id,
         from,
         State::ResolvedManually,
-        json!({ "reason": "resolved manually" }),
+        json!({}),
         get(&row, "transition_seq")?,
     );
 

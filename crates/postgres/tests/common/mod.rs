@@ -1,0 +1,77 @@
+//! Test harness: a fresh schema per store, on the server named by `TASKER_TEST_DATABASE_URL`.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use tasker_postgres::{PgOptions, PostgresStore};
+use tasker_store::Store;
+use tokio::sync::OnceCell;
+
+pub const URL_VAR: &str = "TASKER_TEST_DATABASE_URL";
+
+/// The database URL, or `None` (with a loud notice) when it is not configured. CI must never
+/// skip: there an unset variable is a failure.
+pub fn database_url(test: &str) -> Option<String> {
+    match std::env::var(URL_VAR) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            if std::env::var_os("CI").is_some() {
+                panic!("{URL_VAR} is not set on CI; PostgreSQL tests must not be skipped");
+            }
+            eprintln!("SKIPPED {test}: {URL_VAR} is not set; no PostgreSQL to test against");
+            None
+        }
+    }
+}
+
+static CLEANED: OnceCell<()> = OnceCell::const_new();
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// Drop the schemas that earlier test processes left behind (their process is gone).
+async fn drop_stale_schemas(url: &str) {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect to the test database");
+    tokio::spawn(connection);
+    let rows = client
+        .query(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tasker_test_%'",
+            &[],
+        )
+        .await
+        .expect("list test schemas");
+    for row in rows {
+        let name: String = row.get(0);
+        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if !alive {
+            // Another process may be dropping the same schema: losing that race is fine.
+            let _ = client
+                .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                .await;
+        }
+    }
+}
+
+/// A migrated store in a schema of its own.
+pub async fn fresh_store(test: &str) -> Option<Arc<PostgresStore>> {
+    let url = database_url(test)?;
+    CLEANED.get_or_init(|| drop_stale_schemas(&url)).await;
+    let schema = format!(
+        "tasker_test_{}_{}_{:08x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        rand::random::<u32>()
+    );
+    let store = PostgresStore::connect_with(
+        &url,
+        PgOptions {
+            schema: Some(schema),
+            pool_size: 4,
+        },
+    )
+    .await
+    .expect("connect");
+    store.migrate().await.expect("migrate");
+    Some(Arc::new(store))
+}

@@ -1,0 +1,469 @@
+//! The hot path against a real server: create, claim, complete, in batches and concurrently.
+//! Each test works in a schema of its own.
+
+mod common;
+
+use serde_json::json;
+use std::collections::HashSet;
+use std::sync::Arc;
+use tasker_model::readiness::{step_readiness, task_execution_context};
+use tasker_model::{State, TaskId, Timestamp};
+use tasker_store::{
+    ClaimRequest, ClaimedStep, NewStep, NewTask, NewTemplate, OutcomeKind, StepLayout, StepOutcome,
+    Store,
+};
+
+fn t0() -> Timestamp {
+    chrono::DateTime::from_timestamp(1_767_225_600, 0).expect("valid time")
+}
+
+fn secs(n: i64) -> chrono::Duration {
+    chrono::Duration::seconds(n)
+}
+
+fn diamond() -> Arc<StepLayout> {
+    let step = |name: &str| NewStep {
+        name: name.into(),
+        inputs: Some(json!({ "step": name })),
+        retryable: true,
+        max_attempts: 3,
+    };
+    Arc::new(StepLayout {
+        steps: vec![step("a"), step("b"), step("c"), step("d")],
+        edges: vec![(0, 1), (0, 2), (1, 3), (2, 3)],
+    })
+}
+
+async fn template(store: &dyn Store) -> i64 {
+    store
+        .register_template(
+            &NewTemplate {
+                namespace: "tests".into(),
+                name: "diamond".into(),
+                version: "1.0.0".into(),
+                description: None,
+                definition: json!({ "name": "diamond" }),
+            },
+            t0(),
+        )
+        .await
+        .expect("register")
+        .id
+}
+
+fn task(template_id: i64, identity: Option<&str>) -> NewTask {
+    NewTask {
+        template_id,
+        context: json!({ "n": 1 }),
+        identity_hash: identity.map(str::to_owned),
+        idempotency_key: None,
+        layout: diamond(),
+    }
+}
+
+async fn claim(store: &dyn Store, owner: &str, limit: u32, now: Timestamp) -> Vec<ClaimedStep> {
+    store
+        .claim_steps(&ClaimRequest {
+            owner: owner.into(),
+            limit,
+            now,
+            lease_expires_at: now + secs(60),
+        })
+        .await
+        .expect("claim")
+}
+
+fn outcome(claimed: &ClaimedStep, owner: &str, result: OutcomeKind) -> StepOutcome {
+    StepOutcome {
+        step_id: claimed.step_id,
+        task_id: claimed.task_id,
+        owner: owner.into(),
+        attempt: claimed.attempt,
+        lease_expired: false,
+        result,
+    }
+}
+
+fn ok(claimed: &ClaimedStep) -> StepOutcome {
+    outcome(
+        claimed,
+        "w",
+        OutcomeKind::Succeeded {
+            result: json!({ "by": claimed.name }),
+        },
+    )
+}
+
+fn failed(claimed: &ClaimedStep, retry_at: Option<Timestamp>) -> StepOutcome {
+    outcome(
+        claimed,
+        "w",
+        OutcomeKind::Failed {
+            error: "boom".into(),
+            retry_at,
+            backoff_request_seconds: None,
+            metadata: json!({ "backoff_ms": 1000 }),
+        },
+    )
+}
+
+/// History chains, SQL readiness = model readiness, and the fast path = the model.
+async fn check(store: &dyn Store, task_id: TaskId, now: Timestamp) {
+    let task = store.task(task_id).await.expect("task").expect("exists");
+    let steps = store.steps_of_task(task_id).await.expect("steps");
+    let history = store.task_transitions(task_id).await.expect("history");
+    for (i, row) in history.iter().enumerate() {
+        assert_eq!(row.sort_key, i as i32 + 1);
+        assert_eq!(row.most_recent, i + 1 == history.len());
+    }
+    assert_eq!(history.last().map(|t| t.to_state), Some(task.state));
+    let step_history = store
+        .step_transitions_of_task(task_id)
+        .await
+        .expect("steps");
+    for step in &steps {
+        let rows: Vec<_> = step_history
+            .iter()
+            .filter(|t| t.owner_id == step.id)
+            .collect();
+        assert_eq!(
+            rows.iter().filter(|t| t.most_recent).count(),
+            1,
+            "{}",
+            step.name
+        );
+        assert_eq!(
+            rows.last().map(|t| t.to_state),
+            Some(step.state),
+            "{}",
+            step.name
+        );
+    }
+    let model = step_readiness(&task, &steps, now);
+    let sql = store
+        .step_readiness(&[task_id], now)
+        .await
+        .expect("readiness");
+    assert_eq!(sql, model);
+    for (step, r) in steps.iter().zip(&model) {
+        let fast = step.ready_at.is_some_and(|at| at <= now);
+        assert_eq!(fast, r.ready_for_execution, "step {}", step.name);
+    }
+    let context = store
+        .task_execution_context(&[task_id], now)
+        .await
+        .expect("context");
+    assert_eq!(context, vec![task_execution_context(task_id, &model)]);
+}
+
+#[tokio::test]
+async fn a_diamond_runs_to_completion_in_batches() {
+    let Some(store) = common::fresh_store("a_diamond_runs_to_completion_in_batches").await else {
+        return;
+    };
+    let store: &dyn Store = &*store;
+    let template_id = template(store).await;
+    let created = store
+        .create_tasks(&[task(template_id, None), task(template_id, None)], t0())
+        .await
+        .expect("create");
+    assert!(created.iter().all(|c| c.created));
+    let ids: Vec<TaskId> = created.iter().map(|c| c.id).collect();
+    check(store, ids[0], t0()).await;
+
+    let roots = claim(store, "w", 10, t0()).await;
+    assert_eq!(roots.len(), 2);
+    assert!(
+        roots
+            .iter()
+            .all(|c| c.name == "a" && c.task_started && c.attempt == 1)
+    );
+    let now = t0() + secs(1);
+    let done = store
+        .complete_steps(&roots.iter().map(ok).collect::<Vec<_>>(), now)
+        .await
+        .expect("complete");
+    assert!(
+        done.iter()
+            .all(|r| r.applied && r.released_steps.len() == 2)
+    );
+    check(store, ids[0], now).await;
+
+    let middle = claim(store, "w", 10, now).await;
+    assert_eq!(middle.len(), 4);
+    assert_eq!(
+        middle[0].parent_results,
+        vec![("a".into(), json!({ "by": "a" }))]
+    );
+    // Both parents of each join complete in one batch: the join is released exactly once.
+    let done = store
+        .complete_steps(&middle.iter().map(ok).collect::<Vec<_>>(), now)
+        .await
+        .expect("complete");
+    let released: Vec<i64> = done.iter().flat_map(|r| r.released_steps.clone()).collect();
+    assert_eq!(released.len(), 2);
+    assert_eq!(released.iter().collect::<HashSet<_>>().len(), 2);
+
+    let joins = claim(store, "w", 10, now).await;
+    assert_eq!(joins.len(), 2);
+    assert_eq!(joins[0].parent_results.len(), 2);
+    let done = store
+        .complete_steps(&joins.iter().map(ok).collect::<Vec<_>>(), now)
+        .await
+        .expect("complete");
+    assert!(
+        done.iter()
+            .all(|r| r.task_finished == Some(State::Complete))
+    );
+    for &id in &ids {
+        let record = store.task(id).await.expect("task").expect("exists");
+        assert_eq!((record.state, record.steps_remaining), (State::Complete, 0));
+        assert_eq!(record.completed_at, Some(now));
+        check(store, id, now).await;
+    }
+    assert!(!store.outstanding_work().await.expect("work").scheduled);
+}
+
+#[tokio::test]
+async fn identities_deduplicate_within_a_batch_and_across_calls() {
+    let Some(store) = common::fresh_store("identities_deduplicate").await else {
+        return;
+    };
+    let template_id = template(&*store).await;
+    let first = store
+        .create_tasks(
+            &[
+                task(template_id, Some("x")),
+                task(template_id, Some("x")),
+                task(template_id, None),
+            ],
+            t0(),
+        )
+        .await
+        .expect("create");
+    assert!(first[0].created && !first[1].created && first[2].created);
+    assert_eq!(first[0].id, first[1].id);
+    let again = store
+        .create_tasks(
+            &[task(template_id, Some("y")), task(template_id, Some("x"))],
+            t0(),
+        )
+        .await
+        .expect("create");
+    assert!(again[0].created);
+    assert_eq!((again[1].id, again[1].created), (first[0].id, false));
+    // Only the created tasks have steps: 3 tasks x 1 root each.
+    assert_eq!(claim(&*store, "w", 100, t0()).await.len(), 3);
+}
+
+#[tokio::test]
+async fn racing_creators_of_one_identity_agree_on_the_task() {
+    let Some(store) = common::fresh_store("racing_creators").await else {
+        return;
+    };
+    let template_id = template(&*store).await;
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let store = Arc::clone(&store);
+        handles.push(tokio::spawn(async move {
+            store
+                .create_tasks(&[task(template_id, Some("same"))], t0())
+                .await
+        }));
+    }
+    let mut ids = HashSet::new();
+    let mut created = 0;
+    for handle in handles {
+        let result = handle.await.expect("join").expect("create");
+        ids.insert(result[0].id);
+        created += usize::from(result[0].created);
+    }
+    assert_eq!((ids.len(), created), (1, 1));
+}
+
+#[tokio::test]
+async fn stale_and_duplicate_outcomes_are_fenced_out() {
+    let Some(store) = common::fresh_store("fenced_out").await else {
+        return;
+    };
+    let template_id = template(&*store).await;
+    store
+        .create_tasks(&[task(template_id, None)], t0())
+        .await
+        .expect("create");
+    let a = claim(&*store, "w", 1, t0()).await;
+    let mut wrong_attempt = ok(&a[0]);
+    wrong_attempt.attempt = 2;
+    let wrong_owner = outcome(&a[0], "other", OutcomeKind::Succeeded { result: json!(1) });
+    let mut expired = ok(&a[0]);
+    expired.lease_expired = true;
+    let results = store
+        .complete_steps(
+            &[wrong_attempt, wrong_owner, expired, ok(&a[0]), ok(&a[0])],
+            t0(),
+        )
+        .await
+        .expect("complete");
+    let applied: Vec<bool> = results.iter().map(|r| r.applied).collect();
+    assert_eq!(applied, [false, false, false, true, false]);
+    // After the lease ran out, the live-lease fence refuses and nothing is written.
+    let later = t0() + secs(1);
+    let b = claim(&*store, "w", 1, later).await;
+    let late = store
+        .complete_steps(&[ok(&b[0])], later + secs(61))
+        .await
+        .expect("complete");
+    assert!(!late[0].applied);
+    let step = store
+        .step(b[0].step_id)
+        .await
+        .expect("step")
+        .expect("exists");
+    assert_eq!(step.state, State::InProgress);
+}
+
+#[tokio::test]
+async fn a_permanent_failure_blocks_the_task_once_nothing_runs() {
+    let Some(store) = common::fresh_store("permanent_failure").await else {
+        return;
+    };
+    let template_id = template(&*store).await;
+    let id = store
+        .create_tasks(&[task(template_id, None)], t0())
+        .await
+        .expect("create")[0]
+        .id;
+    let a = claim(&*store, "w", 1, t0()).await;
+    store
+        .complete_steps(&[ok(&a[0])], t0())
+        .await
+        .expect("complete");
+    let bc = claim(&*store, "w", 2, t0()).await;
+    assert_eq!(bc.len(), 2);
+    // b fails for good while c still runs: the task waits for c.
+    let r = store
+        .complete_steps(&[failed(&bc[0], None)], t0())
+        .await
+        .expect("complete");
+    assert!(r[0].applied && r[0].task_finished.is_none());
+    assert_eq!(
+        store.task(id).await.expect("t").expect("e").state,
+        State::InProgress
+    );
+    check(&*store, id, t0()).await;
+    let r = store
+        .complete_steps(&[ok(&bc[1])], t0())
+        .await
+        .expect("complete");
+    assert_eq!(r[0].task_finished, Some(State::Error));
+    assert!(
+        r[0].released_steps.is_empty(),
+        "a blocked task releases nothing"
+    );
+    check(&*store, id, t0()).await;
+
+    let retried = store.retry_task(id, t0() + secs(5)).await.expect("retry");
+    assert_eq!(
+        (retried.state, retried.steps_failed),
+        (State::InProgress, 0)
+    );
+    check(&*store, id, t0() + secs(5)).await;
+    let b = claim(&*store, "w", 5, t0() + secs(5)).await;
+    assert_eq!(b.len(), 1);
+    assert_eq!((b[0].name.as_str(), b[0].attempt), ("b", 2));
+    let r = store
+        .complete_steps(&[ok(&b[0])], t0() + secs(5))
+        .await
+        .expect("complete");
+    assert_eq!(r[0].released_steps.len(), 1);
+    check(&*store, id, t0() + secs(5)).await;
+}
+
+#[tokio::test]
+async fn a_retryable_failure_waits_for_its_retry_time() {
+    let Some(store) = common::fresh_store("retryable_failure").await else {
+        return;
+    };
+    let template_id = template(&*store).await;
+    let id = store
+        .create_tasks(&[task(template_id, None)], t0())
+        .await
+        .expect("create")[0]
+        .id;
+    let a = claim(&*store, "w", 1, t0()).await;
+    let retry_at = t0() + secs(10);
+    store
+        .complete_steps(&[failed(&a[0], Some(retry_at))], t0())
+        .await
+        .expect("complete");
+    check(&*store, id, t0() + secs(5)).await;
+    assert!(claim(&*store, "w", 1, t0() + secs(5)).await.is_empty());
+    assert_eq!(store.next_ready_at().await.expect("next"), Some(retry_at));
+    let history = store.step_transitions_of_task(id).await.expect("history");
+    let last = history
+        .iter()
+        .rfind(|t| t.owner_id == a[0].step_id)
+        .expect("row");
+    assert_eq!(last.metadata["backoff_ms"], json!(1000));
+    assert_eq!(last.metadata["error"], json!("boom"));
+    let again = claim(&*store, "w", 1, retry_at).await;
+    assert_eq!((again[0].step_id, again[0].attempt), (a[0].step_id, 2));
+    check(&*store, id, retry_at).await;
+}
+
+#[tokio::test]
+async fn concurrent_claimers_never_share_a_step() {
+    let Some(store) = common::fresh_store("concurrent_claimers").await else {
+        return;
+    };
+    let template_id = template(&*store).await;
+    let tasks: Vec<NewTask> = (0..200).map(|_| task(template_id, None)).collect();
+    store.create_tasks(&tasks, t0()).await.expect("create");
+    let mut handles = Vec::new();
+    for worker in 0..4 {
+        let store = Arc::clone(&store);
+        handles.push(tokio::spawn(async move {
+            let owner = format!("w{worker}");
+            let mut mine = Vec::new();
+            loop {
+                let batch = store
+                    .claim_steps(&ClaimRequest {
+                        owner: owner.clone(),
+                        limit: 7,
+                        now: t0(),
+                        lease_expires_at: t0() + secs(60),
+                    })
+                    .await
+                    .expect("claim");
+                if batch.is_empty() {
+                    return mine;
+                }
+                mine.extend(batch.into_iter().map(|c| c.step_id));
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for handle in handles {
+        all.extend(handle.await.expect("join"));
+    }
+    let distinct: HashSet<_> = all.iter().collect();
+    assert_eq!((all.len(), distinct.len()), (200, 200));
+}
+
+#[tokio::test]
+async fn migrations_are_current_after_migrate_and_idempotent() {
+    let Some(store) = common::fresh_store("migrations").await else {
+        return;
+    };
+    assert!(
+        store
+            .pending_migrations()
+            .await
+            .expect("pending")
+            .is_empty()
+    );
+    assert!(store.migrate().await.expect("migrate again").is_empty());
+    let info = store.describe().await.expect("describe");
+    assert!(info.server_version.starts_with(char::is_numeric));
+    assert_eq!(info.settings.len(), 3);
+}
