@@ -1,0 +1,256 @@
+//! Test harness: one engine per backend. SQLite (a temporary file) always; PostgreSQL (a fresh
+//! schema per test) when `TASKER_TEST_DATABASE_URL` is set, else a loud SKIPPED line (and a
+//! failure on CI, where nothing may be skipped).
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+pub mod workloads;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+use tasker::store::Store;
+use tasker::{Clock, Engine, EngineConfig, HandlerRegistry, OrchestratorConfig, State, TaskId};
+use tasker_postgres::{PgOptions, PostgresStore};
+use tokio::sync::OnceCell;
+
+pub const URL_VAR: &str = "TASKER_TEST_DATABASE_URL";
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, migrated database for one test; SQLite files are removed when it is dropped.
+pub struct TestDb {
+    pub backend: Backend,
+    pub store: Arc<dyn Store>,
+    file: Option<PathBuf>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+static CLEANED: OnceCell<()> = OnceCell::const_new();
+
+impl TestDb {
+    pub async fn new(backend: Backend, test: &str) -> Option<TestDb> {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let unique = format!("{}_{n}_{:08x}", std::process::id(), rand::random::<u32>());
+        let (store, file): (Arc<dyn Store>, _) = match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("tasker_facade_{unique}.db"));
+                let store = tasker::connect(&format!("sqlite://{}", path.display()))
+                    .await
+                    .expect("open sqlite");
+                (store, Some(path))
+            }
+            Backend::Postgres => {
+                let url = postgres_url(test)?;
+                CLEANED.get_or_init(|| drop_stale_schemas(&url)).await;
+                let options = PgOptions {
+                    // `tasker_test_<pid>_...`: the shape the stale-schema cleaners recognise.
+                    schema: Some(format!("tasker_test_{unique}")),
+                    pool_size: 8,
+                };
+                let store = PostgresStore::connect_with(&url, options)
+                    .await
+                    .expect("connect to postgres");
+                (Arc::new(store) as Arc<dyn Store>, None)
+            }
+        };
+        store.migrate().await.expect("migrate");
+        Some(TestDb {
+            backend,
+            store,
+            file,
+        })
+    }
+
+    /// An engine with the built-in handlers and the system clock.
+    pub fn engine(&self) -> Engine {
+        self.engine_with(HandlerRegistry::with_builtins(), EngineConfig::default())
+    }
+
+    pub fn engine_with(&self, handlers: HandlerRegistry, config: EngineConfig) -> Engine {
+        Engine::new(self.store.clone(), handlers, config)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(path) = &self.file {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+    }
+}
+
+fn postgres_url(test: &str) -> Option<String> {
+    match std::env::var(URL_VAR) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            if std::env::var_os("CI").is_some() {
+                panic!("{URL_VAR} is not set on CI; PostgreSQL tests must not be skipped");
+            }
+            eprintln!(
+                "SKIPPED postgres::{test}: {URL_VAR} is not set; no PostgreSQL to test against"
+            );
+            None
+        }
+    }
+}
+
+/// Drops the schemas of test processes that are gone.
+async fn drop_stale_schemas(url: &str) {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect to the test database");
+    tokio::spawn(connection);
+    let rows = client
+        .query(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tasker_test_%'",
+            &[],
+        )
+        .await
+        .expect("list test schemas");
+    for row in rows {
+        let name: String = row.get(0);
+        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if !alive {
+            let _ = client
+                .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                .await;
+        }
+    }
+}
+
+/// Runs each listed case (`async fn case(db: TestDb)`) once per backend.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = $crate::common::TestDb::new($crate::common::Backend::Sqlite, stringify!($case)).await;
+                    if let Some(db) = db {
+                        super::$case(db).await;
+                    }
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = $crate::common::TestDb::new($crate::common::Backend::Postgres, stringify!($case)).await;
+                    if let Some(db) = db {
+                        super::$case(db).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// Quick settings for tests: short poll and rescue intervals, stop when idle.
+pub fn until_idle(owner: &str) -> OrchestratorConfig {
+    OrchestratorConfig {
+        owner: owner.to_owned(),
+        poll_interval: Duration::from_millis(50),
+        rescue_interval: Duration::from_millis(50),
+        until_idle: true,
+        ..OrchestratorConfig::default()
+    }
+}
+
+/// Runs an orchestrator until nothing is left to do, failing the test if that takes too long.
+pub async fn run_until_idle(engine: &Engine, owner: &str) -> tasker::RunStats {
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        engine.orchestrator(until_idle(owner)).run(),
+    )
+    .await
+    .expect("the orchestrator did not become idle within 60 s")
+    .expect("orchestrator run")
+}
+
+pub fn config(backoff_disabled: bool, clock: Option<Arc<dyn Clock>>) -> EngineConfig {
+    let mut config = EngineConfig {
+        retry_backoff_disabled: backoff_disabled,
+        ..EngineConfig::default()
+    };
+    if let Some(clock) = clock {
+        config.clock = clock;
+    }
+    config
+}
+
+pub async fn state_of(engine: &Engine, id: TaskId) -> State {
+    engine.task(id).await.expect("task").state
+}
+
+/// The step of a task by name.
+pub async fn step(engine: &Engine, task: TaskId, name: &str) -> tasker::StepRecord {
+    engine
+        .task_details(task)
+        .await
+        .expect("details")
+        .steps
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no step {name}"))
+}
+
+/// Polls until `check` holds (or fails the test after 20 s).
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// No step entered `in_progress` before every one of its parents was complete (or resolved):
+/// checked on the step transitions in the order they were written.
+pub async fn assert_parents_finished_first(engine: &Engine, task: TaskId) {
+    let steps = engine.store().steps_of_task(task).await.expect("steps");
+    let transitions = engine
+        .store()
+        .step_transitions_of_task(task)
+        .await
+        .expect("transitions");
+    let position = |name: &str, to: &[State]| {
+        transitions
+            .iter()
+            .position(|t| t.step_name.as_deref() == Some(name) && to.contains(&t.to_state))
+    };
+    for step in &steps {
+        let Some(started) = position(&step.name, &[State::InProgress]) else {
+            continue;
+        };
+        for parent in &step.parents {
+            let done = position(parent, &[State::Complete, State::ResolvedManually])
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{} started but its parent {parent} never finished",
+                        step.name
+                    )
+                });
+            assert!(
+                done < started,
+                "{} started (transition #{started}) before its parent {parent} finished (#{done})",
+                step.name
+            );
+        }
+    }
+}
