@@ -1,0 +1,190 @@
+//! The hot queries are index lookups: no `SCAN` of steps, tasks or transitions, whatever the
+//! planner statistics say (checked before and after `ANALYZE` on a table where every step is
+//! ready, the case where SQLite once preferred a scan).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use tasker_sqlite::{SqliteStore, hot_queries};
+use tasker_store::{NewStep, NewTask, NewTemplate, StepLayout, Store};
+
+const WATCHED: [&str; 5] = [
+    "workflow_steps",
+    "tasks",
+    "task_transitions",
+    "workflow_step_transitions",
+    "workflow_step_edges",
+];
+
+async fn plan(store: &SqliteStore, sql: &'static str, params: usize) -> Vec<String> {
+    store
+        .with_connection(move |conn| {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+            let values: Vec<i64> = vec![1; params];
+            let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+            let mut details = Vec::new();
+            while let Some(row) = rows.next()? {
+                details.push(row.get::<_, String>(3)?);
+            }
+            Ok(details)
+        })
+        .await
+        .expect("explain")
+}
+
+async fn populated_store() -> SqliteStore {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "tasker-sqlite-plans-{}-{}.db",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let store = SqliteStore::open_temporary(&path.to_string_lossy()).expect("open");
+    store.migrate().await.expect("migrate");
+    let now = chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default();
+    let template = store
+        .register_template(
+            &NewTemplate {
+                namespace: "plans".into(),
+                name: "wide".into(),
+                version: "1.0.0".into(),
+                description: None,
+                definition: serde_json::json!({}),
+            },
+            now,
+        )
+        .await
+        .expect("template");
+    let layout = Arc::new(StepLayout {
+        steps: (0..20)
+            .map(|i| NewStep {
+                name: format!("s{i}"),
+                inputs: None,
+                retryable: true,
+                max_attempts: 3,
+            })
+            .collect(),
+        edges: Vec::new(),
+    });
+    let tasks: Vec<NewTask> = (0..50)
+        .map(|_| NewTask {
+            template_id: template.id,
+            context: serde_json::json!({}),
+            identity_hash: None,
+            idempotency_key: None,
+            layout: Arc::clone(&layout),
+        })
+        .collect();
+    store.create_tasks(&tasks, now).await.expect("tasks");
+    store
+}
+
+async fn assert_no_scans(store: &SqliteStore) {
+    let queries: [(&str, &'static str, usize); 16] = [
+        ("claim", hot_queries::CLAIM_STEPS, 2),
+        ("steps of task", hot_queries::STEPS_OF_TASK, 1),
+        ("parents of task", hot_queries::PARENTS_OF_TASK, 1),
+        ("release children", hot_queries::RELEASE_CHILDREN, 2),
+        ("parent results", hot_queries::PARENT_RESULTS, 1),
+        ("clear ready", hot_queries::TASK_CLEAR_READY, 1),
+        ("restore ready", hot_queries::TASK_RESTORE_READY, 2),
+        ("any running", hot_queries::TASK_ANY_RUNNING, 1),
+        (
+            "unmark task transition",
+            hot_queries::TASK_TRANSITION_UNMARK,
+            1,
+        ),
+        (
+            "unmark step transition",
+            hot_queries::STEP_TRANSITION_UNMARK,
+            1,
+        ),
+        ("task history", hot_queries::TASK_TRANSITIONS, 1),
+        ("step history", hot_queries::STEP_TRANSITIONS_OF_TASK, 1),
+        ("expired leases", hot_queries::EXPIRED_LEASES, 2),
+        ("leases of owner", hot_queries::LEASES_OF_OWNER, 1),
+        ("step readiness", hot_queries::STEP_READINESS, 2),
+        ("execution context", hot_queries::TASK_EXECUTION_CONTEXT, 2),
+    ];
+    for (what, sql, params) in queries {
+        check(what, &plan(store, sql, params).await);
+    }
+    check(
+        "next ready",
+        &plan(store, hot_queries::NEXT_READY_AT, 0).await,
+    );
+    check(
+        "outstanding",
+        &plan(store, hot_queries::OUTSTANDING_WORK, 0).await,
+    );
+}
+
+/// Partial indexes hold only the rows a query wants (runnable or running steps), so walking
+/// one of them is not a scan of the table.
+const PARTIAL: [&str; 2] = ["workflow_steps_ready", "workflow_steps_lease_expires"];
+
+/// The first watched table the plan scans, if any.
+fn scanned_table(details: &[String]) -> Option<&str> {
+    details.iter().find_map(|line| {
+        let rest = line.strip_prefix("SCAN ")?;
+        let table = rest.split_whitespace().next().unwrap_or_default();
+        let partial = PARTIAL
+            .iter()
+            .any(|index| rest.ends_with(&format!("INDEX {index}")));
+        (WATCHED.contains(&table) && !partial).then_some(table)
+    })
+}
+
+fn check(what: &str, details: &[String]) {
+    if let Some(table) = scanned_table(details) {
+        panic!("{what} scans {table}: {details:#?}");
+    }
+}
+
+#[test]
+fn the_check_tells_a_scan_from_an_index_walk() {
+    let plan = |lines: &[&str]| lines.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        scanned_table(&plan(&["SCAN workflow_steps"])),
+        Some("workflow_steps")
+    );
+    assert_eq!(
+        scanned_table(&plan(&["SCAN tasks USING INDEX tasks_state_id"])),
+        Some("tasks")
+    );
+    assert_eq!(
+        scanned_table(&plan(&[
+            "SCAN workflow_steps USING COVERING INDEX workflow_steps_lease_expires"
+        ])),
+        None
+    );
+    assert_eq!(
+        scanned_table(&plan(&[
+            "SEARCH workflow_steps USING INDEX workflow_steps_ready (ready_at<?)"
+        ])),
+        None
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claim_reads_the_ready_index() {
+    let store = populated_store().await;
+    let details = plan(&store, hot_queries::CLAIM_STEPS, 2).await;
+    assert!(
+        details
+            .iter()
+            .any(|l| l.starts_with("SEARCH workflow_steps USING")
+                && l.contains("workflow_steps_ready")),
+        "{details:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hot_queries_use_indexes_before_and_after_analyze() {
+    let store = populated_store().await;
+    assert_no_scans(&store).await;
+    store
+        .with_connection(|conn| conn.execute_batch("ANALYZE"))
+        .await
+        .expect("analyze");
+    assert_no_scans(&store).await;
+}
