@@ -40,7 +40,8 @@ pub enum Command {
     Step(StepCommand),
     /// Run an orchestrator: claim ready steps and run their handlers.
     Run(RunArgs),
-    /// Create many tasks on a fresh database, run them and print what happened.
+    /// Create many tasks, run them and print what happened (on a fresh tasker-demo.db unless
+    /// --database-url is given).
     Demo(DemoArgs),
 }
 
@@ -97,6 +98,7 @@ pub struct CreateArgs {
     /// The task's context: inline JSON, @FILE to read it from a file, or @- for stdin.
     #[arg(long, default_value = "{}", value_name = "JSON|@FILE")]
     pub context: String,
+    /// Creating again with the same key (for the same template) returns the first task.
     #[arg(long, value_name = "KEY")]
     pub idempotency_key: Option<String>,
     /// Run an in-process orchestrator until the task finishes; exit 1 if it ends in error.

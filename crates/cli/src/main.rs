@@ -1,9 +1,11 @@
 //! The `tasker` command line.
 
+// First, so that its printing macros are visible to the modules below.
+#[macro_use]
+mod output;
 mod cli;
 mod commands;
 mod demo;
-mod output;
 
 use clap::Parser;
 use std::process::ExitCode;

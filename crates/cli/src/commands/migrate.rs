@@ -11,11 +11,11 @@ pub async fn run(ctx: &Ctx, args: MigrateArgs) -> anyhow::Result<ExitCode> {
         if ctx.json {
             crate::output::json(&serde_json::json!({ "pending": pending }))?;
         } else if pending.is_empty() {
-            println!("schema is current");
+            outln!("schema is current");
         } else {
-            println!("{} pending migration(s):", pending.len());
+            outln!("{} pending migration(s):", pending.len());
             for name in &pending {
-                println!("  {name}");
+                outln!("  {name}");
             }
         }
         return Ok(if pending.is_empty() {
@@ -28,11 +28,11 @@ pub async fn run(ctx: &Ctx, args: MigrateArgs) -> anyhow::Result<ExitCode> {
     if ctx.json {
         crate::output::json(&serde_json::json!({ "applied": applied }))?;
     } else if applied.is_empty() {
-        println!("schema is current, nothing to apply");
+        outln!("schema is current, nothing to apply");
     } else {
-        println!("applied {} migration(s):", applied.len());
+        outln!("applied {} migration(s):", applied.len());
         for name in &applied {
-            println!("  {name}");
+            outln!("  {name}");
         }
     }
     Ok(ExitCode::SUCCESS)

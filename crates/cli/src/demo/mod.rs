@@ -78,10 +78,16 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         .run();
     let stats = progress::follow(events, waiting, &bar, orchestrator).await?;
     let run_time = started.elapsed();
-    bar.finish_and_clear();
 
     let records = summary::collect(&engine, &ids).await?;
     let summary = Summary::new(&url, &records, stats, create_time, run_time);
+    // Events may have been missed (a lagging receiver); the store has the final word.
+    bar.set_position((summary.tasks - summary.unfinished()) as u64);
+    bar.finish();
+    if !bar.is_hidden() {
+        // The bar leaves the cursor at the end of its line.
+        eprintln!();
+    }
     output::demo::summary(&summary, ctx.json)?;
     if summary.unfinished() > 0 {
         eprintln!(

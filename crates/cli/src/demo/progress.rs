@@ -12,9 +12,9 @@ pub fn bar(total: usize, hidden: bool) -> ProgressBar {
         return ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
     }
     let bar = ProgressBar::new(total as u64);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} {elapsed_precise} [{bar:40}] {pos}/{len} tasks finished ({per_sec}) {msg}",
-    ) {
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {elapsed} [{wide_bar}] {pos}/{len} tasks {msg}")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.enable_steady_tick(Duration::from_millis(100));

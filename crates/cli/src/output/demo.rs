@@ -9,25 +9,25 @@ pub fn summary(s: &Summary, json: bool) -> anyhow::Result<()> {
     if json {
         return super::json(s);
     }
-    println!("Tasker demo: {} tasks on {}", s.tasks, s.database_url);
-    println!(
+    outln!("Tasker demo: {} tasks on {}", s.tasks, s.database_url);
+    outln!(
         "  created in {}, ran in {}",
         time::duration(Duration::from_millis(s.create_ms)),
         time::duration(Duration::from_millis(s.run_ms))
     );
-    println!();
+    outln!();
     let mut states = Table::new(&["FINAL STATE", "TASKS"]);
     for (state, n) in &s.by_state {
         states.row(vec![state.clone(), n.to_string()]);
     }
-    print!("{}", states.render());
-    println!();
+    out!("{}", states.render());
+    outln!();
     let mut templates = Table::new(&["TEMPLATE", "TASKS"]);
     for (template, n) in &s.by_template {
         templates.row(vec![template.clone(), n.to_string()]);
     }
-    print!("{}", templates.render());
-    println!();
+    out!("{}", templates.render());
+    outln!();
     let mut figures = Table::new(&["", ""]);
     figures.row(vec![
         "steps run".into(),
@@ -56,22 +56,22 @@ pub fn summary(s: &Summary, json: bool) -> anyhow::Result<()> {
     ]);
     // The header row of this table is blank; skip it.
     for line in figures.render().lines().skip(1) {
-        println!("{line}");
+        outln!("{line}");
     }
     let examples = [
         ("failed", s.failed_example),
         ("completed", s.completed_example),
     ];
     if examples.iter().any(|(_, id)| id.is_some()) {
-        println!();
-        println!("Look at a task:");
+        outln!();
+        outln!("Look at a task:");
     }
     let url = shell_quote(&s.database_url);
     for (label, id) in examples {
         if let Some(id) = id {
-            println!("  # a {label} task");
-            println!("  tasker --database-url {url} task show {id}");
-            println!("  tasker --database-url {url} task history {id}");
+            outln!("  # a {label} task");
+            outln!("  tasker --database-url {url} task show {id}");
+            outln!("  tasker --database-url {url} task history {id}");
         }
     }
     Ok(())

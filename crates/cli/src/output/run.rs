@@ -11,11 +11,11 @@ pub fn stats(stats: &RunStats, elapsed: Duration, json: bool) -> anyhow::Result<
             "stats": stats,
         }));
     }
-    println!(
+    outln!(
         "orchestrator stopped after {}",
         super::time::duration(elapsed)
     );
-    print!("{}", stats_table(stats).render());
+    out!("{}", stats_table(stats).render());
     Ok(())
 }
 

@@ -34,7 +34,7 @@ pub fn record(task: &TaskRecord, json: bool) -> anyhow::Result<()> {
     if json {
         return super::json(task);
     }
-    println!("{}", summary_line(task));
+    outln!("{}", summary_line(task));
     Ok(())
 }
 
@@ -43,9 +43,9 @@ pub fn created(task: &TaskRecord, created: bool, json: bool) -> anyhow::Result<(
         return super::json(&json!({ "created": created, "task": task }));
     }
     if created {
-        println!("created {}", summary_line(task));
+        outln!("created {}", summary_line(task));
     } else {
-        println!("exists  {} (same identity)", summary_line(task));
+        outln!("exists  {} (same identity)", summary_line(task));
     }
     Ok(())
 }
@@ -55,7 +55,7 @@ pub fn list(tasks: &[TaskRecord], json: bool) -> anyhow::Result<()> {
         return super::json(&tasks);
     }
     if tasks.is_empty() {
-        println!("no tasks");
+        outln!("no tasks");
         return Ok(());
     }
     let mut table = Table::new(&[
@@ -72,7 +72,7 @@ pub fn list(tasks: &[TaskRecord], json: bool) -> anyhow::Result<()> {
             time::clock_opt(task.completed_at),
         ]);
     }
-    print!("{}", table.render());
+    out!("{}", table.render());
     Ok(())
 }
 
@@ -82,14 +82,14 @@ pub fn details(details: &TaskDetails, json: bool) -> anyhow::Result<()> {
     }
     let task = &details.task;
     let exec = &details.execution;
-    println!("task {}  {}  {}", task.id, template_key(task), task.state);
-    println!(
+    outln!("task {}  {}  {}", task.id, template_key(task), task.state);
+    outln!(
         "  created {}  updated {}  finished {}",
         time::rfc3339(task.created_at),
         time::rfc3339(task.updated_at),
         time::rfc3339_opt(task.completed_at)
     );
-    println!(
+    outln!(
         "  steps {} done of {}, {} pending, {} running, {} ready, {} failed ({} for good)",
         exec.completed_steps,
         exec.total_steps,
@@ -99,7 +99,7 @@ pub fn details(details: &TaskDetails, json: bool) -> anyhow::Result<()> {
         exec.failed_steps,
         exec.permanently_blocked_steps
     );
-    println!(
+    outln!(
         "  status {}  health {}  next {}  {}% complete",
         exec.execution_status,
         exec.health_status,
@@ -107,10 +107,10 @@ pub fn details(details: &TaskDetails, json: bool) -> anyhow::Result<()> {
         exec.completion_percentage
     );
     if let Some(key) = &task.idempotency_key {
-        println!("  idempotency key {key}");
+        outln!("  idempotency key {key}");
     }
-    println!("  context {}", task.context);
-    println!();
+    outln!("  context {}", task.context);
+    outln!();
     let mut table = Table::new(&["STEP", "ID", "STATE", "ATTEMPTS", "DEPENDS ON", "WHY"]);
     for (i, step) in details.steps.iter().enumerate() {
         table.row(vec![
@@ -126,7 +126,7 @@ pub fn details(details: &TaskDetails, json: bool) -> anyhow::Result<()> {
             details.explanations.get(i).cloned().unwrap_or_default(),
         ]);
     }
-    print!("{}", table.render());
+    out!("{}", table.render());
     Ok(())
 }
 
@@ -155,9 +155,14 @@ pub fn step(step: &StepRecord, json: bool) -> anyhow::Result<()> {
     if json {
         return super::json(step);
     }
-    println!(
+    outln!(
         "step {} ({}) of task {}  {}  attempts {}/{}",
-        step.id, step.name, step.task_id, step.state, step.attempts, step.max_attempts
+        step.id,
+        step.name,
+        step.task_id,
+        step.state,
+        step.attempts,
+        step.max_attempts
     );
     Ok(())
 }
@@ -202,6 +207,6 @@ pub fn history(entries: &[HistoryEntry], json: bool) -> anyhow::Result<()> {
             compact(&e.metadata),
         ]);
     }
-    print!("{}", table.render());
+    out!("{}", table.render());
     Ok(())
 }

@@ -25,7 +25,7 @@ pub fn validations(reports: &[Validation], json: bool) -> anyhow::Result<()> {
     }
     for report in reports {
         if report.valid {
-            println!(
+            outln!(
                 "ok       {} ({}, {} steps)",
                 report.file,
                 report.template.as_deref().unwrap_or("?"),
@@ -59,7 +59,7 @@ pub fn registrations(done: &[Registration], json: bool) -> anyhow::Result<()> {
         } else {
             "unchanged "
         };
-        println!("{verb}  {} (id {}) from {}", r.template, r.id, r.file);
+        outln!("{verb}  {} (id {}) from {}", r.template, r.id, r.file);
     }
     Ok(())
 }
@@ -83,7 +83,7 @@ pub fn list(templates: &[StoredTemplate], json: bool) -> anyhow::Result<()> {
         return super::json(&rows);
     }
     if templates.is_empty() {
-        println!("no templates registered (see `tasker template register FILE`)");
+        outln!("no templates registered (see `tasker template register FILE`)");
         return Ok(());
     }
     let mut table = Table::new(&["ID", "TEMPLATE", "STEPS", "REGISTERED", "DESCRIPTION"]);
@@ -96,7 +96,7 @@ pub fn list(templates: &[StoredTemplate], json: bool) -> anyhow::Result<()> {
             t.description.clone().unwrap_or_default(),
         ]);
     }
-    print!("{}", table.render());
+    out!("{}", table.render());
     Ok(())
 }
 
@@ -126,11 +126,11 @@ pub fn show(stored: &StoredTemplate, template: &Template, json: bool) -> anyhow:
             "levels": names,
         }));
     }
-    println!("{}  (id {})", template.key(), stored.id);
+    outln!("{}  (id {})", template.key(), stored.id);
     if let Some(description) = &template.description {
-        println!("  {description}");
+        outln!("  {description}");
     }
-    println!(
+    outln!(
         "  identity: {}",
         serde_json::to_value(template.identity)
             .ok()
@@ -138,10 +138,10 @@ pub fn show(stored: &StoredTemplate, template: &Template, json: bool) -> anyhow:
             .unwrap_or_default()
     );
     if let Some(schema) = &template.input_schema {
-        println!("  input schema: {}", schema_outline(schema));
+        outln!("  input schema: {}", schema_outline(schema));
     }
-    println!("  registered: {}", time::rfc3339(stored.created_at));
-    println!();
+    outln!("  registered: {}", time::rfc3339(stored.created_at));
+    outln!();
     let mut table = Table::new(&["LEVEL", "STEP", "HANDLER", "RETRY", "TIMEOUT", "DEPENDS ON"]);
     for (n, level) in levels.iter().enumerate() {
         for (k, &i) in level.iter().enumerate() {
@@ -162,7 +162,7 @@ pub fn show(stored: &StoredTemplate, template: &Template, json: bool) -> anyhow:
             ]);
         }
     }
-    print!("{}", table.render());
+    out!("{}", table.render());
     Ok(())
 }
 
