@@ -35,6 +35,13 @@ impl Sandbox {
         Sandbox { dir, url }
     }
 
+    /// A sandbox whose commands use another database (its directory still holds files).
+    pub fn with_url(url: String) -> Sandbox {
+        let mut sandbox = Sandbox::new();
+        sandbox.url = url;
+        sandbox
+    }
+
     /// A sandbox whose database is migrated.
     pub fn migrated() -> Sandbox {
         let sandbox = Sandbox::new();
