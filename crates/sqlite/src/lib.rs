@@ -130,6 +130,7 @@ impl SqliteStore {
 pub mod hot_queries {
     pub const CLAIM_STEPS: &str = crate::queries::CLAIM_STEPS;
     pub const STEPS_OF_TASK: &str = crate::queries::STEPS_OF_TASK;
+    pub const TASKS_LIST_BY_STATE: &str = crate::queries::TASKS_LIST_BY_STATE;
     pub const PARENTS_OF_TASK: &str = crate::queries::PARENTS_OF_TASK;
     pub const RELEASE_CHILDREN: &str = crate::queries::RELEASE_CHILDREN;
     pub const PARENT_RESULTS: &str = crate::queries::PARENT_RESULTS;

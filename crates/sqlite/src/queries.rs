@@ -34,6 +34,7 @@ pub(crate) const STEP_TRANSITIONS_OF_TASK: &str =
     include_str!("../queries/step_transitions_of_task.sql");
 pub(crate) const STEPS_OF_TASK: &str = include_str!("../queries/steps_of_task.sql");
 pub(crate) const TASK_ANY_RUNNING: &str = include_str!("../queries/task_any_running.sql");
+pub(crate) const TASKS_LIST_BY_STATE: &str = include_str!("../queries/tasks_list_by_state.sql");
 pub(crate) const TASK_BY_ID: &str = include_str!("../queries/task_by_id.sql");
 pub(crate) const TASK_CLEAR_READY: &str = include_str!("../queries/task_clear_ready.sql");
 pub(crate) const TASK_EXISTS: &str = include_str!("../queries/task_exists.sql");

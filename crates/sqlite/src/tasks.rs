@@ -117,15 +117,24 @@ pub(crate) fn by_id(conn: &Connection, id: i64) -> Result<Option<TaskRecord>> {
 }
 
 pub(crate) fn list(conn: &Connection, filter: &TaskFilter) -> Result<Vec<TaskRecord>> {
-    let mut stmt = conn.prepare_cached(queries::TASKS_LIST).sql()?;
-    let mut rows = stmt
-        .query(params![
-            filter.state.map(State::as_str),
-            filter.namespace,
-            filter.before_id,
-            i64::from(filter.limit)
-        ])
-        .sql()?;
+    let limit = i64::from(filter.limit);
+    let mut stmt;
+    let mut rows = match filter.state {
+        Some(state) => {
+            stmt = conn.prepare_cached(queries::TASKS_LIST_BY_STATE).sql()?;
+            stmt.query(params![
+                filter.namespace,
+                filter.before_id,
+                state.as_str(),
+                limit
+            ])
+        }
+        None => {
+            stmt = conn.prepare_cached(queries::TASKS_LIST).sql()?;
+            stmt.query(params![filter.namespace, filter.before_id, limit])
+        }
+    }
+    .sql()?;
     let mut out = Vec::new();
     while let Some(row) = rows.next().sql()? {
         out.push(codec::task(row)?);

@@ -111,3 +111,28 @@ pub async fn next_ready_at_and_outstanding_work(store: Arc<dyn Store>) {
     let busy = store.outstanding_work().await.expect("outstanding");
     assert!(!busy.scheduled && busy.running);
 }
+
+pub async fn releasing_the_last_running_step_of_a_blocked_task_errors_it(store: Arc<dyn Store>) {
+    let task_id = create(&*store, &layout(&["a", "b"], &[]), t0()).await;
+    let running = claim(&*store, 2, t0()).await;
+    let failed = super::fixture::failure(&running[0], None);
+    super::fixture::complete(&*store, failed, t0()).await;
+    assert_eq!(
+        super::fixture::task_state(&*store, task_id).await,
+        State::InProgress
+    );
+    assert_eq!(
+        store
+            .release_leases("worker-1", t0())
+            .await
+            .expect("release"),
+        1
+    );
+    let b = super::fixture::step_named(&*store, task_id, "b").await;
+    assert_eq!((b.state, b.attempts, b.ready_at), (State::Pending, 0, None));
+    assert_eq!(
+        super::fixture::task_state(&*store, task_id).await,
+        State::Error
+    );
+    check_task(&*store, task_id, t0()).await;
+}

@@ -216,3 +216,56 @@ pub async fn resolving_the_last_step_completes_the_task(store: Arc<dyn Store>) {
     let err = store.resolve_step(b.id, t0()).await.unwrap_err();
     assert!(matches!(err, Error::InvalidTransition { .. }), "{err:?}");
 }
+
+pub async fn resolving_a_blocking_step_while_a_sibling_runs_unblocks_the_task(
+    store: Arc<dyn Store>,
+) {
+    let task_id = create(&*store, &layout(&["a", "b", "c", "d"], &[("a", "d")]), t0()).await;
+    let running = claim(&*store, 2, t0()).await;
+    assert_eq!(names(&running), ["a", "b"]);
+    complete(&*store, failure(&running[0], None), t0()).await;
+    assert_eq!(step_named(&*store, task_id, "c").await.ready_at, None);
+    check_task(&*store, task_id, t0()).await;
+
+    let now = t0() + secs(1);
+    store
+        .resolve_step(running[0].step_id, now)
+        .await
+        .expect("resolve");
+    let task = store.task(task_id).await.expect("task").expect("exists");
+    assert_eq!((task.state, task.steps_failed), (State::InProgress, 0));
+    check_task(&*store, task_id, now).await;
+    let next = claim(&*store, 10, now).await;
+    assert_eq!(
+        names(&next),
+        ["c", "d"],
+        "the sibling and the released child run again"
+    );
+    for c in next.iter().chain(std::iter::once(&running[1])) {
+        complete(&*store, success(c, json!(null)), now).await;
+    }
+    assert_eq!(task_state(&*store, task_id).await, State::Complete);
+    check_task(&*store, task_id, now).await;
+}
+
+pub async fn a_permanent_failure_with_attempts_left_still_blocks(store: Arc<dyn Store>) {
+    let task_id = create(&*store, &layout(&["a", "b"], &[("a", "b")]), t0()).await;
+    let first = claim(&*store, 1, t0()).await.remove(0);
+    assert_eq!(first.max_attempts, 3);
+    let result = complete(&*store, failure(&first, None), t0()).await;
+    assert_eq!(result.task_finished, Some(State::Error));
+    let a = step_named(&*store, task_id, "a").await;
+    assert_eq!((a.state, a.ready_at), (State::Error, None));
+    check_task(&*store, task_id, t0()).await;
+    assert!(claim(&*store, 10, t0() + secs(3_600)).await.is_empty());
+
+    store.retry_task(task_id, t0()).await.expect("retry");
+    let a = step_named(&*store, task_id, "a").await;
+    assert_eq!((a.state, a.attempts), (State::Pending, 1));
+    assert!(
+        a.max_attempts > a.attempts,
+        "task retry grants more attempts"
+    );
+    check_task(&*store, task_id, t0()).await;
+    assert_eq!(claim(&*store, 10, t0()).await[0].attempt, 2);
+}

@@ -1,0 +1,12 @@
+-- Served by tasks (state, id): newest first within one state.
+SELECT t.id, t.template_id, n.name, tt.name, tt.version, t.state, t.context, t.identity_hash,
+       t.idempotency_key, t.steps_total, t.steps_remaining, t.steps_failed, t.created_at,
+       t.updated_at, t.completed_at
+FROM tasks t INDEXED BY tasks_state_id
+JOIN task_templates tt ON tt.id = t.template_id
+JOIN namespaces n ON n.id = tt.namespace_id
+WHERE t.state = ?3
+  AND (?1 IS NULL OR n.name = ?1)
+  AND (?2 IS NULL OR t.id < ?2)
+ORDER BY t.id DESC
+LIMIT ?4
