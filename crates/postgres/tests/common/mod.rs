@@ -55,6 +55,31 @@ async fn drop_stale_schemas(url: &str) {
 
 /// A migrated store in a schema of its own.
 pub async fn fresh_store(test: &str) -> Option<Arc<PostgresStore>> {
+    Some(fresh_schema(test).await?.store)
+}
+
+pub struct Fresh {
+    pub store: Arc<PostgresStore>,
+    pub url: String,
+    pub schema: String,
+}
+
+impl Fresh {
+    /// A plain connection whose search path is the store's schema.
+    pub async fn client(&self) -> tokio_postgres::Client {
+        let mut config: tokio_postgres::Config = self.url.parse().expect("database url");
+        config.options(format!("-c search_path={}", self.schema));
+        let (client, connection) = config
+            .connect(tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(connection);
+        client
+    }
+}
+
+/// A migrated store in a schema of its own, with what it takes to reach that schema directly.
+pub async fn fresh_schema(test: &str) -> Option<Fresh> {
     let url = database_url(test)?;
     CLEANED.get_or_init(|| drop_stale_schemas(&url)).await;
     let schema = format!(
@@ -66,12 +91,16 @@ pub async fn fresh_store(test: &str) -> Option<Arc<PostgresStore>> {
     let store = PostgresStore::connect_with(
         &url,
         PgOptions {
-            schema: Some(schema),
+            schema: Some(schema.clone()),
             pool_size: 4,
         },
     )
     .await
     .expect("connect");
     store.migrate().await.expect("migrate");
-    Some(Arc::new(store))
+    Some(Fresh {
+        store: Arc::new(store),
+        url,
+        schema,
+    })
 }

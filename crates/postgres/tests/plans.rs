@@ -1,0 +1,260 @@
+//! Query plans at scale: with ~20,000 diamond tasks loaded and analyzed, no hot query may scan
+//! a whole table. Each plan is checked as a custom plan (the bound values) and as the generic
+//! plan a prepared statement switches to after a few runs.
+
+mod common;
+
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tasker_model::Timestamp;
+use tasker_store::{
+    ClaimRequest, NewStep, NewTask, NewTemplate, OutcomeKind, StepLayout, StepOutcome, Store,
+};
+use tokio_postgres::types::ToSql;
+
+const TASKS: usize = 20_000;
+const BATCH: usize = 1_000;
+const BIG_TABLES: [&str; 5] = [
+    "tasks",
+    "workflow_steps",
+    "workflow_step_edges",
+    "task_transitions",
+    "workflow_step_transitions",
+];
+
+fn t0() -> Timestamp {
+    chrono::DateTime::from_timestamp(1_767_225_600, 0).expect("valid time")
+}
+
+fn diamond() -> Arc<StepLayout> {
+    let step = |name: &str| NewStep {
+        name: name.into(),
+        inputs: None,
+        retryable: true,
+        max_attempts: 3,
+    };
+    Arc::new(StepLayout {
+        steps: vec![step("a"), step("b"), step("c"), step("d")],
+        edges: vec![(0, 1), (0, 2), (1, 3), (2, 3)],
+    })
+}
+
+/// Every full scan of one of the big tables anywhere in the plan tree.
+fn seq_scans(plan: &Value, found: &mut Vec<String>) {
+    match plan {
+        Value::Object(node) => {
+            if node.get("Node Type") == Some(&json!("Seq Scan"))
+                && let Some(Value::String(table)) = node.get("Relation Name")
+                && BIG_TABLES.contains(&table.as_str())
+            {
+                found.push(table.clone());
+            }
+            node.values().for_each(|v| seq_scans(v, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| seq_scans(v, found)),
+        _ => {}
+    }
+}
+
+/// Whether one of our SQL functions stayed opaque (not inlined), hiding its plan.
+fn opaque_functions(plan: &Value) -> bool {
+    match plan {
+        Value::Object(node) => {
+            let ours = node
+                .get("Function Name")
+                .and_then(Value::as_str)
+                .is_some_and(|name| name.starts_with("tasker_"));
+            ours || node.values().any(opaque_functions)
+        }
+        Value::Array(items) => items.iter().any(opaque_functions),
+        _ => false,
+    }
+}
+
+async fn assert_no_seq_scan(
+    client: &tokio_postgres::Client,
+    name: &str,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) {
+    for mode in ["force_custom_plan", "force_generic_plan"] {
+        client
+            .batch_execute(&format!("SET plan_cache_mode = {mode}"))
+            .await
+            .expect("set plan mode");
+        let explain = format!("EXPLAIN (FORMAT JSON) {sql}");
+        let statement = client.prepare(&explain).await.expect("prepare explain");
+        let row = client
+            .query_one(&statement, params)
+            .await
+            .unwrap_or_else(|e| panic!("explain {name}: {e}"));
+        let plan: Value = row.get(0);
+        let mut found = Vec::new();
+        seq_scans(&plan, &mut found);
+        assert!(
+            found.is_empty(),
+            "{name} ({mode}) scans {found:?}:\n{}",
+            serde_json::to_string_pretty(&plan).unwrap_or_default()
+        );
+        assert!(
+            !opaque_functions(&plan),
+            "{name} ({mode}) hides its plan in a function scan (not inlined)"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hot_queries_use_indexes_at_scale() {
+    let Some(fresh) = common::fresh_schema("hot_queries_use_indexes_at_scale").await else {
+        return;
+    };
+    let store = Arc::clone(&fresh.store);
+    let template_id = store
+        .register_template(
+            &NewTemplate {
+                namespace: "plans".into(),
+                name: "diamond".into(),
+                version: "1.0.0".into(),
+                description: None,
+                definition: json!({}),
+            },
+            t0(),
+        )
+        .await
+        .expect("register")
+        .id;
+    let layout = diamond();
+    let mut task_ids = Vec::new();
+    for batch in 0..TASKS / BATCH {
+        let tasks: Vec<NewTask> = (0..BATCH)
+            .map(|i| NewTask {
+                template_id,
+                context: json!({ "i": i }),
+                identity_hash: Some(format!("{batch}-{i}")),
+                idempotency_key: None,
+                layout: Arc::clone(&layout),
+            })
+            .collect();
+        let created = store.create_tasks(&tasks, t0()).await.expect("create");
+        task_ids.extend(created.iter().map(|c| c.id));
+    }
+    // Some history and a mix of states, as in a running system.
+    let now = t0() + chrono::Duration::seconds(1);
+    let claimed = store
+        .claim_steps(&ClaimRequest {
+            owner: "plans".into(),
+            limit: 5_000,
+            now,
+            lease_expires_at: now + chrono::Duration::seconds(60),
+        })
+        .await
+        .expect("claim");
+    let outcomes: Vec<StepOutcome> = claimed[..4_000]
+        .iter()
+        .map(|c| StepOutcome {
+            step_id: c.step_id,
+            task_id: c.task_id,
+            owner: "plans".into(),
+            attempt: c.attempt,
+            lease_expired: false,
+            result: OutcomeKind::Succeeded { result: json!(1) },
+        })
+        .collect();
+    store
+        .complete_steps(&outcomes, now)
+        .await
+        .expect("complete");
+
+    let client = fresh.client().await;
+    client.batch_execute("ANALYZE").await.expect("analyze");
+
+    let one_task = vec![task_ids[TASKS / 2]];
+    let some_tasks: Vec<i64> = task_ids[..50].to_vec();
+    let running: Vec<i64> = claimed[4_000..4_050].iter().map(|c| c.step_id).collect();
+    let running_tasks: Vec<i64> = claimed[4_000..4_050].iter().map(|c| c.task_id).collect();
+    let owners: Vec<&str> = running.iter().map(|_| "plans").collect();
+    let attempts: Vec<i32> = running.iter().map(|_| 1).collect();
+    let flags: Vec<bool> = running.iter().map(|_| false).collect();
+    let oks: Vec<bool> = running.iter().map(|_| true).collect();
+    let results: Vec<Option<Value>> = running.iter().map(|_| Some(json!(1))).collect();
+    let retry_at: Vec<Option<Timestamp>> = running.iter().map(|_| None).collect();
+    let backoff: Vec<Option<i64>> = running.iter().map(|_| None).collect();
+    let hashes: Vec<String> = (0..50).map(|i| format!("3-{i}")).collect();
+    let sorts: Vec<i32> = running.iter().map(|_| 3).collect();
+    let none: Vec<Option<&str>> = running.iter().map(|_| None).collect();
+    let states: Vec<&str> = running.iter().map(|_| "complete").collect();
+    let metadata: Vec<Value> = running.iter().map(|_| json!({})).collect();
+    let limit = 100i64;
+    let owner = "plans";
+    let lease = now + chrono::Duration::seconds(60);
+    let q = |file: &str| -> String {
+        let path = format!("{}/queries/{file}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"))
+    };
+
+    let checks: Vec<(&str, Vec<&(dyn ToSql + Sync)>)> = vec![
+        ("claim_steps.sql", vec![&now, &limit, &owner, &lease]),
+        ("lock_tasks.sql", vec![&running_tasks]),
+        (
+            "complete_steps.sql",
+            vec![
+                &now,
+                &running,
+                &running_tasks,
+                &owners,
+                &attempts,
+                &flags,
+                &oks,
+                &results,
+                &retry_at,
+                &backoff,
+            ],
+        ),
+        (
+            "complete_steps_tasks.sql",
+            vec![&now, &running_tasks, &oks, &flags],
+        ),
+        ("release_children.sql", vec![&running, &now]),
+        ("block_tasks.sql", vec![&running_tasks, &now]),
+        ("unmark_transitions.sql", vec![&running, &running_tasks]),
+        (
+            "insert_transitions.sql",
+            vec![
+                &running,
+                &none,
+                &states,
+                &metadata,
+                &sorts,
+                &running_tasks,
+                &none,
+                &states,
+                &metadata,
+                &sorts,
+                &now,
+            ],
+        ),
+        ("find_tasks_by_identity.sql", vec![&hashes]),
+        ("current_task_transition.sql", vec![&one_task[0]]),
+        ("task_transitions.sql", vec![&one_task[0]]),
+        ("step_transitions_of_task.sql", vec![&one_task[0]]),
+        ("steps_of_task.sql", vec![&one_task[0]]),
+        ("task.sql", vec![&one_task[0]]),
+        ("step.sql", vec![&running[0]]),
+        ("expired_leases.sql", vec![&now, &limit]),
+        ("next_ready_at.sql", vec![]),
+        ("outstanding_work.sql", vec![]),
+        ("wake_task_steps.sql", vec![&one_task[0], &now]),
+        ("cancel_task_steps.sql", vec![&one_task[0], &now]),
+        ("fail_idle_blocked_tasks.sql", vec![&some_tasks, &now]),
+        ("leased_tasks.sql", vec![&owner]),
+    ];
+    for (file, params) in &checks {
+        assert_no_seq_scan(&client, file, &q(file), params).await;
+    }
+
+    // The introspection functions: their bodies must inline into the caller's plan.
+    let readiness = "SELECT * FROM tasker_step_readiness($1::bigint[], $2::timestamptz)";
+    assert_no_seq_scan(&client, "step readiness", readiness, &[&one_task, &now]).await;
+    let context = "SELECT * FROM tasker_task_execution_context($1::bigint[], $2::timestamptz)";
+    assert_no_seq_scan(&client, "execution context", context, &[&one_task, &now]).await;
+}
