@@ -7,7 +7,7 @@ mod task;
 mod template;
 
 use crate::cli::{Cli, Command, DEFAULT_DATABASE_URL};
-use anyhow::bail;
+use anyhow::{Context as _, bail};
 use std::process::ExitCode;
 use tasker::{Engine, TaskerBuilder};
 
@@ -23,27 +23,32 @@ impl Ctx {
         self.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL)
     }
 
+    /// The URL for messages: without its password.
+    pub fn shown_url(&self) -> String {
+        redact_password(self.url())
+    }
+
     /// An engine on a database whose schema is current. The schema is never changed implicitly:
     /// `tasker migrate` does that, so a wrong URL is not silently turned into a database.
     pub async fn engine(&self) -> anyhow::Result<Engine> {
         let engine = self.engine_unchecked().await?;
         let pending = engine.pending_migrations().await?;
         if !pending.is_empty() {
+            let url = self.shown_url();
             bail!(
-                "the database at {} is not migrated ({} pending); run `tasker --database-url {} migrate`",
-                self.url(),
+                "the database at {url} is not migrated ({} pending); run `tasker --database-url {url} migrate`",
                 pending.len(),
-                self.url()
             );
         }
         Ok(engine)
     }
 
     pub async fn engine_unchecked(&self) -> anyhow::Result<Engine> {
-        Ok(TaskerBuilder::new(self.url())
+        TaskerBuilder::new(self.url())
             .migrate(false)
             .build()
-            .await?)
+            .await
+            .with_context(|| format!("cannot open the database at {}", self.shown_url()))
     }
 }
 
@@ -59,6 +64,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Step(command) => step::run(&ctx, command).await,
         Command::Run(args) => run::run(&ctx, args).await,
         Command::Demo(args) => crate::demo::run(&ctx, args).await,
+    }
+}
+
+/// `scheme://user:secret@host/db` becomes `scheme://user:***@host/db`.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_owned();
+    };
+    match rest[..at].split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+        None => url.to_owned(),
     }
 }
 
@@ -98,6 +118,27 @@ pub fn stop_requested() -> impl Future<Output = ()> + Send + 'static {
                 tracing::warn!("cannot listen for ctrl-c: {e}");
                 std::future::pending::<()>().await;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_password;
+
+    #[test]
+    fn passwords_are_left_out_of_messages() {
+        assert_eq!(
+            redact_password("postgres://app:s3cret@db:5432/prod?sslmode=disable"),
+            "postgres://app:***@db:5432/prod?sslmode=disable"
+        );
+        for unchanged in [
+            "postgres://postgres@127.0.0.1:5432/test",
+            "sqlite://tasker.db",
+            "sqlite::memory:",
+            "postgres://host/db?user=a@b",
+        ] {
+            assert_eq!(redact_password(unchanged), unchanged);
         }
     }
 }

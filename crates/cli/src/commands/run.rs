@@ -25,7 +25,7 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> anyhow::Result<ExitCode> {
         eprintln!(
             "orchestrator {} on {} ({} handlers at once{}); ctrl-c stops it",
             config.owner,
-            ctx.url(),
+            ctx.shown_url(),
             config.concurrency,
             if config.until_idle {
                 ", until idle"

@@ -30,7 +30,7 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         .migrate(true)
         .build()
         .await
-        .with_context(|| format!("cannot open {url}"))?;
+        .with_context(|| format!("cannot open {}", crate::commands::redact_password(&url)))?;
     let refs = register(&engine).await?;
 
     let run_id = engine.clock().now().format("%Y%m%dT%H%M%S%.6f").to_string();
