@@ -118,6 +118,9 @@ pub struct ListArgs {
     pub namespace: Option<String>,
     #[arg(long, default_value_t = 50)]
     pub limit: u32,
+    /// Only tasks with a smaller id: the next page after the last id shown.
+    #[arg(long, value_name = "ID")]
+    pub before: Option<i64>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -194,6 +194,47 @@ fn a_pending_task_can_be_cancelled() {
 }
 
 #[test]
+fn the_task_list_filters_and_pages() {
+    let sandbox = Sandbox::migrated();
+    sandbox.register_examples();
+    for template in ["examples/linear", "examples/tree", "examples/linear"] {
+        sandbox.ok(&["task", "create", template]);
+    }
+    let order =
+        r#"{"order_id": 1, "customer_email": "a@b.c", "items": [{"sku": "A", "quantity": 1}]}"#;
+    sandbox.ok(&[
+        "task",
+        "create",
+        "ecommerce/order_fulfillment",
+        "--context",
+        order,
+    ]);
+    let ids = |args: &[&str]| -> Vec<i64> {
+        let mut all = vec!["task", "list"];
+        all.extend_from_slice(args);
+        sandbox
+            .json(&all)
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter_map(|t| t["id"].as_i64())
+            .collect()
+    };
+    assert_eq!(ids(&[]), vec![4, 3, 2, 1], "newest first");
+    assert_eq!(ids(&["--namespace", "examples"]), vec![3, 2, 1]);
+    assert_eq!(ids(&["--limit", "2"]), vec![4, 3]);
+    assert_eq!(ids(&["--limit", "2", "--before", "3"]), vec![2, 1]);
+    assert_eq!(ids(&["--state", "complete"]), Vec::<i64>::new());
+    assert_eq!(
+        ids(&["--state", "pending", "--namespace", "ecommerce"]),
+        vec![4]
+    );
+    // The context was completed with the schema's defaults.
+    let show = sandbox.json(&["task", "show", "4"]);
+    assert_eq!(show["task"]["context"]["shipping"], "standard");
+}
+
+#[test]
 fn an_idempotency_key_returns_the_same_task() {
     let sandbox = Sandbox::migrated();
     sandbox.ok(&["template", "register", &example("linear.yaml")]);

@@ -103,7 +103,7 @@ async fn list(ctx: &Ctx, args: ListArgs) -> anyhow::Result<()> {
         .list_tasks(TaskFilter {
             state,
             namespace: args.namespace,
-            before_id: None,
+            before_id: args.before,
             limit: args.limit,
         })
         .await?;

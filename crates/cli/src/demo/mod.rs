@@ -13,6 +13,8 @@ use anyhow::Context as _;
 use plan::Kind;
 use std::collections::HashSet;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 pub use summary::Summary;
 use tasker::{CreateTask, Engine, OrchestratorConfig, TaskerBuilder, TemplateRef};
@@ -69,14 +71,28 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let bar = progress::bar(ids.len(), ctx.json);
     bar.inc((ids.len() - waiting.len()) as u64);
     let events = engine.subscribe();
+    let stop = crate::commands::stop_requested();
     let started = Instant::now();
     let orchestrator = engine
         .orchestrator(OrchestratorConfig {
             until_idle: true,
             ..OrchestratorConfig::default()
         })
-        .run();
-    let stats = progress::follow(events, waiting, &bar, orchestrator).await?;
+        .spawn();
+    // Ctrl-c stops the orchestrator gracefully; the summary then shows what got done.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let listener = tokio::spawn({
+        let signal = orchestrator.shutdown_signal();
+        let interrupted = interrupted.clone();
+        async move {
+            stop.await;
+            interrupted.store(true, Ordering::Relaxed);
+            signal.trigger();
+        }
+    });
+    let stats = progress::follow(events, waiting, &bar, orchestrator.join()).await;
+    listener.abort();
+    let stats = stats?;
     let run_time = started.elapsed();
 
     let records = summary::collect(&engine, &ids).await?;
@@ -89,6 +105,13 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         eprintln!();
     }
     output::demo::summary(&summary, ctx.json)?;
+    if interrupted.load(Ordering::Relaxed) {
+        eprintln!(
+            "interrupted: {} task(s) left unfinished; `tasker run` picks them up",
+            summary.unfinished()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     if summary.unfinished() > 0 {
         eprintln!(
             "error: {} task(s) did not finish although the orchestrator found nothing left to do",
