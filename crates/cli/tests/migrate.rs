@@ -30,6 +30,17 @@ fn check_fails_until_migrate_applies_everything() {
 fn commands_on_an_unmigrated_database_say_how_to_fix_it() {
     let sandbox = Sandbox::new();
     let (_, stderr) = sandbox.fails(&["task", "list"]);
+    assert!(stderr.contains("no database at"), "{stderr}");
     assert!(stderr.contains("tasker --database-url"), "{stderr}");
+    assert!(stderr.contains("migrate"), "{stderr}");
+    assert!(
+        !sandbox.dir().join("tasker.db").exists(),
+        "a mistyped URL must not leave a file behind"
+    );
+
+    // A database file without the schema says the same.
+    sandbox.fails(&["migrate", "--check"]);
+    let (_, stderr) = sandbox.fails(&["template", "list"]);
+    assert!(stderr.contains("not migrated"), "{stderr}");
     assert!(stderr.contains("migrate"), "{stderr}");
 }

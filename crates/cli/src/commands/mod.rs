@@ -28,9 +28,17 @@ impl Ctx {
         redact_password(self.url())
     }
 
-    /// An engine on a database whose schema is current. The schema is never changed implicitly:
-    /// `tasker migrate` does that, so a wrong URL is not silently turned into a database.
+    /// An engine on a database whose schema is current. Only `tasker migrate` (and the demo)
+    /// create or change a schema, so a mistyped URL is an error, not a new empty database.
     pub async fn engine(&self) -> anyhow::Result<Engine> {
+        if let Some(path) = sqlite_file(self.url())
+            && !std::path::Path::new(path).exists()
+        {
+            bail!(
+                "no database at {path}; `tasker --database-url {} migrate` creates it",
+                self.shown_url()
+            );
+        }
         let engine = self.engine_unchecked().await?;
         let pending = engine.pending_migrations().await?;
         if !pending.is_empty() {
@@ -65,6 +73,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(&ctx, args).await,
         Command::Demo(args) => crate::demo::run(&ctx, args).await,
     }
+}
+
+/// The file a SQLite URL names (`sqlite://path`, `sqlite:path`), as the SQLite backend reads it.
+fn sqlite_file(url: &str) -> Option<&str> {
+    if url.starts_with("sqlite::memory:") {
+        return None;
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    path.split('?').next().filter(|p| !p.is_empty())
 }
 
 /// `scheme://user:secret@host/db` becomes `scheme://user:***@host/db`.
@@ -124,7 +143,19 @@ pub fn stop_requested() -> impl Future<Output = ()> + Send + 'static {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_password;
+    use super::{redact_password, sqlite_file};
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        assert_eq!(sqlite_file("sqlite://tasker.db"), Some("tasker.db"));
+        assert_eq!(
+            sqlite_file("sqlite:///tmp/t.db?mode=rwc"),
+            Some("/tmp/t.db")
+        );
+        assert_eq!(sqlite_file("sqlite:t.db"), Some("t.db"));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://h/db"), None);
+    }
 
     #[test]
     fn passwords_are_left_out_of_messages() {
