@@ -2,7 +2,7 @@
 WITH old AS (
     SELECT id, state FROM workflow_steps
     WHERE task_id = $1 AND state IN ('pending', 'error')
-    FOR UPDATE
+    FOR NO KEY UPDATE
 )
 UPDATE workflow_steps s
 SET state = 'cancelled', ready_at = NULL, transition_seq = s.transition_seq + 1, updated_at = $2

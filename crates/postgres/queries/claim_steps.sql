@@ -1,12 +1,18 @@
 -- Claim up to $2 runnable steps for owner $3 under a lease until $4; start their tasks.
--- Rows locked by a concurrent claimer are skipped, never waited for.
+-- Rows locked by a concurrent claimer are skipped, never waited for. NO KEY UPDATE (like every
+-- lock here) does not conflict with the key-share locks that foreign key checks take.
+-- A non-null ready_at means runnable (an invariant of every write); filtering on state as well
+-- would skew the planner's estimate away from reading the index in order up to the limit.
+-- Lookups by key are written as `= ANY (array)` or as LATERAL subqueries fenced with OFFSET 0,
+-- so that they stay index probes even before the tables have statistics (a young table's
+-- default estimates otherwise favour hashing a whole table).
 WITH picked AS (
     SELECT s.id, s.state AS from_state, s.ready_at
     FROM workflow_steps s
-    WHERE s.ready_at <= $1 AND s.state IN ('pending', 'error')
+    WHERE s.ready_at <= $1
     ORDER BY s.ready_at, s.id
     LIMIT $2
-    FOR UPDATE SKIP LOCKED
+    FOR NO KEY UPDATE SKIP LOCKED
 ),
 claimed AS (
     UPDATE workflow_steps s
@@ -26,21 +32,24 @@ claimed AS (
 started AS (
     UPDATE tasks t
     SET state = 'in_progress', transition_seq = t.transition_seq + 1, updated_at = $1
-    WHERE t.id IN (SELECT task_id FROM claimed) AND t.state = 'pending'
+    WHERE t.id = ANY (ARRAY(SELECT task_id FROM claimed)) AND t.state = 'pending'
     RETURNING t.id, t.transition_seq
 )
 SELECT c.id, c.task_id, t.template_id, c.name, c.attempts, c.max_attempts, c.retryable,
        c.inputs, t.context, c.transition_seq, c.from_state,
        st.transition_seq AS task_transition_seq,
-       ARRAY(SELECT p.name
-             FROM workflow_step_edges e JOIN workflow_steps p ON p.id = e.from_step_id
-             WHERE e.to_step_id = c.id
-             ORDER BY p.position) AS parent_names,
-       ARRAY(SELECT coalesce(p.results, 'null'::jsonb)
-             FROM workflow_step_edges e JOIN workflow_steps p ON p.id = e.from_step_id
-             WHERE e.to_step_id = c.id
-             ORDER BY p.position) AS parent_results
+       parents.names AS parent_names,
+       parents.results AS parent_results
 FROM claimed c
-JOIN tasks t ON t.id = c.task_id
+CROSS JOIN LATERAL (
+    SELECT t.template_id, t.context FROM tasks t WHERE t.id = c.task_id OFFSET 0
+) t
 LEFT JOIN started st ON st.id = c.task_id
+LEFT JOIN LATERAL (
+    SELECT array_agg(p.name ORDER BY p.position) AS names,
+           array_agg(coalesce(p.results, 'null'::jsonb) ORDER BY p.position) AS results
+    FROM workflow_step_edges e
+    JOIN workflow_steps p ON p.id = e.from_step_id
+    WHERE e.to_step_id = c.id
+) parents ON true
 ORDER BY c.ready_at, c.id

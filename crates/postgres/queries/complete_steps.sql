@@ -28,8 +28,10 @@ SET state = CASE WHEN o.ok THEN 'complete' ELSE 'error' END,
     transition_seq = s.transition_seq + 1,
     updated_at = $1
 FROM o, tasks t
-WHERE s.id = o.step_id
+WHERE s.id = ANY ($2::bigint[])
+  AND s.id = o.step_id
   AND s.task_id = o.task_id
+  AND t.id = ANY ($3::bigint[])
   AND t.id = o.task_id
   AND s.state = 'in_progress'
   AND s.lease_owner = o.owner

@@ -1,13 +1,15 @@
 -- Count finished parents ($1) off their children; a child whose last parent finished becomes
 -- claimable now ($2) if its task still accepts work. Each child reports one releasing parent.
-WITH done AS (
-    SELECT unnest($1::bigint[]) AS id
-),
-counts AS (
-    SELECT e.to_step_id AS id, count(*)::integer AS n, max(e.from_step_id) AS released_by
-    FROM workflow_step_edges e
-    JOIN done d ON e.from_step_id = d.id
-    GROUP BY e.to_step_id
+WITH counts AS (
+    SELECT k.to_step_id AS id, count(*)::integer AS n, max(k.from_step_id) AS released_by
+    FROM unnest($1::bigint[]) AS d(id)
+    CROSS JOIN LATERAL (
+        SELECT e.from_step_id, e.to_step_id
+        FROM workflow_step_edges e
+        WHERE e.from_step_id = d.id
+        OFFSET 0
+    ) k
+    GROUP BY k.to_step_id
 )
 UPDATE workflow_steps c
 SET unsatisfied_parents = c.unsatisfied_parents - n.n,
@@ -18,6 +20,11 @@ SET unsatisfied_parents = c.unsatisfied_parents - n.n,
         ELSE c.ready_at
     END,
     updated_at = $2
-FROM counts n, tasks t
-WHERE c.id = n.id AND t.id = c.task_id
+FROM counts n
+CROSS JOIN LATERAL (
+    SELECT t.state, t.steps_failed FROM tasks t
+    WHERE t.id = (SELECT s.task_id FROM workflow_steps s WHERE s.id = n.id)
+    OFFSET 0
+) t
+WHERE c.id = ANY (ARRAY(SELECT id FROM counts)) AND c.id = n.id
 RETURNING c.id, n.released_by, (c.unsatisfied_parents = 0 AND c.ready_at IS NOT NULL) AS released

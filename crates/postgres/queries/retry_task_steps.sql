@@ -3,7 +3,7 @@ WITH old AS (
     SELECT id FROM workflow_steps
     WHERE task_id = $1 AND state = 'error'
       AND NOT (attempts = 0 OR (retryable AND attempts < max_attempts))
-    FOR UPDATE
+    FOR NO KEY UPDATE
 )
 UPDATE workflow_steps s
 SET state = 'pending',

@@ -56,8 +56,9 @@ pub(crate) async fn claim_steps(
             history.task(task_id, State::Pending, State::InProgress, json!({}), seq);
             task_started = true;
         }
-        let names: Vec<String> = get(row, "parent_names")?;
-        let results: Vec<Value> = get(row, "parent_results")?;
+        // A root has no parents: the aggregates over no rows are null.
+        let names: Vec<String> = get::<Option<_>>(row, "parent_names")?.unwrap_or_default();
+        let results: Vec<Value> = get::<Option<_>>(row, "parent_results")?.unwrap_or_default();
         claimed.push(ClaimedStep {
             step_id,
             task_id,

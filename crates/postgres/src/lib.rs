@@ -64,10 +64,19 @@ impl PostgresStore {
         let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| Error::Database(format!("invalid database url: {e}")))?;
+        // JIT compilation costs tens of milliseconds per statement, and the planner's cost
+        // estimates on young tables easily cross its threshold: never worth it for short OLTP
+        // statements. Options the URL carries (`?options=...`) are kept.
+        let mut session = String::from("-c jit=off");
         if let Some(schema) = &options.schema {
             check_schema_name(schema)?;
-            config.options(format!("-c search_path={schema}"));
+            session.push_str(&format!(" -c search_path={schema}"));
         }
+        let session = match config.get_options() {
+            Some(given) => format!("{given} {session}"),
+            None => session,
+        };
+        config.options(session);
         let manager = Manager::from_config(
             config,
             tokio_postgres::NoTls,
