@@ -56,6 +56,7 @@ pub(crate) const TASKS_COUNT_BY_STATE: &str = include_str!("../queries/tasks_cou
 pub(crate) const TASKS_LIST: &str = include_str!("../queries/tasks_list.sql");
 pub(crate) const TEMPLATE_BY_ID: &str = include_str!("../queries/template_by_id.sql");
 pub(crate) const TEMPLATE_BY_VERSION: &str = include_str!("../queries/template_by_version.sql");
+pub(crate) const TEMPLATE_EXISTS: &str = include_str!("../queries/template_exists.sql");
 pub(crate) const TEMPLATE_INSERT: &str = include_str!("../queries/template_insert.sql");
 pub(crate) const TEMPLATE_LATEST: &str = include_str!("../queries/template_latest.sql");
 pub(crate) const TEMPLATES_LIST: &str = include_str!("../queries/templates_list.sql");

@@ -17,6 +17,24 @@ pub(crate) fn create(
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .sql()?;
+    let mut known_templates = Vec::new();
+    for task in tasks {
+        if known_templates.contains(&task.template_id) {
+            continue;
+        }
+        let exists: bool = tx
+            .prepare_cached(queries::TEMPLATE_EXISTS)
+            .sql()?
+            .query_row([task.template_id], |row| row.get(0))
+            .sql()?;
+        if !exists {
+            return Err(Error::NotFound {
+                what: "template",
+                id: task.template_id.to_string(),
+            });
+        }
+        known_templates.push(task.template_id);
+    }
     let mut created = Vec::with_capacity(tasks.len());
     for task in tasks {
         created.push(create_one(&tx, task, now)?);

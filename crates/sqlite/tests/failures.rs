@@ -37,3 +37,31 @@ async fn a_retry_past_the_last_attempt_is_a_failure_for_good() {
     check_task(&*store, task_id, t0() + secs(5)).await;
     assert_eq!(task_state(&*store, task_id).await, State::Error);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_of_an_unknown_template_is_not_found_and_nothing_is_written() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open("sqlite::memory:").expect("open"));
+    store.migrate().await.expect("migrate");
+    let template_id = tasker_store::conformance::fixture::template(&*store).await;
+    let shape = layout_with(&[("a", true, 1)], &[]);
+    let good = tasker_store::conformance::fixture::new_task(template_id, &shape);
+    let bad = tasker_store::conformance::fixture::new_task(template_id + 1, &shape);
+    let err = store.create_tasks(&[good, bad], t0()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            tasker_store::Error::NotFound {
+                what: "template",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        store
+            .count_tasks_by_state()
+            .await
+            .expect("count")
+            .is_empty()
+    );
+}
