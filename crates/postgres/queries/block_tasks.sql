@@ -1,3 +1,12 @@
--- A blocked (or cancelled) task starts nothing new: no step of it stays claimable.
+-- A blocked (or cancelled) task starts nothing new: no step of it stays claimable. Steps are
+-- found task by task through the (task_id, position) index, then updated by key.
 UPDATE workflow_steps SET ready_at = NULL, updated_at = $2
-WHERE task_id = ANY ($1::bigint[]) AND ready_at IS NOT NULL
+WHERE id = ANY (ARRAY(
+    SELECT s.id
+    FROM unnest($1::bigint[]) AS t(id)
+    CROSS JOIN LATERAL (
+        SELECT s.id FROM workflow_steps s
+        WHERE s.task_id = t.id AND s.ready_at IS NOT NULL
+        OFFSET 0
+    ) s
+))

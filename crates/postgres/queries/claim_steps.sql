@@ -49,7 +49,11 @@ LEFT JOIN LATERAL (
     SELECT array_agg(p.name ORDER BY p.position) AS names,
            array_agg(coalesce(p.results, 'null'::jsonb) ORDER BY p.position) AS results
     FROM workflow_step_edges e
-    JOIN workflow_steps p ON p.id = e.from_step_id
+    CROSS JOIN LATERAL (
+        SELECT p.name, p.position, p.results FROM workflow_steps p
+        WHERE p.id = e.from_step_id
+        OFFSET 0
+    ) p
     WHERE e.to_step_id = c.id
 ) parents ON true
 ORDER BY c.ready_at, c.id

@@ -3,7 +3,12 @@ SELECT s.id, s.task_id, s.name, s.state, s.attempts, s.max_attempts, s.retryable
        s.last_failure_at, s.backoff_request_seconds, s.inputs, s.results, s.lease_owner,
        s.lease_expires_at, s.created_at, s.updated_at,
        ARRAY(SELECT p.name
-             FROM workflow_step_edges e JOIN workflow_steps p ON p.id = e.from_step_id
+             FROM workflow_step_edges e
+             CROSS JOIN LATERAL (
+                 SELECT p.name, p.position FROM workflow_steps p
+                 WHERE p.id = e.from_step_id
+                 OFFSET 0
+             ) p
              WHERE e.to_step_id = s.id
              ORDER BY p.position) AS parents
 FROM workflow_steps s

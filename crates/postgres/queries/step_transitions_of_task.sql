@@ -1,6 +1,8 @@
 SELECT tr.id, tr.workflow_step_id AS owner_id, s.name AS step_name, tr.from_state, tr.to_state,
        tr.metadata, tr.sort_key, tr.most_recent, tr.created_at
 FROM workflow_steps s
-JOIN workflow_step_transitions tr ON tr.workflow_step_id = s.id
+CROSS JOIN LATERAL (
+    SELECT * FROM workflow_step_transitions tr WHERE tr.workflow_step_id = s.id OFFSET 0
+) tr
 WHERE s.task_id = $1
 ORDER BY tr.id

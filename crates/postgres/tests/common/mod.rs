@@ -68,7 +68,8 @@ impl Fresh {
     /// A plain connection whose search path is the store's schema.
     pub async fn client(&self) -> tokio_postgres::Client {
         let mut config: tokio_postgres::Config = self.url.parse().expect("database url");
-        config.options(format!("-c search_path={}", self.schema));
+        // The same session settings as the store's connections.
+        config.options(format!("-c jit=off -c search_path={}", self.schema));
         let (client, connection) = config
             .connect(tokio_postgres::NoTls)
             .await

@@ -1,0 +1,95 @@
+//! Connecting, migrating and classifying errors.
+
+mod common;
+
+use std::sync::Arc;
+use tasker_postgres::{PgOptions, PostgresStore};
+use tasker_store::{Error, Store};
+
+#[tokio::test]
+async fn an_unreachable_server_is_unavailable() {
+    // Port 1 on the loopback interface: nothing listens there, the connection is refused.
+    let result = PostgresStore::connect("postgres://postgres@127.0.0.1:1/test").await;
+    assert!(
+        matches!(result, Err(Error::Unavailable(_))),
+        "expected unavailable, got {:?}",
+        result.err()
+    );
+}
+
+#[tokio::test]
+async fn a_schema_name_that_is_not_a_plain_identifier_is_refused() {
+    let result = PostgresStore::connect_with(
+        "postgres://postgres@127.0.0.1:1/test",
+        PgOptions {
+            schema: Some("x; DROP TABLE tasks".into()),
+            pool_size: 1,
+        },
+    )
+    .await;
+    assert!(matches!(result, Err(Error::Database(message)) if message.contains("schema")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_migrators_apply_each_migration_once() {
+    let Some(url) = common::database_url("concurrent_migrators_apply_each_migration_once") else {
+        return;
+    };
+    let schema = format!(
+        "tasker_test_{}_migrate_{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    );
+    let mut handles = Vec::new();
+    for _ in 0..4 {
+        let (url, schema) = (url.clone(), schema.clone());
+        handles.push(tokio::spawn(async move {
+            let store = PostgresStore::connect_with(
+                &url,
+                PgOptions {
+                    schema: Some(schema),
+                    pool_size: 1,
+                },
+            )
+            .await?;
+            let store = Arc::new(store);
+            let applied = store.migrate().await?;
+            let pending = store.pending_migrations().await?;
+            Ok::<_, Error>((applied, pending))
+        }));
+    }
+    let mut applied = Vec::new();
+    for handle in handles {
+        let (names, pending) = handle.await.expect("join").expect("migrate");
+        assert!(pending.is_empty());
+        applied.extend(names);
+    }
+    assert_eq!(applied, ["V1__initial"]);
+}
+
+#[tokio::test]
+async fn a_fresh_schema_reports_its_pending_migrations() {
+    let Some(url) = common::database_url("a_fresh_schema_reports_its_pending_migrations") else {
+        return;
+    };
+    let schema = format!(
+        "tasker_test_{}_pending_{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    );
+    let store = PostgresStore::connect_with(
+        &url,
+        PgOptions {
+            schema: Some(schema),
+            pool_size: 1,
+        },
+    )
+    .await
+    .expect("connect");
+    assert_eq!(
+        store.pending_migrations().await.expect("pending"),
+        ["V1__initial"]
+    );
+    assert_eq!(store.backend_name(), "postgres");
+    assert!(store.capabilities().skip_locked && store.capabilities().multi_process);
+}
