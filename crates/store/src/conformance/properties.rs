@@ -26,9 +26,13 @@ struct Dag {
 }
 
 fn dag() -> impl Strategy<Value = Dag> {
+    // Failures for good are rare per step so that about half of the runs complete and the
+    // rest block somewhere in the middle of the DAG rather than in the first round.
     let behaviour = prop_oneof![
-        6 => Just(Behaviour::Succeed),
-        3 => (1..4i32).prop_map(Behaviour::FailRetryably),
+        60 => Just(Behaviour::Succeed),
+        12 => (1..3i32).prop_map(Behaviour::FailRetryably),
+        // Three failures use up the three attempts of every generated step.
+        1 => Just(Behaviour::FailRetryably(3)),
         1 => Just(Behaviour::FailPermanently),
     ];
     (1..50usize)
@@ -106,6 +110,25 @@ async fn drive(store: &dyn Store, dag: &Dag, start: Timestamp) -> Timestamp {
     );
     let steps = store.steps_of_task(task_id).await.expect("steps");
     assert!(steps.iter().all(|s| s.state != State::InProgress));
+    // Every step runs unless something failed for good, and that failure (or an earlier one
+    // that kept it from running) errors the task.
+    let fails_for_good =
+        |b: &Behaviour| matches!(b, Behaviour::FailPermanently | Behaviour::FailRetryably(3));
+    let expected = if dag.behaviours.iter().any(fails_for_good) {
+        State::Error
+    } else {
+        State::Complete
+    };
+    assert_eq!(task.state, expected, "{dag:?}");
+    if task.state == State::Complete {
+        for (step, behaviour) in steps.iter().zip(&dag.behaviours) {
+            let attempts = match behaviour {
+                Behaviour::FailRetryably(k) => 1 + k,
+                _ => 1,
+            };
+            assert_eq!(step.attempts, attempts, "attempts of {}", step.name);
+        }
+    }
     // No step started before each of its parents completed.
     let history = store
         .step_transitions_of_task(task_id)
