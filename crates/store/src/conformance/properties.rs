@@ -16,6 +16,9 @@ enum Behaviour {
     /// Fails this many times with a retry, then succeeds (or runs out of attempts).
     FailRetryably(i32),
     FailPermanently,
+    /// The first attempt's worker vanishes: the lease expires, the rescuer records a failed
+    /// attempt, the worker's late report is fenced out, and the retry succeeds.
+    LoseLease,
 }
 
 #[derive(Debug, Clone)]
@@ -34,6 +37,7 @@ fn dag() -> impl Strategy<Value = Dag> {
         // Three failures use up the three attempts of every generated step.
         1 => Just(Behaviour::FailRetryably(3)),
         1 => Just(Behaviour::FailPermanently),
+        4 => Just(Behaviour::LoseLease),
     ];
     (1..50usize)
         .prop_flat_map(move |n| {
@@ -76,28 +80,61 @@ async fn drive(store: &dyn Store, dag: &Dag, start: Timestamp) -> Timestamp {
         }
         check_task(store, task_id, now).await;
         now += chrono::Duration::milliseconds(10);
-        let outcomes: Vec<_> = claimed
-            .iter()
-            .map(|c| {
-                let index: usize = c.name[1..].parse().unwrap_or_default();
-                let failed = failures.entry(c.name.clone()).or_default();
-                let out_of_attempts = c.attempt >= c.max_attempts;
-                match dag.behaviours[index] {
-                    Behaviour::Succeed => success(c, json!({"step": c.name})),
-                    Behaviour::FailRetryably(k) if *failed < k => {
-                        *failed += 1;
-                        failure(c, (!out_of_attempts).then(|| now + secs(1)))
-                    }
-                    Behaviour::FailRetryably(_) => success(c, json!(null)),
-                    Behaviour::FailPermanently => failure(c, None),
+        let mut lost = Vec::new();
+        let mut outcomes = Vec::new();
+        for c in &claimed {
+            let index: usize = c.name[1..].parse().unwrap_or_default();
+            let failed = failures.entry(c.name.clone()).or_default();
+            let out_of_attempts = c.attempt >= c.max_attempts;
+            outcomes.push(match dag.behaviours[index] {
+                Behaviour::Succeed => success(c, json!({"step": c.name})),
+                Behaviour::FailRetryably(k) if *failed < k => {
+                    *failed += 1;
+                    failure(c, (!out_of_attempts).then(|| now + secs(1)))
                 }
-            })
-            .collect();
+                Behaviour::FailRetryably(_) => success(c, json!(null)),
+                Behaviour::FailPermanently => failure(c, None),
+                Behaviour::LoseLease if c.attempt == 1 => {
+                    lost.push(c.clone());
+                    continue;
+                }
+                Behaviour::LoseLease => success(c, json!("rescued")),
+            });
+        }
         let results = store
             .complete_steps(&outcomes, now)
             .await
             .expect("complete");
         assert!(results.iter().all(|r| r.applied), "{results:?}");
+        if !lost.is_empty() {
+            check_task(store, task_id, now).await;
+            now = lost.iter().map(|c| c.lease_expires_at).max().unwrap_or(now) + secs(1);
+            let expired = store
+                .expired_leases(now, 100)
+                .await
+                .expect("expired leases");
+            let mut expired_ids: Vec<_> = expired.iter().map(|e| e.step_id).collect();
+            let mut lost_ids: Vec<_> = lost.iter().map(|c| c.step_id).collect();
+            expired_ids.sort();
+            lost_ids.sort();
+            assert_eq!(expired_ids, lost_ids, "exactly the lost leases expire");
+            let rescued: Vec<_> = lost
+                .iter()
+                .map(|c| {
+                    let mut outcome = failure(c, Some(now));
+                    outcome.lease_expired = true;
+                    outcome
+                })
+                .collect();
+            let results = store.complete_steps(&rescued, now).await.expect("rescue");
+            assert!(results.iter().all(|r| r.applied), "{results:?}");
+            let late: Vec<_> = lost.iter().map(|c| success(c, json!("late"))).collect();
+            let results = store.complete_steps(&late, now).await.expect("late");
+            assert!(
+                results.iter().all(|r| !r.applied),
+                "late reports are fenced out"
+            );
+        }
         rounds += 1;
         assert!(rounds < 1_000, "the run does not end");
     }
@@ -124,6 +161,7 @@ async fn drive(store: &dyn Store, dag: &Dag, start: Timestamp) -> Timestamp {
         for (step, behaviour) in steps.iter().zip(&dag.behaviours) {
             let attempts = match behaviour {
                 Behaviour::FailRetryably(k) => 1 + k,
+                Behaviour::LoseLease => 2,
                 _ => 1,
             };
             assert_eq!(step.attempts, attempts, "attempts of {}", step.name);
