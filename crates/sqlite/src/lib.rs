@@ -114,6 +114,22 @@ impl SqliteStore {
         .map_err(|e| Error::Database(format!("sqlite worker thread failed: {e}")))?
     }
 
+    /// Run a read of several statements in one deferred transaction: one consistent snapshot
+    /// even while another process writes.
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.run(move |conn| {
+            let tx = conn.transaction().sql()?;
+            let out = f(&tx)?;
+            tx.commit().sql()?;
+            Ok(out)
+        })
+        .await
+    }
+
     /// Test and diagnostics access to the connection (e.g. `EXPLAIN QUERY PLAN`).
     #[doc(hidden)]
     pub async fn with_connection<T, F>(&self, f: F) -> Result<T>
@@ -251,11 +267,11 @@ impl Store for SqliteStore {
     }
 
     async fn steps_of_task(&self, task_id: TaskId) -> Result<Vec<StepRecord>> {
-        self.run(move |conn| tasks::steps(conn, task_id)).await
+        self.read(move |conn| tasks::steps(conn, task_id)).await
     }
 
     async fn step(&self, id: StepId) -> Result<Option<StepRecord>> {
-        self.run(move |conn| tasks::step(conn, id)).await
+        self.read(move |conn| tasks::step(conn, id)).await
     }
 
     async fn task_transitions(&self, task_id: TaskId) -> Result<Vec<TransitionRecord>> {
@@ -342,7 +358,7 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<Vec<StepReadiness>> {
         let task_ids = task_ids.to_vec();
-        self.run(move |conn| readiness::steps(conn, &task_ids, now))
+        self.read(move |conn| readiness::steps(conn, &task_ids, now))
             .await
     }
 
@@ -352,7 +368,7 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<Vec<TaskExecutionContext>> {
         let task_ids = task_ids.to_vec();
-        self.run(move |conn| readiness::contexts(conn, &task_ids, now))
+        self.read(move |conn| readiness::contexts(conn, &task_ids, now))
             .await
     }
 }
