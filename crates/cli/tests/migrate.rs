@@ -15,6 +15,11 @@ fn check_fails_until_migrate_applies_everything() {
         .unwrap_or_default();
     assert!(!pending.is_empty(), "{stdout}");
 
+    assert!(
+        !sandbox.dir().join("tasker.db").exists(),
+        "a check must not create the database"
+    );
+
     let applied = sandbox.json(&["migrate"]);
     assert_eq!(
         applied["applied"].as_array().map(Vec::len),
@@ -39,7 +44,7 @@ fn commands_on_an_unmigrated_database_say_how_to_fix_it() {
     );
 
     // A database file without the schema says the same.
-    sandbox.fails(&["migrate", "--check"]);
+    std::fs::write(sandbox.dir().join("tasker.db"), b"").expect("create an empty file");
     let (_, stderr) = sandbox.fails(&["template", "list"]);
     assert!(stderr.contains("not migrated"), "{stderr}");
     assert!(stderr.contains("migrate"), "{stderr}");

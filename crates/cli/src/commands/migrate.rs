@@ -5,9 +5,18 @@ use crate::cli::MigrateArgs;
 use std::process::ExitCode;
 
 pub async fn run(ctx: &Ctx, args: MigrateArgs) -> anyhow::Result<ExitCode> {
-    let engine = ctx.engine_unchecked().await?;
     if args.check {
-        let pending = engine.pending_migrations().await?;
+        let pending = if ctx.sqlite_file_missing() {
+            // Every migration is pending; an empty in-memory database lists them without
+            // leaving a file behind, since a check changes nothing.
+            Ctx::in_memory()
+                .engine_unchecked()
+                .await?
+                .pending_migrations()
+                .await?
+        } else {
+            ctx.engine_unchecked().await?.pending_migrations().await?
+        };
         if ctx.json {
             crate::output::json(&serde_json::json!({ "pending": pending }))?;
         } else if pending.is_empty() {
@@ -24,7 +33,7 @@ pub async fn run(ctx: &Ctx, args: MigrateArgs) -> anyhow::Result<ExitCode> {
             ExitCode::FAILURE
         });
     }
-    let applied = engine.migrate().await?;
+    let applied = ctx.engine_unchecked().await?.migrate().await?;
     if ctx.json {
         crate::output::json(&serde_json::json!({ "applied": applied }))?;
     } else if applied.is_empty() {

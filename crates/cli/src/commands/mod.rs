@@ -23,6 +23,18 @@ impl Ctx {
         self.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL)
     }
 
+    fn in_memory() -> Ctx {
+        Ctx {
+            database_url: Some("sqlite::memory:".to_owned()),
+            json: false,
+        }
+    }
+
+    /// The URL names a SQLite file that does not exist (yet).
+    pub fn sqlite_file_missing(&self) -> bool {
+        sqlite_file(self.url()).is_some_and(|path| !std::path::Path::new(path).exists())
+    }
+
     /// The URL for messages: without its password.
     pub fn shown_url(&self) -> String {
         redact_password(self.url())
@@ -31,13 +43,9 @@ impl Ctx {
     /// An engine on a database whose schema is current. Only `tasker migrate` (and the demo)
     /// create or change a schema, so a mistyped URL is an error, not a new empty database.
     pub async fn engine(&self) -> anyhow::Result<Engine> {
-        if let Some(path) = sqlite_file(self.url())
-            && !std::path::Path::new(path).exists()
-        {
-            bail!(
-                "no database at {path}; `tasker --database-url {} migrate` creates it",
-                self.shown_url()
-            );
+        if self.sqlite_file_missing() {
+            let url = self.shown_url();
+            bail!("no database at {url}; `tasker --database-url {url} migrate` creates it");
         }
         let engine = self.engine_unchecked().await?;
         let pending = engine.pending_migrations().await?;
