@@ -181,31 +181,28 @@ impl Store for SqliteStore {
 
     async fn describe(&self) -> Result<BackendInfo> {
         self.run(|conn| {
-            let version: String = conn
-                .query_row("SELECT sqlite_version()", [], |row| row.get(0))
-                .sql()?;
-            let mut settings = Vec::new();
-            for pragma in [
-                "journal_mode",
-                "synchronous",
-                "busy_timeout",
-                "foreign_keys",
-            ] {
-                let value: rusqlite::types::Value = conn
-                    .query_row(&format!("PRAGMA {pragma}"), [], |row| row.get(0))
-                    .sql()?;
-                let text = match value {
-                    rusqlite::types::Value::Integer(i) => i.to_string(),
-                    rusqlite::types::Value::Text(t) => t,
-                    other => format!("{other:?}"),
-                };
-                settings.push((pragma.to_owned(), text));
-            }
-            Ok(BackendInfo {
-                backend: "sqlite".into(),
-                server_version: version,
-                settings,
-            })
+            conn.prepare_cached(queries::DESCRIBE)
+                .sql()?
+                .query_row([], |row| {
+                    let synchronous = match row.get::<_, i64>(2)? {
+                        0 => "off".to_owned(),
+                        1 => "normal".to_owned(),
+                        2 => "full".to_owned(),
+                        3 => "extra".to_owned(),
+                        other => other.to_string(),
+                    };
+                    Ok(BackendInfo {
+                        backend: "sqlite".into(),
+                        server_version: row.get(0)?,
+                        settings: vec![
+                            ("journal_mode".into(), row.get(1)?),
+                            ("synchronous".into(), synchronous),
+                            ("busy_timeout_ms".into(), row.get::<_, i64>(3)?.to_string()),
+                            ("foreign_keys".into(), row.get::<_, i64>(4)?.to_string()),
+                        ],
+                    })
+                })
+                .sql()
         })
         .await
     }

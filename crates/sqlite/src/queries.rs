@@ -8,9 +8,12 @@ pub(crate) const COMPLETE_STEP_SUCCESS: &str = include_str!("../queries/complete
 pub(crate) const CREATE_EDGES: &str = include_str!("../queries/create_edges.sql");
 pub(crate) const CREATE_STEPS: &str = include_str!("../queries/create_steps.sql");
 pub(crate) const CREATE_TASKS: &str = include_str!("../queries/create_tasks.sql");
+pub(crate) const DESCRIBE: &str = include_str!("../queries/describe.sql");
 pub(crate) const EXPIRED_LEASES: &str = include_str!("../queries/expired_leases.sql");
 pub(crate) const FAILED_FOR_GOOD_STEPS: &str = include_str!("../queries/failed_for_good_steps.sql");
 pub(crate) const LEASES_OF_OWNER: &str = include_str!("../queries/leases_of_owner.sql");
+pub(crate) const MIGRATION_HISTORY_EXISTS: &str =
+    include_str!("../queries/migration_history_exists.sql");
 pub(crate) const NAMESPACE_ID: &str = include_str!("../queries/namespace_id.sql");
 pub(crate) const NAMESPACE_UPSERT: &str = include_str!("../queries/namespace_upsert.sql");
 pub(crate) const NEXT_READY_AT: &str = include_str!("../queries/next_ready_at.sql");

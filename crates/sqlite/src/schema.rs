@@ -1,6 +1,7 @@
 //! Migrations, embedded in the binary with refinery.
 
 use crate::error::SqlResultExt;
+use crate::queries;
 use rusqlite::Connection;
 use tasker_store::{Error, Result};
 
@@ -26,11 +27,9 @@ pub(crate) fn pending(conn: &mut Connection) -> Result<Vec<String>> {
     let runner = embedded::migrations::runner();
     // Asking refinery for applied migrations would create its table: a read must not write.
     let has_history: bool = conn
-        .query_row(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
-            [HISTORY_TABLE],
-            |row| row.get(0),
-        )
+        .query_row(queries::MIGRATION_HISTORY_EXISTS, [HISTORY_TABLE], |row| {
+            row.get(0)
+        })
         .sql()?;
     let applied: Vec<i64> = if has_history {
         runner

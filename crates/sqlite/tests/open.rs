@@ -76,9 +76,8 @@ async fn describe_reports_version_and_settings() {
             .map(|(_, v)| v.clone())
     };
     assert_eq!(setting("journal_mode").as_deref(), Some("wal"));
-    // NORMAL is 1.
-    assert_eq!(setting("synchronous").as_deref(), Some("1"));
-    assert_eq!(setting("busy_timeout").as_deref(), Some("5000"));
+    assert_eq!(setting("synchronous").as_deref(), Some("normal"));
+    assert_eq!(setting("busy_timeout_ms").as_deref(), Some("5000"));
     assert_eq!(setting("foreign_keys").as_deref(), Some("1"));
     let caps = store.capabilities();
     assert!(!caps.skip_locked && !caps.multi_process && !caps.cross_process_notify);
