@@ -8,4 +8,4 @@ SET state = 'in_progress',
     transition_seq = transition_seq + 1,
     updated_at = ?5
 WHERE id = ?1 AND state = ?2
-RETURNING task_id, name, attempts, max_attempts, retryable, inputs, transition_seq
+RETURNING task_id, name, attempts, max_attempts, retryable, inputs, transition_seq, total_parents

@@ -49,6 +49,7 @@ pub(crate) fn claim(conn: &mut Connection, request: &ClaimRequest) -> Result<Vec
                         row.get::<_, bool>(4)?,
                         row.get::<_, Option<String>>(5)?,
                         row.get::<_, i32>(6)?,
+                        row.get::<_, i32>(7)?,
                     ))
                 },
             )
@@ -56,7 +57,8 @@ pub(crate) fn claim(conn: &mut Connection, request: &ClaimRequest) -> Result<Vec
             .sql()?;
         // The single connection serializes writers, so the candidate cannot have moved; the
         // compare-and-set still refuses to overwrite a state it did not expect.
-        let Some((task_id, name, attempt, max_attempts, retryable, inputs, seq)) = updated else {
+        let Some((task_id, name, attempt, max_attempts, retryable, inputs, seq, parents)) = updated
+        else {
             continue;
         };
         history::step(
@@ -96,7 +98,12 @@ pub(crate) fn claim(conn: &mut Connection, request: &ClaimRequest) -> Result<Vec
             lease_expires_at: request.lease_expires_at,
             inputs: codec::opt_json(inputs)?,
             task_context,
-            parent_results: parent_results(&tx, step_id)?,
+            // Roots, the bulk of wide workloads, skip the lookup.
+            parent_results: if parents == 0 {
+                Vec::new()
+            } else {
+                parent_results(&tx, step_id)?
+            },
             task_started,
         });
     }
