@@ -1,9 +1,9 @@
 //! Opening the database: URL forms and the connection settings.
 
-use crate::error::SqlResultExt;
+use crate::error::{self, SqlResultExt};
 use rusqlite::Connection;
 use std::time::Duration;
-use tasker_store::Result;
+use tasker_store::{Error, Result};
 
 /// Where the database lives, from `sqlite://relative.db`, `sqlite:///abs.db`, a plain path, or
 /// `sqlite::memory:`.
@@ -31,10 +31,12 @@ pub(crate) fn parse(path_or_url: &str) -> Location {
 
 pub(crate) fn open(location: &Location) -> Result<Connection> {
     let conn = match location {
-        Location::Memory => Connection::open_in_memory(),
-        Location::File(path) => Connection::open(path),
-    }
-    .sql()?;
+        Location::Memory => Connection::open_in_memory().sql()?,
+        Location::File(path) => Connection::open(path).map_err(|e| match error::map(e) {
+            Error::Unavailable(message) => Error::Unavailable(format!("{path}: {message}")),
+            other => other,
+        })?,
+    };
     conn.busy_timeout(Duration::from_secs(5)).sql()?;
     // WAL lets readers in other processes (the CLI) look while the orchestrator writes;
     // NORMAL is durable across application crashes and syncs only at checkpoints.

@@ -90,3 +90,17 @@ async fn memory_databases_work_for_tests() {
     store.migrate().await.expect("migrate");
     assert!(store.list_templates().await.expect("list").is_empty());
 }
+
+#[test]
+fn a_missing_directory_is_reported_with_the_path() {
+    let err = SqliteStore::open("sqlite:///nonexistent-tasker-dir/sub/t.db").unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(err, tasker_store::Error::Unavailable(_)),
+        "{err:?}"
+    );
+    assert!(
+        message.contains("/nonexistent-tasker-dir/sub/t.db"),
+        "{message}"
+    );
+}
