@@ -7,5 +7,5 @@ WITH old AS (
 UPDATE workflow_steps s
 SET state = 'cancelled', ready_at = NULL, transition_seq = s.transition_seq + 1, updated_at = $2
 FROM old
-WHERE s.id = old.id
+WHERE s.id = ANY (ARRAY(SELECT id FROM old)) AND s.id = old.id
 RETURNING s.id, old.state AS from_state, s.transition_seq

@@ -25,7 +25,7 @@ claimed AS (
         transition_seq = s.transition_seq + 1,
         updated_at = $1
     FROM picked p
-    WHERE s.id = p.id
+    WHERE s.id = ANY (ARRAY(SELECT id FROM picked)) AND s.id = p.id
     RETURNING s.id, s.task_id, s.name, s.attempts, s.max_attempts, s.retryable, s.inputs,
               s.transition_seq, p.from_state, p.ready_at
 ),

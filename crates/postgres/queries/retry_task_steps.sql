@@ -12,5 +12,5 @@ SET state = 'pending',
     transition_seq = s.transition_seq + 1,
     updated_at = $2
 FROM old
-WHERE s.id = old.id
+WHERE s.id = ANY (ARRAY(SELECT id FROM old)) AND s.id = old.id
 RETURNING s.id, s.max_attempts, s.transition_seq
