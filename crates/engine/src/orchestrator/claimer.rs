@@ -99,6 +99,7 @@ async fn claim_loop(
                 Ok(steps) => {
                     store_failures = 0;
                     claimed = steps.len();
+                    tracing::trace!(claimed, limit, "claimed steps");
                     for step in steps {
                         start(shared, step, sender, executors).await;
                     }
@@ -116,12 +117,12 @@ async fn claim_loop(
                 continue;
             }
         }
-        let wait = if free == 0 {
+        let wait = if free == 0 || claimed > 0 {
+            // Handlers are running: their progress wakes us, no need to ask the store.
             config.poll_interval
         } else {
             match idle_wait(shared).await {
-                Some(wait) if claimed == 0 => wait.max(MIN_IDLE_WAIT),
-                Some(wait) => wait,
+                Some(wait) => wait.max(MIN_IDLE_WAIT),
                 None => return,
             }
         };

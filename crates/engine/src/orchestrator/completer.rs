@@ -1,6 +1,7 @@
 //! Writes handler outcomes in batches: everything available (up to `completion_batch`) goes
-//! into one `complete_steps` call. An outcome that cannot be written is kept and written again;
-//! it is never dropped while its lease may still be live.
+//! into one `complete_steps` call. An outcome that cannot be written because the database is
+//! unavailable is kept and written again; only one the store refuses outright (or that cannot
+//! be written during a shutdown) is given up, and its lease left to expire and be rescued.
 
 use super::Shared;
 use super::executor::Report;
@@ -11,51 +12,138 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tasker_model::State;
 use tasker_store::{CompletionResult, OutcomeKind};
+use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::error::TryRecvError;
+use tokio::task::JoinSet;
 
-/// After the last executor is gone, give up on a database that stays away this many times:
-/// the leases then expire and the steps are rescued by whoever comes next.
+/// During a shutdown, give up on a database that stays away this many times: the leases then
+/// expire and the steps are rescued by whoever comes next.
 const FINAL_WRITE_ATTEMPTS: u32 = 8;
+
+/// A batch the store refuses for a reason other than availability this many times is written
+/// one outcome at a time, so that one bad outcome cannot hold the others back.
+const SPLIT_AFTER: u32 = 3;
+
+/// Yields in a row without a new report before a batch is written.
+const GATHER_YIELDS: u32 = 16;
+
+/// Writes in flight at once on a backend that runs concurrent transactions: while one batch is
+/// being committed, the next one is already on its way.
+const CONCURRENT_WRITES: usize = 4;
 
 pub(crate) async fn run(shared: Arc<Shared>, mut reports: UnboundedReceiver<Report>) {
     let batch = shared.config.completion_batch;
-    let mut pending: Vec<Report> = Vec::with_capacity(batch);
+    let writers = if shared.engine.store().capabilities().multi_process {
+        CONCURRENT_WRITES
+    } else {
+        1
+    };
+    let slots = Arc::new(Semaphore::new(writers));
+    let mut writing = JoinSet::new();
     let mut closed = false;
+    while !closed {
+        while writing.try_join_next().is_some() {}
+        let Some(first) = reports.recv().await else {
+            break;
+        };
+        // Waiting for a free writer lets more reports pile up for this batch.
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            break;
+        };
+        let mut pending = Vec::with_capacity(batch);
+        pending.push(first);
+        gather(&mut reports, &mut pending, batch, &mut closed).await;
+        let shared = shared.clone();
+        writing.spawn(async move {
+            write_until_done(&shared, pending).await;
+            drop(slot);
+        });
+    }
+    while writing.join_next().await.is_some() {}
+}
+
+/// Writes a batch, retrying while the store is unavailable; isolates and finally drops (with
+/// an error in the log) an outcome the store keeps refusing.
+async fn write_until_done(shared: &Shared, pending: Vec<Report>) {
+    let Err(e) = write_with_retries(shared, &pending).await else {
+        return;
+    };
+    if pending.len() == 1 {
+        forget(shared, &pending, &e);
+        return;
+    }
+    tracing::warn!(error = %e, outcomes = pending.len(), "the store refuses a batch of outcomes; writing them one at a time");
+    for report in pending {
+        let single = [report];
+        if let Err(e) = write_with_retries(shared, &single).await {
+            forget(shared, &single, &e);
+        }
+    }
+}
+
+async fn write_with_retries(
+    shared: &Shared,
+    pending: &[Report],
+) -> Result<(), tasker_store::Error> {
     let mut failures: u32 = 0;
     loop {
-        if pending.is_empty() {
-            if closed {
+        let Err(e) = write(shared, pending).await else {
+            return Ok(());
+        };
+        failures += 1;
+        let stopping = shared.shutdown.is_triggered();
+        if (!e.is_transient() && failures >= SPLIT_AFTER)
+            || (stopping && failures >= FINAL_WRITE_ATTEMPTS)
+        {
+            return Err(e);
+        }
+        let wait = store_backoff(failures);
+        tracing::warn!(error = %e, outcomes = pending.len(), retry_in = ?wait, "cannot write outcomes; will retry");
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Stops tracking outcomes that could not be written: their leases are no longer renewed, so
+/// they expire and the rescuer (here or elsewhere) turns them into failed attempts.
+fn forget(shared: &Shared, pending: &[Report], error: &tasker_store::Error) {
+    for report in pending {
+        let o = &report.outcome;
+        tracing::error!(%error, task_id = o.task_id, step_id = o.step_id, attempt = o.attempt, "giving up on writing an outcome; its lease will expire and the step will be rescued");
+    }
+    {
+        let mut running = shared.running();
+        for report in pending {
+            running.remove(&report.outcome.step_id);
+        }
+    }
+    shared.in_flight.fetch_sub(pending.len(), Ordering::AcqRel);
+    shared.progress.notify_one();
+}
+
+/// Takes what is available, up to `batch`. Handlers of one claimed batch finish at nearly the
+/// same moment; yielding briefly lets them report, so that they share one write instead of the
+/// first paying for a write of its own.
+async fn gather(
+    reports: &mut UnboundedReceiver<Report>,
+    pending: &mut Vec<Report>,
+    batch: usize,
+    closed: &mut bool,
+) {
+    let mut idle_yields = 0;
+    while pending.len() < batch && idle_yields < GATHER_YIELDS {
+        match reports.try_recv() {
+            Ok(report) => {
+                pending.push(report);
+                idle_yields = 0;
+            }
+            Err(TryRecvError::Empty) => {
+                idle_yields += 1;
+                tokio::task::yield_now().await;
+            }
+            Err(TryRecvError::Disconnected) => {
+                *closed = true;
                 return;
-            }
-            match reports.recv().await {
-                Some(report) => pending.push(report),
-                None => return,
-            }
-        }
-        while pending.len() < batch {
-            match reports.try_recv() {
-                Ok(report) => pending.push(report),
-                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
-                Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => {
-                    closed = true;
-                    break;
-                }
-            }
-        }
-        match write(&shared, &pending).await {
-            Ok(()) => {
-                failures = 0;
-                pending.clear();
-            }
-            Err(e) => {
-                failures += 1;
-                if closed && failures >= FINAL_WRITE_ATTEMPTS {
-                    tracing::error!(error = %e, outcomes = pending.len(), "giving up on writing outcomes; their leases will expire and be rescued");
-                    return;
-                }
-                let wait = store_backoff(failures);
-                tracing::warn!(error = %e, outcomes = pending.len(), retry_in = ?wait, "cannot write outcomes; will retry");
-                tokio::time::sleep(wait).await;
             }
         }
     }
@@ -71,6 +159,7 @@ async fn write(shared: &Shared, pending: &[Report]) -> Result<(), tasker_store::
     let outcomes: Vec<_> = pending.iter().map(|r| r.outcome.clone()).collect();
     let now = shared.engine.now();
     let results = shared.engine.store().complete_steps(&outcomes, now).await?;
+    tracing::trace!(outcomes = outcomes.len(), "wrote outcomes");
     {
         let mut running = shared.running();
         for report in pending {

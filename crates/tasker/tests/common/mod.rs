@@ -3,6 +3,7 @@
 //! failure on CI, where nothing may be skipped).
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod faulty;
 pub mod workloads;
 
 use std::path::PathBuf;
