@@ -4,6 +4,7 @@
 //! and a single connection makes every multi-statement operation (run in one
 //! `BEGIN IMMEDIATE` transaction) trivially serializable. SQL lives in `queries/*.sql`.
 
+mod bench;
 mod bookkeeping;
 mod claim;
 mod codec;
@@ -27,9 +28,9 @@ use tasker_model::{
     Timestamp, TransitionRecord,
 };
 use tasker_store::{
-    BackendInfo, Capabilities, ClaimRequest, ClaimedStep, CompletionResult, CreatedTask, Error,
-    ExpiredLease, NewTask, NewTemplate, OutstandingWork, RegisteredTemplate, Result, StepOutcome,
-    Store, StoredTemplate, TaskFilter,
+    BackendInfo, BaselineReport, Capabilities, ClaimRequest, ClaimedStep, CompletionResult,
+    CreatedTask, Error, ExpiredLease, NewTask, NewTemplate, OutstandingWork, RegisteredTemplate,
+    Result, StepLayout, StepOutcome, Store, StoredTemplate, TableCounts, TaskFilter,
 };
 
 use crate::error::SqlResultExt;
@@ -43,6 +44,7 @@ pub struct SqliteStore {
 struct Inner {
     // Declared first so that it is dropped (and the connection closed) before the files go.
     conn: Mutex<Connection>,
+    location: connection::Location,
     _files: Option<DeleteOnDrop>,
 }
 
@@ -82,13 +84,16 @@ impl SqliteStore {
     fn open_inner(path_or_url: &str, temporary: bool) -> Result<SqliteStore> {
         let location = connection::parse(path_or_url);
         let conn = connection::open(&location)?;
-        let files = match location {
-            connection::Location::File(path) if temporary => Some(DeleteOnDrop(path.into())),
+        let files = match &location {
+            connection::Location::File(path) if temporary => {
+                Some(DeleteOnDrop(path.clone().into()))
+            }
             _ => None,
         };
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 conn: Mutex::new(conn),
+                location,
                 _files: files,
             }),
         })
@@ -100,6 +105,15 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
+        self.run_at(move |conn, _| f(conn)).await
+    }
+
+    /// Like `run`, also handing over where the database lives (to open more connections).
+    async fn run_at<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &connection::Location) -> Result<T> + Send + 'static,
+    {
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || {
             // A panic mid-call dropped its transaction, which rolled back: the connection is
@@ -108,7 +122,7 @@ impl SqliteStore {
                 .conn
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            f(&mut guard)
+            f(&mut guard, &inner.location)
         })
         .await
         .map_err(|e| Error::Database(format!("sqlite worker thread failed: {e}")))?
@@ -366,6 +380,27 @@ impl Store for SqliteStore {
     ) -> Result<Vec<TaskExecutionContext>> {
         let task_ids = task_ids.to_vec();
         self.read(move |conn| readiness::contexts(conn, &task_ids, now))
+            .await
+    }
+
+    async fn table_counts(&self) -> Result<TableCounts> {
+        self.read(bench::table_counts).await
+    }
+
+    async fn seed_completed_tasks(
+        &self,
+        template_id: TemplateId,
+        layout: &StepLayout,
+        count: u64,
+        now: Timestamp,
+    ) -> Result<()> {
+        let layout = layout.clone();
+        self.run(move |conn| bench::seed_completed_tasks(conn, template_id, &layout, count, now))
+            .await
+    }
+
+    async fn baseline_queue(&self, jobs: u64, workers: usize) -> Result<BaselineReport> {
+        self.run_at(move |conn, location| bench::baseline_queue(conn, location, jobs, workers))
             .await
     }
 }

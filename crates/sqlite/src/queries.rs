@@ -1,5 +1,20 @@
 //! The SQL of the backend, one statement per file under `queries/`.
 
+pub(crate) const BENCH_QUEUE_CLAIM: &str = include_str!("../queries/bench_queue_claim.sql");
+pub(crate) const BENCH_QUEUE_CREATE: &str = include_str!("../queries/bench_queue_create.sql");
+pub(crate) const BENCH_QUEUE_DONE: &str = include_str!("../queries/bench_queue_done.sql");
+pub(crate) const BENCH_QUEUE_DROP: &str = include_str!("../queries/bench_queue_drop.sql");
+pub(crate) const BENCH_QUEUE_INSERT: &str = include_str!("../queries/bench_queue_insert.sql");
+pub(crate) const BENCH_QUEUE_REPORT: &str = include_str!("../queries/bench_queue_report.sql");
+pub(crate) const BENCH_SEED_EDGE: &str = include_str!("../queries/bench_seed_edge.sql");
+pub(crate) const BENCH_SEED_STEP: &str = include_str!("../queries/bench_seed_step.sql");
+pub(crate) const BENCH_SEED_STEP_HISTORY: &str =
+    include_str!("../queries/bench_seed_step_history.sql");
+pub(crate) const BENCH_SEED_TASK: &str = include_str!("../queries/bench_seed_task.sql");
+pub(crate) const BENCH_SEED_TASK_HISTORY: &str =
+    include_str!("../queries/bench_seed_task_history.sql");
+pub(crate) const BENCH_STEPS_BY_STATE: &str = include_str!("../queries/bench_steps_by_state.sql");
+pub(crate) const BENCH_TABLE_COUNTS: &str = include_str!("../queries/bench_table_counts.sql");
 pub(crate) const CANCELLABLE_STEPS: &str = include_str!("../queries/cancellable_steps.sql");
 pub(crate) const CLAIM_STEP: &str = include_str!("../queries/claim_step.sql");
 pub(crate) const CLAIM_STEPS: &str = include_str!("../queries/claim_steps.sql");

@@ -5,6 +5,7 @@
 //! `tasker_store::conformance_tests!(factory);`. Each case is a plain `async fn(Arc<dyn Store>)`
 //! so a failing one can also be called by hand. Time is a fixed origin moved by hand.
 
+mod bench;
 mod claims;
 mod failures;
 pub mod fixture;
@@ -15,6 +16,7 @@ mod readiness;
 mod tasks;
 mod templates;
 
+pub use bench::*;
 pub use claims::*;
 pub use failures::*;
 pub use leases::*;
@@ -58,6 +60,8 @@ macro_rules! conformance_tests {
             next_ready_at_and_outstanding_work,
             readiness_agrees_with_the_model_through_a_run,
             random_dags_run_to_a_consistent_end,
+            seeded_history_is_a_sound_finished_run,
+            baseline_queue_finishes_every_job_once,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

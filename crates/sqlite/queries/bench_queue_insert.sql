@@ -1,0 +1,1 @@
+INSERT INTO tasker_baseline_queue (id, state) VALUES (?1, 0)

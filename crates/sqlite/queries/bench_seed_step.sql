@@ -1,0 +1,6 @@
+-- One step of a seeded task: complete after one attempt at ?7; ?8 is its inputs.
+INSERT INTO workflow_steps (task_id, position, name, state, attempts, max_attempts, retry_limit,
+                            retryable, total_parents, unsatisfied_parents, ready_at,
+                            last_attempted_at, inputs, results, transition_seq, created_at,
+                            updated_at)
+VALUES (?1, ?2, ?3, 'complete', 1, ?4, ?4, ?5, ?6, 0, NULL, ?7, ?8, '{}', 3, ?7, ?7)

@@ -1,0 +1,1 @@
+SELECT state, COUNT(*) FROM workflow_steps GROUP BY state
