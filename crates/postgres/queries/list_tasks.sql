@@ -5,8 +5,7 @@ SELECT t.id, t.template_id, n.name AS namespace, tt.name, tt.version, t.state, t
 FROM tasks t
 JOIN task_templates tt ON tt.id = t.template_id
 JOIN namespaces n ON n.id = tt.namespace_id
-WHERE ($1::text IS NULL OR t.state = $1)
-  AND ($2::text IS NULL OR n.name = $2)
-  AND ($3::bigint IS NULL OR t.id < $3)
+WHERE ($1::text IS NULL OR n.name = $1)
+  AND ($2::bigint IS NULL OR t.id < $2)
 ORDER BY t.id DESC
-LIMIT $4
+LIMIT $3

@@ -5,10 +5,12 @@
 //! applied with `unnest`, so a batch costs a handful of statements whatever its size. The SQL
 //! lives in `queries/*.sql` (one file per operation), the schema in `migrations/`.
 
+mod bench;
 mod claim;
 mod complete;
 mod create;
 mod error;
+mod isolated;
 mod leases;
 mod migrate;
 mod operator;
@@ -25,9 +27,9 @@ use tasker_model::{
     Timestamp, TransitionRecord,
 };
 use tasker_store::{
-    BackendInfo, Capabilities, ClaimRequest, ClaimedStep, CompletionResult, CreatedTask, Error,
-    ExpiredLease, NewTask, NewTemplate, OutstandingWork, RegisteredTemplate, Result, StepOutcome,
-    Store, StoredTemplate, TaskFilter,
+    BackendInfo, BaselineReport, Capabilities, ClaimRequest, ClaimedStep, CompletionResult,
+    CreatedTask, Error, ExpiredLease, NewTask, NewTemplate, OutstandingWork, RegisteredTemplate,
+    Result, StepLayout, StepOutcome, Store, StoredTemplate, TableCounts, TaskFilter,
 };
 
 /// Connection options beyond the URL.
@@ -273,5 +275,23 @@ impl Store for PostgresStore {
         now: Timestamp,
     ) -> Result<Vec<TaskExecutionContext>> {
         read::task_execution_context(self, task_ids, now).await
+    }
+
+    async fn table_counts(&self) -> Result<TableCounts> {
+        bench::table_counts(self).await
+    }
+
+    async fn seed_completed_tasks(
+        &self,
+        template_id: TemplateId,
+        layout: &StepLayout,
+        count: u64,
+        now: Timestamp,
+    ) -> Result<()> {
+        bench::seed_completed_tasks(self, template_id, layout, count, now).await
+    }
+
+    async fn baseline_queue(&self, jobs: u64, workers: usize) -> Result<BaselineReport> {
+        bench::baseline_queue(self, jobs, workers).await
     }
 }

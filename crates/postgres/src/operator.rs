@@ -236,7 +236,11 @@ pub(crate) async fn resolve_step(
 
     let remaining = task.steps_remaining - 1;
     let failed = task.steps_failed - i32::from(failed_for_good);
-    let new_state = if remaining == 0 {
+    // A cancelled task stays cancelled: a step that failed after the cancel may still be
+    // resolved, for the record.
+    let new_state = if task.state.is_terminal() {
+        task.state
+    } else if remaining == 0 {
         State::Complete
     } else if task.state == State::Error && failed == 0 {
         State::InProgress

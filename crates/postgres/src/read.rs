@@ -47,15 +47,22 @@ pub(crate) async fn list_tasks(
     store: &PostgresStore,
     filter: &TaskFilter,
 ) -> Result<Vec<TaskRecord>> {
-    let state = filter.state.map(State::as_str);
-    // A zero limit means no limit (LIMIT NULL).
-    let limit = (filter.limit > 0).then_some(i64::from(filter.limit));
-    let rows = query(
-        store,
-        sql::LIST_TASKS,
-        &[&state, &filter.namespace, &filter.before_id, &limit],
-    )
-    .await?;
+    let limit = i64::from(filter.limit);
+    let rows = match filter.state {
+        Some(state) => {
+            let params: [&(dyn ToSql + Sync); 4] = [
+                &filter.namespace,
+                &filter.before_id,
+                &state.as_str(),
+                &limit,
+            ];
+            query(store, sql::LIST_TASKS_BY_STATE, &params).await?
+        }
+        None => {
+            let params: [&(dyn ToSql + Sync); 3] = [&filter.namespace, &filter.before_id, &limit];
+            query(store, sql::LIST_TASKS, &params).await?
+        }
+    };
     rows.iter().map(rows::task).collect()
 }
 

@@ -467,3 +467,69 @@ async fn migrations_are_current_after_migrate_and_idempotent() {
     assert!(info.server_version.starts_with(char::is_numeric));
     assert_eq!(info.settings.len(), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_workers_run_every_diamond_to_completion() {
+    let Some(store) = common::fresh_store("concurrent_workers_run_every_diamond").await else {
+        return;
+    };
+    let template_id = template(&*store).await;
+    let tasks: Vec<NewTask> = (0..150).map(|_| task(template_id, None)).collect();
+    let ids: Vec<TaskId> = store
+        .create_tasks(&tasks, t0())
+        .await
+        .expect("create")
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    let mut handles = Vec::new();
+    for worker in 0..4 {
+        let store = Arc::clone(&store);
+        handles.push(tokio::spawn(async move {
+            let owner = format!("w{worker}");
+            let mut released = Vec::new();
+            loop {
+                // Small batches, so that the branches of one task often land on two workers.
+                let claimed = store
+                    .claim_steps(&ClaimRequest {
+                        owner: owner.clone(),
+                        limit: 3,
+                        now: t0(),
+                        lease_expires_at: t0() + secs(60),
+                    })
+                    .await
+                    .expect("claim");
+                if claimed.is_empty() {
+                    let work = store.outstanding_work().await.expect("work");
+                    if !work.scheduled && !work.running {
+                        return released;
+                    }
+                    tokio::task::yield_now().await;
+                    continue;
+                }
+                let outcomes: Vec<StepOutcome> = claimed
+                    .iter()
+                    .map(|c| outcome(c, &owner, OutcomeKind::Succeeded { result: json!(1) }))
+                    .collect();
+                let results = store
+                    .complete_steps(&outcomes, t0())
+                    .await
+                    .expect("complete");
+                assert!(results.iter().all(|r| r.applied));
+                released.extend(results.into_iter().flat_map(|r| r.released_steps));
+            }
+        }));
+    }
+    let mut released = Vec::new();
+    for handle in handles {
+        released.extend(handle.await.expect("join"));
+    }
+    // Each task releases b and c once, and its join d once, whoever completed which branch.
+    assert_eq!(released.len(), ids.len() * 3);
+    assert_eq!(released.iter().collect::<HashSet<_>>().len(), ids.len() * 3);
+    let counts = store.count_tasks_by_state().await.expect("counts");
+    assert_eq!(counts, vec![(State::Complete, ids.len() as i64)]);
+    for &id in ids.iter().step_by(37) {
+        check(&*store, id, t0()).await;
+    }
+}

@@ -184,6 +184,9 @@ async fn hot_queries_use_indexes_at_scale() {
     let states: Vec<&str> = running.iter().map(|_| "complete").collect();
     let metadata: Vec<Value> = running.iter().map(|_| json!({})).collect();
     let limit = 100i64;
+    let no_namespace: Option<&str> = None;
+    let no_before: Option<i64> = None;
+    let in_progress = "in_progress";
     let owner = "plans";
     let lease = now + chrono::Duration::seconds(60);
     let q = |file: &str| -> String {
@@ -246,6 +249,11 @@ async fn hot_queries_use_indexes_at_scale() {
         ("cancel_task_steps.sql", vec![&one_task[0], &now]),
         ("fail_idle_blocked_tasks.sql", vec![&some_tasks, &now]),
         ("leased_tasks.sql", vec![&owner]),
+        ("list_tasks.sql", vec![&no_namespace, &no_before, &limit]),
+        (
+            "list_tasks_by_state.sql",
+            vec![&no_namespace, &no_before, &in_progress, &limit],
+        ),
     ];
     let readiness = "SELECT * FROM tasker_step_readiness($1::bigint[], $2::timestamptz)";
     let context = "SELECT * FROM tasker_task_execution_context($1::bigint[], $2::timestamptz)";

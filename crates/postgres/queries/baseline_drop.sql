@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS tasker_baseline_jobs

@@ -1,0 +1,1 @@
+INSERT INTO tasker_baseline_jobs (state) SELECT 'ready' FROM generate_series(1, $1::bigint)

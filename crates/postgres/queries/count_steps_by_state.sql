@@ -1,0 +1,1 @@
+SELECT state, count(*) AS n FROM workflow_steps GROUP BY state

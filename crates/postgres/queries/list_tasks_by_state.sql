@@ -1,0 +1,13 @@
+-- Newest first in one state, read backwards along tasks (state, id); the other filters apply
+-- only when their parameter is not null.
+SELECT t.id, t.template_id, n.name AS namespace, tt.name, tt.version, t.state, t.context,
+       t.identity_hash, t.idempotency_key, t.steps_total, t.steps_remaining, t.steps_failed,
+       t.created_at, t.updated_at, t.completed_at
+FROM tasks t
+JOIN task_templates tt ON tt.id = t.template_id
+JOIN namespaces n ON n.id = tt.namespace_id
+WHERE t.state = $3
+  AND ($1::text IS NULL OR n.name = $1)
+  AND ($2::bigint IS NULL OR t.id < $2)
+ORDER BY t.state DESC, t.id DESC
+LIMIT $4
