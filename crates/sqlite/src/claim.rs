@@ -11,6 +11,18 @@ use std::collections::hash_map::Entry;
 use tasker_model::{State, StepId, TaskId};
 use tasker_store::{ClaimRequest, ClaimedStep, Result};
 
+/// What `claim_step.sql` returns about a step it moved to `in_progress`.
+struct ClaimedRow {
+    task_id: TaskId,
+    name: String,
+    attempt: i32,
+    max_attempts: i32,
+    retryable: bool,
+    inputs: Option<String>,
+    seq: i32,
+    parents: i32,
+}
+
 pub(crate) fn claim(conn: &mut Connection, request: &ClaimRequest) -> Result<Vec<ClaimedStep>> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -41,23 +53,32 @@ pub(crate) fn claim(conn: &mut Connection, request: &ClaimRequest) -> Result<Vec
                     now
                 ],
                 |row| {
-                    Ok((
-                        row.get::<_, TaskId>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, i32>(2)?,
-                        row.get::<_, i32>(3)?,
-                        row.get::<_, bool>(4)?,
-                        row.get::<_, Option<String>>(5)?,
-                        row.get::<_, i32>(6)?,
-                        row.get::<_, i32>(7)?,
-                    ))
+                    Ok(ClaimedRow {
+                        task_id: row.get(0)?,
+                        name: row.get(1)?,
+                        attempt: row.get(2)?,
+                        max_attempts: row.get(3)?,
+                        retryable: row.get(4)?,
+                        inputs: row.get(5)?,
+                        seq: row.get(6)?,
+                        parents: row.get(7)?,
+                    })
                 },
             )
             .optional()
             .sql()?;
         // The single connection serializes writers, so the candidate cannot have moved; the
         // compare-and-set still refuses to overwrite a state it did not expect.
-        let Some((task_id, name, attempt, max_attempts, retryable, inputs, seq, parents)) = updated
+        let Some(ClaimedRow {
+            task_id,
+            name,
+            attempt,
+            max_attempts,
+            retryable,
+            inputs,
+            seq,
+            parents,
+        }) = updated
         else {
             continue;
         };
