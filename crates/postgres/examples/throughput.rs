@@ -151,5 +151,13 @@ async fn main() -> Result<(), Failure> {
         "ran {total} steps with {workers} workers, batch {batch}, in {ran:.2?}: {:.0} steps/s",
         total as f64 / ran.as_secs_f64()
     );
+    // The same machine's ceiling right now: a bare job queue, no DAG, no history.
+    let baseline = store.baseline_queue(total as u64, workers).await?;
+    println!(
+        "baseline queue: {} jobs with {workers} workers in {:.2?}: {:.0} jobs/s",
+        baseline.completed,
+        baseline.run_time,
+        baseline.completed as f64 / baseline.run_time.as_secs_f64()
+    );
     Ok(())
 }
