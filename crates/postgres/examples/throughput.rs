@@ -95,10 +95,8 @@ async fn main() -> Result<(), Failure> {
         handles.push(tokio::spawn(async move {
             let owner = format!("bench-{worker}");
             let mut done = 0usize;
-            let mut idle = 0;
             loop {
                 let now = chrono::Utc::now();
-                let t_claim = Instant::now();
                 let claimed = store
                     .claim_steps(&ClaimRequest {
                         owner: owner.clone(),
@@ -112,7 +110,6 @@ async fn main() -> Result<(), Failure> {
                     if !work.scheduled && !work.running {
                         return Ok::<usize, tasker_store::Error>(done);
                     }
-                    idle += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(1)).await;
                     continue;
                 }
@@ -127,18 +124,8 @@ async fn main() -> Result<(), Failure> {
                         result: OutcomeKind::Succeeded { result: json!({}) },
                     })
                     .collect();
-                let claim_time = t_claim.elapsed();
-                let t_complete = Instant::now();
                 store.complete_steps(&outcomes, chrono::Utc::now()).await?;
-                if std::env::var_os("TASKER_BENCH_TRACE").is_some() {
-                    eprintln!(
-                        "claim {} in {claim_time:.2?}, complete in {:.2?}",
-                        claimed.len(),
-                        t_complete.elapsed()
-                    );
-                }
                 done += claimed.len();
-                let _ = idle;
             }
         }));
     }

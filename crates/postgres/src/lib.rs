@@ -4,6 +4,21 @@
 //! A `deadpool-postgres` pool of plain connections; batches travel as array parameters and are
 //! applied with `unnest`, so a batch costs a handful of statements whatever its size. The SQL
 //! lives in `queries/*.sql` (one file per operation), the schema in `migrations/`.
+//!
+//! ```no_run
+//! # async fn open() -> Result<(), tasker_store::Error> {
+//! use tasker_postgres::{PgOptions, PostgresStore};
+//! use tasker_store::Store;
+//!
+//! let store = PostgresStore::connect_with(
+//!     "postgres://postgres@127.0.0.1:5432/tasker",
+//!     PgOptions { schema: Some("tasker".into()), pool_size: 16 },
+//! )
+//! .await?;
+//! store.migrate().await?;
+//! # Ok(())
+//! # }
+//! ```
 
 mod bench;
 mod claim;
