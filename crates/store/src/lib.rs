@@ -8,12 +8,14 @@
 //! transaction with its history row; a lost race is [`Error::Conflict`], never an overwrite.
 //! Backends never read the clock: `now` is always a parameter.
 
+mod bench;
 mod error;
 mod types;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use bench::{BaselineReport, TableCounts};
 pub use error::{Error, Result};
 pub use types::*;
 
@@ -134,4 +136,25 @@ pub trait Store: Send + Sync + 'static {
         task_ids: &[TaskId],
         now: Timestamp,
     ) -> Result<Vec<TaskExecutionContext>>;
+
+    // ---- benchmarks (`tasker bench`) -------------------------------------------------------
+    /// Row counts of every table, to verify a benchmark's end state. May scan whole tables.
+    async fn table_counts(&self) -> Result<TableCounts>;
+    /// Bulk-insert `count` tasks of `template_id` that already ran to completion: every step
+    /// `complete` after one attempt, the layout's edges, and the history a real run leaves
+    /// (`created -> pending`, `pending -> in_progress`, `in_progress -> complete`, sort keys 1..=3,
+    /// the last one `most_recent`), all at `now`. Set-based and chunked: for loading a large
+    /// history before measuring the hot queries against it, not for production use.
+    async fn seed_completed_tasks(
+        &self,
+        template_id: TemplateId,
+        layout: &StepLayout,
+        count: u64,
+        now: Timestamp,
+    ) -> Result<()>;
+    /// The database's practical limit for a job queue: creates its own table, inserts `jobs`
+    /// rows, lets `workers` connections claim them 100 at a time (skipping rows locked by the
+    /// others where the backend can) and mark them done, each step its own transaction with
+    /// the default durability; then drops the table. No DAG, no history.
+    async fn baseline_queue(&self, jobs: u64, workers: usize) -> Result<BaselineReport>;
 }
