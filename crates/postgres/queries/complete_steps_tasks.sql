@@ -1,5 +1,7 @@
 -- Fold applied outcomes into their tasks' counters (several outcomes of one task are summed),
 -- and finish tasks: complete when nothing remains, error when blocked and nothing runs.
+-- "Nothing runs" counts the task's steps through (task_id, position); with the state in the
+-- WHERE clause the planner could pick the partial index of all running steps instead.
 WITH applied AS (
     SELECT *
     FROM unnest($2::bigint[], $3::boolean[], $4::boolean[]) AS a(task_id, ok, permanent)
@@ -19,8 +21,8 @@ calc AS (
            CASE
                WHEN t.state = 'in_progress' AND t.steps_remaining - a.done = 0 THEN 'complete'
                WHEN t.state = 'in_progress' AND t.steps_failed + a.failed > 0
-                    AND NOT EXISTS (SELECT 1 FROM workflow_steps s
-                                    WHERE s.task_id = t.id AND s.state = 'in_progress')
+                    AND (SELECT count(*) FILTER (WHERE s.state = 'in_progress')
+                         FROM workflow_steps s WHERE s.task_id = t.id) = 0
                    THEN 'error'
                ELSE t.state
            END AS new_state
