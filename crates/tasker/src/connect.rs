@@ -19,7 +19,7 @@ pub async fn connect(database_url: &str) -> Result<Arc<dyn Store>, Error> {
 }
 
 /// `sqlite::memory:` has no `//`, so the scheme is what comes before the first `:`.
-fn scheme(url: &str) -> Option<&str> {
+pub(crate) fn scheme(url: &str) -> Option<&str> {
     url.split_once(':').map(|(scheme, _)| scheme)
 }
 

@@ -28,9 +28,11 @@
 
 mod builder;
 mod connect;
+mod isolated;
 
 pub use builder::TaskerBuilder;
 pub use connect::connect;
+pub use isolated::{IsolatedDatabase, connect_isolated};
 pub use tasker_engine::*;
 pub use tasker_model as model;
 pub use tasker_store as store;

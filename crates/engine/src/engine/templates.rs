@@ -116,6 +116,16 @@ impl Engine {
         Ok((cached.stored.clone(), cached.template.clone()))
     }
 
+    /// The referenced template as stored, with the steps and edges every task created from it
+    /// gets (what `Store::seed_completed_tasks` needs to bulk-load look-alike history).
+    pub async fn template_layout(
+        &self,
+        reference: &TemplateRef,
+    ) -> Result<(StoredTemplate, Arc<StepLayout>)> {
+        let cached = self.resolve_template(reference).await?;
+        Ok((cached.stored.clone(), cached.layout.clone()))
+    }
+
     pub async fn list_templates(&self) -> Result<Vec<StoredTemplate>> {
         Ok(self.store().list_templates().await?)
     }

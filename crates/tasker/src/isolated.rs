@@ -1,0 +1,160 @@
+//! A fresh, migrated database of its own for one benchmark run (or test), removed afterwards:
+//! a new SQLite file in a temporary directory, or a new schema in the given PostgreSQL database.
+
+use crate::connect::scheme;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tasker_engine::Error;
+use tasker_postgres::{PgOptions, PostgresStore};
+use tasker_sqlite::SqliteStore;
+use tasker_store::Store;
+
+/// A migrated store nobody else uses, and what it takes to remove it. Call
+/// [`IsolatedDatabase::cleanup`] when done (after dropping every engine built on the store);
+/// a database whose cleanup never ran is left behind.
+pub struct IsolatedDatabase {
+    store: Arc<dyn Store>,
+    url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteDir(PathBuf),
+    PostgresSchema(Arc<PostgresStore>),
+}
+
+impl std::fmt::Debug for IsolatedDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IsolatedDatabase")
+            .field("backend", &self.store.backend_name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl IsolatedDatabase {
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// A URL that reaches this same database from another process (e.g. `tasker run`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Removes the database: drops the PostgreSQL schema, or deletes the SQLite directory.
+    pub async fn cleanup(self) -> Result<(), Error> {
+        let IsolatedDatabase { store, cleanup, .. } = self;
+        drop(store);
+        match cleanup {
+            Cleanup::PostgresSchema(store) => Ok(store.drop_own_schema().await?),
+            Cleanup::SqliteDir(dir) => std::fs::remove_dir_all(&dir).map_err(|e| {
+                Error::Store(tasker_store::Error::Database(format!(
+                    "cannot remove {}: {e}",
+                    dir.display()
+                )))
+            }),
+        }
+    }
+}
+
+/// A random suffix for names that must not collide across processes and runs.
+fn unique_suffix() -> String {
+    let random = RandomState::new().build_hasher().finish();
+    format!("{}_{random:016x}", std::process::id())
+}
+
+/// Opens a fresh database beside the one `database_url` names: for `sqlite:` URLs a new file
+/// in a new temporary directory (the named file is not touched); for `postgres:` URLs a new
+/// schema `tasker_bench_<pid>_<random>` in that database. The database is migrated.
+pub async fn connect_isolated(database_url: &str) -> Result<IsolatedDatabase, Error> {
+    let isolated = match scheme(database_url) {
+        Some("sqlite") => {
+            let dir = std::env::temp_dir().join(format!("tasker-bench-{}", unique_suffix()));
+            std::fs::create_dir_all(&dir).map_err(|e| {
+                Error::Store(tasker_store::Error::Database(format!(
+                    "cannot create {}: {e}",
+                    dir.display()
+                )))
+            })?;
+            let url = format!("sqlite://{}", dir.join("bench.db").display());
+            let store = SqliteStore::open(&url)?;
+            IsolatedDatabase {
+                store: Arc::new(store),
+                url,
+                cleanup: Cleanup::SqliteDir(dir),
+            }
+        }
+        Some("postgres" | "postgresql") => {
+            let schema = format!("tasker_bench_{}", unique_suffix());
+            let store = Arc::new(
+                PostgresStore::connect_with(
+                    database_url,
+                    PgOptions {
+                        schema: Some(schema.clone()),
+                        ..PgOptions::default()
+                    },
+                )
+                .await?,
+            );
+            IsolatedDatabase {
+                store: store.clone(),
+                url: with_search_path(database_url, &schema),
+                cleanup: Cleanup::PostgresSchema(store),
+            }
+        }
+        _ => return Err(Error::UnsupportedDatabaseUrl(database_url.to_owned())),
+    };
+    isolated.store.migrate().await?;
+    Ok(isolated)
+}
+
+/// The URL with a connection option that puts `schema` first on the search path.
+fn with_search_path(url: &str, schema: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options=-c%20search_path%3D{schema}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_travels_in_the_url() {
+        assert_eq!(
+            with_search_path("postgres://u@h/db", "s1"),
+            "postgres://u@h/db?options=-c%20search_path%3Ds1"
+        );
+        assert_eq!(
+            with_search_path("postgres://u@h/db?sslmode=disable", "s1"),
+            "postgres://u@h/db?sslmode=disable&options=-c%20search_path%3Ds1"
+        );
+        let parsed: tokio_postgres::Config = with_search_path("postgres://u@h/db", "s1")
+            .parse()
+            .expect("a valid url");
+        assert_eq!(parsed.get_options(), Some("-c search_path=s1"));
+    }
+
+    #[tokio::test]
+    async fn sqlite_isolation_is_a_migrated_file_that_cleanup_removes() {
+        let isolated = connect_isolated("sqlite://ignored.db").await.expect("open");
+        assert!(
+            isolated
+                .store()
+                .pending_migrations()
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let path = isolated
+            .url()
+            .strip_prefix("sqlite://")
+            .map(PathBuf::from)
+            .expect("a sqlite url");
+        assert!(path.exists());
+        isolated.cleanup().await.expect("cleanup");
+        assert!(!path.exists());
+        assert!(!std::path::Path::new("ignored.db").exists());
+    }
+}
