@@ -1,6 +1,6 @@
 //! The command-line grammar. Parsing only: what each command does lives in `commands/`.
 
-use clap::{ArgAction, Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://tasker.db";
@@ -43,6 +43,10 @@ pub enum Command {
     /// Create many tasks, run them and print what happened (on a fresh tasker-demo.db unless
     /// --database-url is given).
     Demo(DemoArgs),
+    /// Measure the engine end to end on a fresh database per scenario (a temporary SQLite
+    /// file, or a new schema in the PostgreSQL database given), check every result, and print
+    /// the figures beside the targets.
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -150,4 +154,55 @@ pub struct DemoArgs {
     /// How many tasks to create.
     #[arg(long, default_value_t = 1000)]
     pub tasks: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[arg(long, value_enum, default_value_t = Scenario::All)]
+    pub scenario: Scenario,
+    /// Scale: how many tasks to create and run at once, one measurement per size.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "50,500,5000,50000",
+        value_name = "N,..."
+    )]
+    pub tasks: Vec<u64>,
+    /// Scale: a bundled template (NAMESPACE/NAME) or a template file (.yaml).
+    #[arg(long, default_value = "examples/diamond", value_name = "NS/NAME|FILE")]
+    pub template: String,
+    /// Orchestrators for scale and fan-out: 1 runs one in this process; more start that many
+    /// `tasker run --until-idle` processes on the same database (PostgreSQL only).
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    pub workers: usize,
+    /// History: completed tasks to seed before measuring, one column per size.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "10000,100000,1000000",
+        value_name = "H,..."
+    )]
+    pub history: Vec<u64>,
+    /// Latency: tasks to time one at a time (history takes five times as many per query).
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub samples: usize,
+    /// Fan-out: steps between the root and the join.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub fanout: usize,
+    /// Repeat each measurement (history: seeded once) and report the median, min and max.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub runs: usize,
+    /// The smallest size of every scenario, once: what CI runs (no timing targets apply).
+    #[arg(long)]
+    pub smoke: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scenario {
+    Scale,
+    Latency,
+    History,
+    Fanout,
+    Baseline,
+    All,
 }

@@ -3,6 +3,7 @@
 // First, so that its printing macros are visible to the modules below.
 #[macro_use]
 mod output;
+mod bench;
 mod cli;
 mod commands;
 mod demo;

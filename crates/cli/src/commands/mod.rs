@@ -80,6 +80,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Step(command) => step::run(&ctx, command).await,
         Command::Run(args) => run::run(&ctx, args).await,
         Command::Demo(args) => crate::demo::run(&ctx, args).await,
+        Command::Bench(args) => crate::bench::run(&ctx, args).await,
     }
 }
 

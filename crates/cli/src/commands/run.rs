@@ -44,6 +44,7 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> anyhow::Result<ExitCode> {
     });
     let stats = handle.join().await;
     listener.abort();
-    output::run::stats(&stats?, started.elapsed(), ctx.json)?;
+    let peak_rss = crate::bench::memory::peak_rss_bytes();
+    output::run::stats(&stats?, started.elapsed(), peak_rss, ctx.json)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -142,15 +142,20 @@ struct Refs {
 }
 
 async fn register(engine: &Engine) -> anyhow::Result<Refs> {
+    Ok(Refs {
+        examples: register_examples(engine).await?,
+        flaky: register_one(engine, "flaky_diamond.yaml", templates::FLAKY).await?,
+        failing: register_one(engine, "failing_linear.yaml", templates::FAILING).await?,
+    })
+}
+
+/// Registers the bundled example templates (what `tasker bench` runs too).
+pub async fn register_examples(engine: &Engine) -> anyhow::Result<Vec<TemplateRef>> {
     let mut examples = Vec::with_capacity(templates::EXAMPLES.len());
     for (file, yaml) in templates::EXAMPLES {
         examples.push(register_one(engine, file, yaml).await?);
     }
-    Ok(Refs {
-        examples,
-        flaky: register_one(engine, "flaky_diamond.yaml", templates::FLAKY).await?,
-        failing: register_one(engine, "failing_linear.yaml", templates::FAILING).await?,
-    })
+    Ok(examples)
 }
 
 async fn register_one(engine: &Engine, file: &str, yaml: &str) -> anyhow::Result<TemplateRef> {

@@ -4,11 +4,18 @@ use super::table::Table;
 use std::time::Duration;
 use tasker::RunStats;
 
-pub fn stats(stats: &RunStats, elapsed: Duration, json: bool) -> anyhow::Result<()> {
+/// `peak_rss_bytes`: the process's peak resident memory, when the OS tells (JSON only).
+pub fn stats(
+    stats: &RunStats,
+    elapsed: Duration,
+    peak_rss_bytes: Option<u64>,
+    json: bool,
+) -> anyhow::Result<()> {
     if json {
         return super::json(&serde_json::json!({
             "elapsed_ms": elapsed.as_millis() as u64,
             "stats": stats,
+            "peak_rss_bytes": peak_rss_bytes,
         }));
     }
     outln!(

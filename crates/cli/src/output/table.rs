@@ -1,14 +1,19 @@
 //! Aligned columns: every column as wide as its widest cell, the last one left ragged.
 
 pub struct Table {
-    headers: Vec<&'static str>,
+    headers: Vec<String>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
-    pub fn new(headers: &[&'static str]) -> Self {
+    pub fn new(headers: &[&str]) -> Self {
+        Self::with_headers(headers.iter().map(|h| h.to_string()).collect())
+    }
+
+    /// Headers computed at run time (e.g. one column per measured size).
+    pub fn with_headers(headers: Vec<String>) -> Self {
         Self {
-            headers: headers.to_vec(),
+            headers,
             rows: Vec::new(),
         }
     }
@@ -25,9 +30,9 @@ impl Table {
                 widths[i] = widths[i].max(cell.chars().count());
             }
         }
-        let header: Vec<String> = self.headers.iter().map(|h| h.to_string()).collect();
+        let header = &self.headers;
         let mut out = String::new();
-        for row in std::iter::once(&header).chain(&self.rows) {
+        for row in std::iter::once(header).chain(&self.rows) {
             let mut line = String::new();
             for (i, cell) in row.iter().enumerate().take(columns) {
                 if i + 1 == columns {

@@ -1,0 +1,239 @@
+//! The human report: the machine first, then one table per scenario as it finishes. `--json`
+//! prints the whole [`Report`](super::Report) at the end instead.
+
+use super::Settings;
+use super::baseline::BaselineReport;
+use super::fanout::FanoutReport;
+use super::history::{HistoryReport, QUERIES};
+use super::latency::LatencyReport;
+use super::machine::Machine;
+use super::scale::{ScaleReport, Target};
+use super::stats::{Latency, Spread};
+use crate::output::table::Table;
+
+fn mib(bytes: Option<u64>) -> String {
+    bytes.map_or_else(|| "-".to_owned(), |b| format!("{} MiB", b / (1024 * 1024)))
+}
+
+fn millis(v: f64) -> String {
+    if v >= 10_000.0 {
+        format!("{:.1} s", v / 1000.0)
+    } else if v >= 100.0 {
+        format!("{v:.0} ms")
+    } else if v >= 1.0 {
+        format!("{v:.1} ms")
+    } else {
+        format!("{v:.3} ms")
+    }
+}
+
+fn spread(s: Spread, runs: usize) -> String {
+    if runs <= 1 {
+        millis(s.median)
+    } else {
+        format!(
+            "{} ({}..{})",
+            millis(s.median),
+            millis(s.min),
+            millis(s.max)
+        )
+    }
+}
+
+fn rate(v: f64) -> String {
+    format!("{v:.0}")
+}
+
+fn verdict(target: &Option<Target>) -> String {
+    match target {
+        Some(t) => format!("{} {}", t.text, if t.met { "met" } else { "MISSED" }),
+        None => "-".to_owned(),
+    }
+}
+
+pub fn header(m: &Machine, settings: &Settings) {
+    outln!("tasker bench {} ({} build)", m.tasker_version, m.build);
+    outln!(
+        "machine   {} cores, {} RAM, {}",
+        m.cores,
+        mib(m.memory_bytes),
+        m.cpu.as_deref().unwrap_or("unknown cpu")
+    );
+    outln!(
+        "os        {} (kernel {})",
+        m.os.as_deref().unwrap_or("unknown"),
+        m.kernel.as_deref().unwrap_or("unknown")
+    );
+    let settings_text: Vec<String> = m.settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    outln!(
+        "database  {} {} ({})",
+        m.backend,
+        m.server_version,
+        settings_text.join(", ")
+    );
+    outln!("date      {}", m.date);
+    if settings.smoke {
+        outln!("smoke run: smallest sizes, once; timings are not comparable with targets");
+    }
+    outln!();
+}
+
+pub fn scale(r: &ScaleReport) {
+    outln!(
+        "SCALE  {} tasks, {} orchestrator{}; median of runs (min..max); total = first create to last complete",
+        r.template,
+        r.workers,
+        if r.workers == 1 {
+            " in process"
+        } else {
+            " processes"
+        }
+    );
+    let mut table = Table::new(&[
+        "  TASKS", "STEPS", "CREATE", "RUN", "TOTAL", "TASKS/S", "STEPS/S", "P50", "P99",
+        "PEAK RSS", "TARGET",
+    ]);
+    for s in &r.sizes {
+        let runs = s.runs.len();
+        table.row(vec![
+            format!("  {}", s.tasks),
+            s.steps.to_string(),
+            millis(s.create_ms.median),
+            millis(s.run_ms.median),
+            spread(s.total_ms, runs),
+            rate(s.tasks_per_sec.median),
+            rate(s.steps_per_sec.median),
+            millis(s.p50_ms.median),
+            millis(s.p99_ms.median),
+            mib(s.peak_rss_bytes),
+            verdict(&s.target),
+        ]);
+    }
+    out!("{}", table.render());
+    checks(r.sizes.iter().flat_map(|s| s.checks.iter()).take(4));
+}
+
+pub fn latency(r: &LatencyReport) {
+    outln!(
+        "LATENCY  {} tasks one at a time, create to complete on the client ({} warm-up tasks not counted)",
+        r.template,
+        r.warm_up
+    );
+    let runs = r.runs.len();
+    let mut table = Table::new(&["  SAMPLES", "P50", "P99", "TARGET"]);
+    table.row(vec![
+        format!("  {}", r.samples),
+        spread(r.p50_ms, runs),
+        spread(r.p99_ms, runs),
+        verdict(&r.target),
+    ]);
+    out!("{}", table.render());
+    checks(r.checks.iter());
+}
+
+fn cell(l: &Latency) -> String {
+    format!("{} / {}", millis(l.p50_ms), millis(l.p99_ms))
+}
+
+pub fn history(r: &HistoryReport) {
+    outln!(
+        "HISTORY  p50 / p99 of each query against H finished {} tasks ({} pending kept for claims)",
+        r.template,
+        r.pending_tasks
+    );
+    let mut headers = vec!["  QUERY".to_owned()];
+    headers.extend(r.columns.iter().map(|c| format!("H = {}", c.history)));
+    headers.extend(["LAST/FIRST P50".to_owned(), "TARGET".to_owned()]);
+    let mut table = Table::with_headers(headers);
+    for (i, (name, get)) in QUERIES.iter().enumerate() {
+        let mut row = vec![format!("  {name}")];
+        row.extend(r.columns.iter().map(|c| cell(&get(c))));
+        match r.ratios.get(i) {
+            Some(ratio) => {
+                row.push(format!("{:.2}x", ratio.p50_ratio));
+                let mut verdict = verdict(&Some(ratio.target.clone()));
+                if let Some(abs) = r.absolute.get(i) {
+                    verdict.push_str(&format!("; {}", self::verdict(&Some(abs.target.clone()))));
+                }
+                row.push(verdict);
+            }
+            None => row.extend(["-".to_owned(), "-".to_owned()]),
+        }
+        table.row(row);
+    }
+    out!("{}", table.render());
+    let seeding: Vec<String> = r
+        .columns
+        .iter()
+        .map(|c| format!("{:.0} tasks/s", c.seeded_tasks_per_sec))
+        .collect();
+    outln!("  seeding: {}", seeding.join(", "));
+    checks(r.checks.iter());
+}
+
+pub fn fanout(r: &FanoutReport) {
+    outln!("FANOUT  one task 1 -> {} -> 1, create to complete", r.width);
+    let runs = r.runs.len();
+    let mut table = Table::new(&["  STEPS", "TOTAL", "STEPS/S", "PEAK RSS", "TARGET"]);
+    let steps_per_sec = Spread::of(r.runs.iter().map(|x| x.steps_per_sec));
+    table.row(vec![
+        format!("  {}", r.width + 2),
+        spread(r.total_ms, runs),
+        rate(steps_per_sec.median),
+        mib(r.runs.iter().filter_map(|x| x.peak_rss_bytes).max()),
+        verdict(&r.target),
+    ]);
+    out!("{}", table.render());
+    checks(r.checks.iter());
+}
+
+pub fn baseline(r: &BaselineReport) {
+    let first = r.runs.first();
+    outln!(
+        "BASELINE  ideal queue in the same database: claim {} jobs, mark them done, {} worker{}",
+        first.map_or(100, |x| x.batch),
+        first.map_or(1, |x| x.workers),
+        if first.map_or(1, |x| x.workers) == 1 {
+            ""
+        } else {
+            "s"
+        }
+    );
+    let mut table = Table::new(&["  JOBS", "JOBS/S", "ENGINE STEPS/S", "RATIO", "TARGET"]);
+    table.row(vec![
+        format!("  {}", first.map_or(0, |x| x.jobs)),
+        format!(
+            "{} ({}..{})",
+            rate(r.jobs_per_sec.median),
+            rate(r.jobs_per_sec.min),
+            rate(r.jobs_per_sec.max)
+        ),
+        format!(
+            "{} (scale {} tasks)",
+            rate(r.engine_steps_per_sec),
+            r.engine_tasks
+        ),
+        format!("{:.2}", r.ratio),
+        verdict(&r.target),
+    ]);
+    out!("{}", table.render());
+    checks(r.checks.iter());
+}
+
+fn checks<'a>(lines: impl Iterator<Item = &'a String>) {
+    let lines: Vec<&String> = lines.collect();
+    let mut seen = Vec::new();
+    for line in lines {
+        if !seen.contains(&line) {
+            seen.push(line);
+        }
+    }
+    for line in seen {
+        outln!("  checked: {line}");
+    }
+    outln!();
+}
+
+pub fn footer() {
+    outln!("all checks passed");
+}

@@ -1,0 +1,110 @@
+//! `tasker bench --smoke --json`: every scenario runs at its smallest size and checks its own
+//! end state. No timing is asserted: CI machines vary.
+
+mod common;
+
+use common::Sandbox;
+use serde_json::Value;
+
+const SCENARIOS: [&str; 5] = ["scale", "latency", "history", "fanout", "baseline"];
+
+fn check_report(report: &Value, backend: &str) {
+    assert_eq!(report["machine"]["backend"], backend, "{report:#}");
+    assert_eq!(report["settings"]["smoke"], true);
+    assert_eq!(report["checks_passed"], true, "{report:#}");
+    for scenario in SCENARIOS {
+        let section = &report[scenario];
+        assert!(section.is_object(), "{scenario} is missing:\n{report:#}");
+        assert_eq!(section["checks_passed"], true, "{scenario}:\n{section:#}");
+        let checks = section["checks"].as_array().expect("a list of checks");
+        assert!(
+            !checks.is_empty(),
+            "{scenario} checked nothing:\n{section:#}"
+        );
+    }
+    let scale = &report["scale"]["sizes"][0];
+    assert_eq!(scale["tasks"], 50);
+    assert_eq!(scale["steps"], 200, "the diamond has four steps");
+    assert_eq!(scale["runs"][0]["counters"]["steps_succeeded"], 200);
+    assert_eq!(scale["runs"][0]["task_latency"]["samples"], 50);
+    assert_eq!(report["latency"]["runs"][0]["samples"], 20);
+    assert_eq!(report["history"]["columns"][0]["history"], 1000);
+    assert_eq!(report["fanout"]["width"], 100);
+    assert_eq!(report["baseline"]["runs"][0]["jobs"], 1000);
+    assert!(report["machine"]["cores"].as_u64().unwrap_or(0) >= 1);
+}
+
+#[test]
+fn smoke_run_on_sqlite_passes_every_check() {
+    let sandbox = Sandbox::new();
+    let report = sandbox.json(&["bench", "--smoke"]);
+    check_report(&report, "sqlite");
+    // Each measurement used a temporary database: the one the URL names was never created.
+    assert!(!sandbox.dir().join("tasker.db").exists());
+}
+
+#[test]
+fn more_than_one_worker_process_is_refused_on_sqlite() {
+    let sandbox = Sandbox::new();
+    let (_, stderr) = sandbox.fails(&["bench", "--smoke", "--workers", "2"]);
+    assert!(stderr.contains("--workers 2 needs"), "{stderr}");
+}
+
+#[test]
+fn a_wrong_scenario_name_is_a_usage_error() {
+    let sandbox = Sandbox::new();
+    let (_, stderr) = sandbox.fails(&["bench", "--scenario", "everything"]);
+    assert!(stderr.contains("everything"), "{stderr}");
+}
+
+#[test]
+fn smoke_run_on_postgres_passes_every_check_with_worker_processes() {
+    let Some(url) = postgres_url() else {
+        return;
+    };
+    let sandbox = Sandbox::with_url(url.clone());
+    let report = sandbox.json(&["bench", "--smoke"]);
+    check_report(&report, "postgres");
+    // Two `tasker run` processes share the work of one scale measurement.
+    let report = sandbox.json(&["bench", "--smoke", "--scenario", "scale", "--workers", "2"]);
+    assert_eq!(report["scale"]["workers"], 2);
+    assert_eq!(report["scale"]["sizes"][0]["checks_passed"], true);
+    assert!(report["latency"].is_null());
+    assert_no_bench_schema_left(&url);
+}
+
+fn postgres_url() -> Option<String> {
+    match std::env::var("TASKER_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "TASKER_TEST_DATABASE_URL is not set on CI; PostgreSQL tests must not be skipped"
+            );
+            eprintln!("SKIPPED: bench on PostgreSQL: TASKER_TEST_DATABASE_URL is not set");
+            None
+        }
+    }
+}
+
+/// The bench drops the schemas it made; none of this process's children may be left.
+fn assert_no_bench_schema_left(url: &str) {
+    let out = std::process::Command::new("psql")
+        .args([
+            url,
+            "-Atc",
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tasker_bench_%'",
+        ])
+        .output();
+    let Ok(out) = out else {
+        eprintln!("psql is not installed: not checking that the bench schemas were dropped");
+        return;
+    };
+    let listed = String::from_utf8_lossy(&out.stdout);
+    // Only schemas made by processes that are gone could be ours: others may be running now.
+    for schema in listed.lines() {
+        let pid = schema.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+        assert!(alive, "schema {schema} was left behind by a finished bench");
+    }
+}
