@@ -29,10 +29,13 @@ claimed AS (
     RETURNING s.id, s.task_id, s.name, s.attempts, s.max_attempts, s.retryable, s.inputs,
               s.transition_seq, p.from_state, p.ready_at
 ),
+-- coalesce() on the (non-null) state keeps the lookup on the primary key: as a plain equality
+-- it lets the planner read (state, id), whose 'pending' range fills with dead entries as tasks
+-- start.
 started AS (
     UPDATE tasks t
     SET state = 'in_progress', transition_seq = t.transition_seq + 1, updated_at = $1
-    WHERE t.id = ANY (ARRAY(SELECT task_id FROM claimed)) AND t.state = 'pending'
+    WHERE t.id = ANY (ARRAY(SELECT task_id FROM claimed)) AND coalesce(t.state, '') = 'pending'
     RETURNING t.id, t.transition_seq
 )
 SELECT c.id, c.task_id, t.template_id, c.name, c.attempts, c.max_attempts, c.retryable,
