@@ -11,12 +11,17 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tasker_store::{ClaimRequest, ClaimedStep};
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio::task::JoinSet;
 
 /// A claim that came back empty although a step looked ready (another orchestrator won it)
 /// waits at least this long, so that two claimers do not spin against each other.
 const MIN_IDLE_WAIT: Duration = Duration::from_millis(1);
+
+/// Claim loops per orchestrator on a backend whose claims skip each other's rows: while one
+/// claim is in the database, the other can be too.
+const CLAIMERS_WITH_SKIP_LOCKED: usize = 2;
 
 pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
     let config = &shared.config;
@@ -29,20 +34,26 @@ pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
     let mut background = JoinSet::new();
     background.spawn(heartbeat::run(shared.clone()));
     background.spawn(rescuer::run(shared.clone()));
-    let mut executors = JoinSet::new();
-
-    claim_loop(&shared, &sender, &mut executors).await;
+    let claimers = if shared.engine.store().capabilities().skip_locked {
+        CLAIMERS_WITH_SKIP_LOCKED
+    } else {
+        1
+    };
+    let loops = (0..claimers).map(|_| claim_loop(&shared, &sender));
+    let executor_sets = futures::future::join_all(loops).await;
 
     // Graceful stop: let running handlers finish within one lease, then cut them off.
     let deadline = tokio::time::sleep(config.lease_duration);
     tokio::pin!(deadline);
-    while !executors.is_empty() {
-        tokio::select! {
-            _ = executors.join_next() => {}
-            _ = &mut deadline => {
-                tracing::warn!(running = executors.len(), "handlers still running at shutdown; their steps will be released");
-                executors.abort_all();
-                while executors.join_next().await.is_some() {}
+    for mut executors in executor_sets {
+        while !executors.is_empty() {
+            tokio::select! {
+                _ = executors.join_next() => {}
+                _ = &mut deadline => {
+                    tracing::warn!(running = executors.len(), "handlers still running at shutdown; their steps will be released");
+                    executors.abort_all();
+                    while executors.join_next().await.is_some() {}
+                }
             }
         }
     }
@@ -71,40 +82,52 @@ pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
     Ok(stats)
 }
 
-async fn claim_loop(
-    shared: &Arc<Shared>,
-    sender: &UnboundedSender<Report>,
-    executors: &mut JoinSet<()>,
-) {
+/// Claims and starts steps until shutdown (or idleness, with `until_idle`); returns the
+/// executors still running.
+async fn claim_loop(shared: &Arc<Shared>, sender: &UnboundedSender<Report>) -> JoinSet<()> {
     let config = &shared.config;
     let engine = &shared.engine;
+    let mut executors = JoinSet::new();
     let mut store_failures: u32 = 0;
     loop {
         while executors.try_join_next().is_some() {}
         if shared.shutdown.is_triggered() {
-            return;
+            return executors;
         }
         // Enabled before looking for work, so that work appearing meanwhile wakes us.
         let work_appeared = engine.wakeup().notified();
         tokio::pin!(work_appeared);
         work_appeared.as_mut().enable();
 
-        let free = shared.slots.available_permits();
-        let limit = u32::try_from(free)
-            .unwrap_or(u32::MAX)
-            .min(config.claim_batch);
+        // Slots are reserved before the claim, so that every claimed step can start at once
+        // (a step waiting for a slot would hold a lease nobody renews).
+        let wanted = shared
+            .slots
+            .available_permits()
+            .min(config.claim_batch as usize);
+        let reserved = match u32::try_from(wanted) {
+            Ok(0) | Err(_) => None,
+            Ok(n) => shared.slots.clone().try_acquire_many_owned(n).ok(),
+        };
         let mut claimed = 0usize;
-        if limit > 0 {
-            match claim(shared, limit).await {
+        let mut limit = 0usize;
+        if let Some(mut reserved) = reserved {
+            limit = reserved.num_permits();
+            match claim(shared, limit as u32).await {
                 Ok(steps) => {
                     store_failures = 0;
                     claimed = steps.len();
                     tracing::trace!(claimed, limit, "claimed steps");
                     for step in steps {
-                        start(shared, step, sender, executors).await;
+                        // Never empty: no more steps come back than were asked for.
+                        let Some(slot) = reserved.split(1) else {
+                            break;
+                        };
+                        start(shared, step, slot, sender, &mut executors);
                     }
                 }
                 Err(e) => {
+                    drop(reserved);
                     store_failures += 1;
                     let wait = store_backoff(store_failures);
                     tracing::warn!(error = %e, retry_in = ?wait, "cannot claim steps");
@@ -112,18 +135,22 @@ async fn claim_loop(
                     continue;
                 }
             }
-            if claimed == limit as usize {
+            if claimed == limit {
                 // A full batch: there may be more.
                 continue;
             }
         }
-        let wait = if free == 0 || claimed > 0 {
+        let wait = if limit == 0 || claimed > 0 {
             // Handlers are running: their progress wakes us, no need to ask the store.
             config.poll_interval
         } else {
             match idle_wait(shared).await {
                 Some(wait) => wait.max(MIN_IDLE_WAIT),
-                None => return,
+                None => {
+                    // The other claim loops look again now rather than at their next poll.
+                    engine.wakeup().notify();
+                    return executors;
+                }
             }
         };
         if wait.is_zero() {
@@ -154,20 +181,13 @@ async fn claim(
     shared.engine.store().claim_steps(&request).await
 }
 
-async fn start(
+fn start(
     shared: &Arc<Shared>,
     step: ClaimedStep,
+    slot: OwnedSemaphorePermit,
     sender: &UnboundedSender<Report>,
     executors: &mut JoinSet<()>,
 ) {
-    // Only this loop takes slots, and it claimed no more than were free.
-    let slot = match shared.slots.clone().try_acquire_owned() {
-        Ok(slot) => slot,
-        Err(_) => match shared.slots.clone().acquire_owned().await {
-            Ok(slot) => slot,
-            Err(_) => return,
-        },
-    };
     bump(&shared.stats.steps_claimed, 1);
     shared.in_flight.fetch_add(1, Ordering::AcqRel);
     shared.running().insert(step.step_id, step.attempt);
