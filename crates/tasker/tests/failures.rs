@@ -6,7 +6,7 @@ use common::{TestDb, assert_parents_finished_first, config, run_until_idle, step
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
-use tasker::{CreateTask, HandlerRegistry, ManualClock, State, StepContext, StepResult};
+use tasker::{CreateTask, HandlerRegistry, State, StepContext, StepResult};
 
 async fn create(engine: &tasker::Engine, yaml: &str) -> i64 {
     let (template, _) = engine.register_template_yaml(yaml).await.unwrap();
@@ -209,7 +209,7 @@ steps:
 }
 
 async fn with_backoff_disabled_retries_need_no_clock(db: TestDb) {
-    let clock = ManualClock::new(chrono::Utc::now());
+    let clock = common::manual_clock();
     let start = tasker::Clock::now(&clock);
     let engine = db.engine_with(
         HandlerRegistry::with_builtins(),

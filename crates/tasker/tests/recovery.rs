@@ -8,9 +8,7 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tasker::store::{OutcomeKind, StepOutcome};
-use tasker::{
-    CreateTask, HandlerRegistry, ManualClock, OrchestratorConfig, State, StepContext, StepResult,
-};
+use tasker::{CreateTask, HandlerRegistry, OrchestratorConfig, State, StepContext, StepResult};
 
 fn handlers() -> HandlerRegistry {
     let mut handlers = HandlerRegistry::with_builtins();
@@ -36,7 +34,7 @@ steps:
 "#;
 
 async fn a_dead_orchestrators_step_is_recovered_by_another(db: TestDb) {
-    let clock = ManualClock::new(chrono::Utc::now());
+    let clock = common::manual_clock();
     // Two engines on one database: two processes.
     let engine_a = db.engine_with(handlers(), config(true, Some(Arc::new(clock.clone()))));
     let engine_b = db.engine_with(handlers(), config(true, Some(Arc::new(clock.clone()))));

@@ -255,3 +255,10 @@ pub async fn assert_parents_finished_first(engine: &Engine, task: TaskId) {
         }
     }
 }
+
+/// A manual clock at a whole second of today: the databases keep microseconds, so a start
+/// without nanoseconds compares exactly after a round trip.
+pub fn manual_clock() -> tasker::ManualClock {
+    let now = chrono::Utc::now().timestamp();
+    tasker::ManualClock::new(chrono::DateTime::from_timestamp(now, 0).expect("a valid time"))
+}

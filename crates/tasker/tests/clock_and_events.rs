@@ -1,0 +1,158 @@
+//! Injected time drives retries; the event bus tells what happens; the builder sets it all up.
+
+mod common;
+
+use common::{TestDb, config, eventually, step};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use tasker::{
+    CreateTask, Event, HandlerRegistry, OrchestratorConfig, State, StepContext, StepResult,
+    TaskerBuilder,
+};
+
+/// With backoff on, a retry waits for the clock: nothing happens until the clock passes it.
+async fn a_retry_waits_for_the_clock_to_reach_its_time(db: TestDb) {
+    let clock = common::manual_clock();
+    let engine = db.engine_with(
+        HandlerRegistry::with_builtins(),
+        config(false, Some(Arc::new(clock.clone()))),
+    );
+    engine
+        .register_template_yaml(
+            "namespace: t\nname: later\nversion: 1.0.0\nsteps:\n  - name: flaky\n    handler: fail\n    config: { times: 1 }\n    retry: { base_ms: 10000, jitter: false }\n",
+        )
+        .await
+        .unwrap();
+    let task = engine
+        .create_task(CreateTask::new("t/later".parse().unwrap(), json!({})))
+        .await
+        .unwrap()
+        .id;
+    let running = engine
+        .orchestrator(OrchestratorConfig {
+            poll_interval: Duration::from_millis(20),
+            ..OrchestratorConfig::default()
+        })
+        .spawn();
+    eventually("the first attempt to fail", || {
+        let engine = engine.clone();
+        async move { step(&engine, task, "flaky").await.state == State::Error }
+    })
+    .await;
+    let failed = step(&engine, task, "flaky").await;
+    let retry_at = failed.ready_at.expect("a retry is scheduled");
+    assert_eq!(
+        retry_at - tasker::Clock::now(&clock),
+        chrono::Duration::seconds(10)
+    );
+    let details = engine.task_details(task).await.unwrap();
+    assert!(
+        details.explanations[0].starts_with("retrying at "),
+        "{:?}",
+        details.explanations
+    );
+
+    // Real time passes, the clock does not: no retry.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(step(&engine, task, "flaky").await.attempts, 1);
+
+    clock.advance(Duration::from_secs(10));
+    let done = engine
+        .wait_for_task(task, Some(Duration::from_secs(20)))
+        .await
+        .unwrap();
+    assert_eq!(done.state, State::Complete);
+    assert_eq!(step(&engine, task, "flaky").await.attempts, 2);
+    running.shutdown().await.unwrap();
+}
+
+async fn events_tell_the_story_of_a_task(db: TestDb) {
+    let engine = db.engine();
+    engine
+        .register_template_yaml(&common::workloads::yaml("linear"))
+        .await
+        .unwrap();
+    let mut events = engine.subscribe();
+    let task = engine
+        .create_task(CreateTask::new(
+            "examples/linear".parse().unwrap(),
+            json!({}),
+        ))
+        .await
+        .unwrap()
+        .id;
+    common::run_until_idle(&engine, "storyteller").await;
+    let mut story = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        assert_eq!(event.task_id(), task);
+        story.push(match event {
+            Event::TaskStarted { .. } => "task started".to_owned(),
+            Event::TaskCompleted { .. } => "task completed".to_owned(),
+            Event::StepStarted { name, attempt, .. } => format!("{name} started ({attempt})"),
+            Event::StepCompleted { name, .. } => format!("{name} completed"),
+            other => format!("unexpected {other:?}"),
+        });
+    }
+    let mut expected = vec!["task started".to_owned()];
+    for n in 1..=4 {
+        expected.push(format!("step_{n} started (1)"));
+        expected.push(format!("step_{n} completed"));
+    }
+    expected.push("task completed".to_owned());
+    assert_eq!(story, expected);
+}
+
+on_every_backend!(
+    a_retry_waits_for_the_clock_to_reach_its_time,
+    events_tell_the_story_of_a_task,
+);
+
+#[tokio::test]
+async fn the_builder_migrates_registers_handlers_and_runs_them() {
+    let path = std::env::temp_dir().join(format!(
+        "tasker_builder_{}_{:08x}.db",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let url = format!("sqlite://{}", path.display());
+    let unmigrated = TaskerBuilder::new(url.clone())
+        .migrate(false)
+        .build()
+        .await
+        .unwrap();
+    assert!(!unmigrated.pending_migrations().await.unwrap().is_empty());
+    drop(unmigrated);
+
+    let engine = TaskerBuilder::new(url)
+        .handler("double", |ctx: StepContext| async move {
+            StepResult::Ok(json!(ctx.context["n"].as_i64().unwrap_or(0) * 2))
+        })
+        .retry_backoff_disabled(true)
+        .build()
+        .await
+        .unwrap();
+    assert!(engine.pending_migrations().await.unwrap().is_empty());
+    assert!(engine.config().retry_backoff_disabled);
+    assert!(engine.handlers().contains("double") && engine.handlers().contains("noop"));
+    engine
+        .register_template_yaml(
+            "namespace: t\nname: double\nversion: 1.0.0\nsteps:\n  - name: d\n    handler: double\n",
+        )
+        .await
+        .unwrap();
+    let task = engine
+        .create_task(CreateTask::new(
+            "t/double".parse().unwrap(),
+            json!({"n": 21}),
+        ))
+        .await
+        .unwrap()
+        .id;
+    common::run_until_idle(&engine, "builder").await;
+    assert_eq!(step(&engine, task, "d").await.results, Some(json!(42)));
+    drop(engine);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
