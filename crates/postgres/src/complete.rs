@@ -129,23 +129,8 @@ pub(crate) async fn complete_steps(
         }
     }
 
-    let update_tasks = tx.prepare_cached(sql::COMPLETE_STEPS_TASKS).await.db()?;
-    let task_rows = tx
-        .query(&update_tasks, &[&now, &agg_tasks, &agg_ok, &agg_permanent])
-        .await
-        .db()?;
-    let mut finished: HashMap<i64, State> = HashMap::new();
-    for row in &task_rows {
-        let id: i64 = get(row, "id")?;
-        let old = rows::state_col(row, "old_state")?;
-        let new = rows::state_col(row, "new_state")?;
-        if old != new {
-            history.task(id, old, new, json!({}), get(row, "transition_seq")?);
-            if matches!(new, State::Complete | State::Error) {
-                finished.insert(id, new);
-            }
-        }
-    }
+    let mut finished =
+        fold_into_tasks(&tx, &agg_tasks, &agg_ok, &agg_permanent, now, &mut history).await?;
 
     if !blocked.is_empty() {
         let block = tx.prepare_cached(sql::BLOCK_TASKS).await.db()?;
@@ -153,18 +138,7 @@ pub(crate) async fn complete_steps(
         tx.execute(&block, &[&blocked, &now]).await.db()?;
     }
 
-    let mut released: HashMap<i64, Vec<i64>> = HashMap::new();
-    if !done_steps.is_empty() {
-        let release = tx.prepare_cached(sql::RELEASE_CHILDREN).await.db()?;
-        for row in tx.query(&release, &[&done_steps, &now]).await.db()? {
-            if get::<bool>(&row, "released")? {
-                released
-                    .entry(get(&row, "released_by")?)
-                    .or_default()
-                    .push(get(&row, "id")?);
-            }
-        }
-    }
+    let mut released = release_children(&tx, &done_steps, now).await?;
 
     history.write(&tx, now).await?;
     tx.commit().await.db()?;
@@ -250,4 +224,57 @@ async fn apply(
         }
     }
     Ok(())
+}
+
+/// Fold applied outcomes (one entry per outcome: its task, success, failed for good) into their
+/// tasks' counters and states; returns the tasks this finished, with their new state.
+async fn fold_into_tasks(
+    tx: &Transaction<'_>,
+    task_ids: &[i64],
+    ok: &[bool],
+    permanent: &[bool],
+    now: Timestamp,
+    history: &mut History,
+) -> Result<HashMap<i64, State>> {
+    let statement = tx.prepare_cached(sql::COMPLETE_STEPS_TASKS).await.db()?;
+    let rows = tx
+        .query(&statement, &[&now, &task_ids, &ok, &permanent])
+        .await
+        .db()?;
+    let mut finished = HashMap::new();
+    for row in &rows {
+        let id: i64 = get(row, "id")?;
+        let old = rows::state_col(row, "old_state")?;
+        let new = rows::state_col(row, "new_state")?;
+        if old != new {
+            history.task(id, old, new, json!({}), get(row, "transition_seq")?);
+            if matches!(new, State::Complete | State::Error) {
+                finished.insert(id, new);
+            }
+        }
+    }
+    Ok(finished)
+}
+
+/// Count the finished `parents` off their children; returns, by parent, the children that
+/// became runnable (each child is reported by one of its parents).
+pub(crate) async fn release_children(
+    tx: &Transaction<'_>,
+    parents: &[i64],
+    now: Timestamp,
+) -> Result<HashMap<i64, Vec<i64>>> {
+    let mut released: HashMap<i64, Vec<i64>> = HashMap::new();
+    if parents.is_empty() {
+        return Ok(released);
+    }
+    let statement = tx.prepare_cached(sql::RELEASE_CHILDREN).await.db()?;
+    for row in tx.query(&statement, &[&parents, &now]).await.db()? {
+        if get::<bool>(&row, "released")? {
+            released
+                .entry(get(&row, "released_by")?)
+                .or_default()
+                .push(get(&row, "id")?);
+        }
+    }
+    Ok(released)
 }

@@ -3,6 +3,7 @@
 //! then applies it as a compare-and-set.
 
 use crate::PostgresStore;
+use crate::complete;
 use crate::error::DbResult;
 use crate::read;
 use crate::rows::{self, get};
@@ -255,8 +256,7 @@ pub(crate) async fn resolve_step(
         history.task(task_id, task.state, new_state, json!({}), seq);
     }
 
-    let release = tx.prepare_cached(sql::RELEASE_CHILDREN).await.db()?;
-    tx.query(&release, &[&vec![step_id], &now]).await.db()?;
+    complete::release_children(&tx, &[step_id], now).await?;
     let unblocked = task.steps_failed > 0 && failed == 0;
     if unblocked && matches!(new_state, State::Pending | State::InProgress) {
         wake_steps(&tx, task_id, now).await?;
