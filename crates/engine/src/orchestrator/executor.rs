@@ -34,7 +34,7 @@ pub(crate) async fn execute(
     slot: OwnedSemaphorePermit,
     reports: UnboundedSender<Report>,
 ) {
-    let (kind, name) = run_step(&shared, &step).await;
+    let kind = run_step(&shared, &step).await;
     let report = Report {
         outcome: StepOutcome {
             step_id: step.step_id,
@@ -44,7 +44,7 @@ pub(crate) async fn execute(
             lease_expired: false,
             result: kind,
         },
-        name,
+        name: step.name,
     };
     // The completer outlives every executor; a send error means the orchestrator is being torn
     // down, and the lease is then released or left to expire.
@@ -53,7 +53,7 @@ pub(crate) async fn execute(
     shared.progress.notify_one();
 }
 
-async fn run_step(shared: &Shared, step: &ClaimedStep) -> (OutcomeKind, String) {
+async fn run_step(shared: &Shared, step: &ClaimedStep) -> OutcomeKind {
     let engine = &shared.engine;
     let default_policy = RetryPolicy::default();
     let fail = |failure: Failure, policy: &RetryPolicy| {
@@ -77,7 +77,7 @@ async fn run_step(shared: &Shared, step: &ClaimedStep) -> (OutcomeKind, String) 
                 message: format!("cannot load the step's template: {e}"),
                 retry_after: None,
             };
-            return (fail(failure, &default_policy), step.name.clone());
+            return fail(failure, &default_policy);
         }
     };
     let Some(definition) = cached.template.steps.iter().find(|s| s.name == step.name) else {
@@ -88,17 +88,12 @@ async fn run_step(shared: &Shared, step: &ClaimedStep) -> (OutcomeKind, String) 
                 step.name
             ),
         };
-        return (fail(failure, &default_policy), step.name.clone());
+        return fail(failure, &default_policy);
     };
-    let policy = &definition.retry;
-    let kind = match call_handler(shared, step, definition).await {
+    match call_handler(shared, step, definition).await {
         Ok(result) => OutcomeKind::Succeeded { result },
-        Err(failure) => {
-            tracing::debug!(task_id = step.task_id, step = %step.name, attempt = step.attempt, ?failure, "attempt failed");
-            fail(failure, policy)
-        }
-    };
-    (kind, step.name.clone())
+        Err(failure) => fail(failure, &definition.retry),
+    }
 }
 
 async fn call_handler(

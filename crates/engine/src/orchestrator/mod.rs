@@ -1,8 +1,9 @@
 //! The orchestrator: claims runnable steps under a lease, runs their handlers, records outcomes.
 //!
 //! Built from a few concurrent parts sharing one [`Shared`]:
-//! the *claimer* (this module's run loop, `claimer.rs`) claims batches while there are free
-//! slots; each claimed step runs in its own *executor* task; handlers report to the *completer*,
+//! the *claimer* (`claimer.rs`: one loop, or two on backends whose claims skip each other's
+//! locked rows) reserves free slots and claims a batch to fill them; each claimed step runs in
+//! its own *executor* task; handlers report to the *completer*,
 //! which writes outcomes in batches; the *heartbeat* renews the leases of running steps; the
 //! *rescuer* turns expired leases of dead orchestrators into failed attempts.
 
