@@ -155,7 +155,8 @@ LANGUAGE sql STABLE AS $$
     WITH steps AS (
         SELECT s.id, s.task_id, s.position, s.name, s.state, s.attempts, s.max_attempts,
                s.ready_at, s.last_failure_at, s.backoff_request_seconds, s.last_attempted_at,
-               (s.attempts = 0 OR (s.retryable AND s.attempts < s.max_attempts)) AS eligible
+               (s.state = 'pending' OR s.attempts = 0
+                OR (s.retryable AND s.attempts < s.max_attempts)) AS eligible
         FROM workflow_steps s
         WHERE s.task_id = ANY (task_ids)
     ),

@@ -55,4 +55,5 @@ FROM fenced f
 WHERE s.id = ANY (ARRAY(SELECT step_id FROM fenced))
   AND s.id = f.step_id
   AND s.attempts = f.attempt
+  AND s.lease_owner = f.owner
 RETURNING s.id, s.transition_seq

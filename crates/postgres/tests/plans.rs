@@ -290,6 +290,11 @@ async fn hot_queries_use_indexes_at_scale() {
         ("cancel_task_steps.sql", vec![&one_task[0], &now]),
         ("fail_idle_blocked_tasks.sql", vec![&some_tasks, &now]),
         ("leased_tasks.sql", vec![&owner]),
+        (
+            "renew_leases.sql",
+            vec![&owner, &lease, &running, &attempts],
+        ),
+        ("release_leases.sql", vec![&owner, &now]),
         ("list_tasks.sql", vec![&no_namespace, &no_before, &limit]),
         (
             "list_tasks_by_state.sql",
