@@ -151,7 +151,10 @@ pub fn step_readiness(
                 })
                 .count() as i32;
             let dependencies_satisfied = completed_parents == total_parents;
-            let eligible = retry_eligible(step.attempts, step.max_attempts, step.retryable);
+            // A pending step has not failed since it was (re)scheduled: its next attempt is the
+            // first of a fresh set (after `task retry`), so the retry rule does not apply.
+            let eligible = step.state == State::Pending
+                || retry_eligible(step.attempts, step.max_attempts, step.retryable);
             // A failed step retries at the time chosen when it failed (backoff or retry-after).
             let next_retry_at = if step.state == State::Error && eligible {
                 step.ready_at

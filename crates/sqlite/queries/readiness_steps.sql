@@ -3,7 +3,8 @@
 WITH s AS (
     SELECT ws.id, ws.task_id, ws.position, ws.name, ws.state, ws.attempts, ws.max_attempts,
            ws.ready_at, ws.last_failure_at, ws.backoff_request_seconds, ws.last_attempted_at,
-           (ws.attempts = 0 OR (ws.retryable = 1 AND ws.attempts < ws.max_attempts)) AS eligible,
+           (ws.state = 'pending' OR ws.attempts = 0
+            OR (ws.retryable = 1 AND ws.attempts < ws.max_attempts)) AS eligible,
            (SELECT COUNT(*) FROM workflow_step_edges e WHERE e.to_step_id = ws.id) AS total_parents,
            (SELECT COUNT(*)
               FROM workflow_step_edges e

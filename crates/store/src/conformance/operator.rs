@@ -146,6 +146,27 @@ pub async fn retry_task_gives_failed_steps_more_attempts(store: Arc<dyn Store>) 
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
 }
 
+/// A non-retryable step gets one fresh attempt from `task retry`; the introspection must call it
+/// ready like the fast path does, and a second failure blocks the task again.
+pub async fn retry_task_runs_a_non_retryable_step_once_more(store: Arc<dyn Store>) {
+    let task_id = create(&*store, &layout_with(&[("a", false, 1)], &[]), t0()).await;
+    let first = claim(&*store, 1, t0()).await.remove(0);
+    complete(&*store, failure(&first, None), t0()).await;
+    let now = t0() + secs(1);
+    store.retry_task(task_id, now).await.expect("retry");
+    check_task(&*store, task_id, now).await;
+    let readiness = store
+        .step_readiness(&[task_id], now)
+        .await
+        .expect("readiness");
+    assert!(readiness[0].ready_for_execution, "{readiness:?}");
+    let again = claim(&*store, 1, now).await.remove(0);
+    assert_eq!(again.attempt, 2);
+    let failed = complete(&*store, failure(&again, None), now).await;
+    assert_eq!(failed.task_finished, Some(State::Error));
+    check_task(&*store, task_id, now).await;
+}
+
 pub async fn resolve_step_releases_children_and_unblocks_the_task(store: Arc<dyn Store>) {
     let task_id = create(
         &*store,
