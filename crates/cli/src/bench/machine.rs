@@ -18,6 +18,9 @@ pub struct Machine {
     pub server_version: String,
     pub settings: Vec<(String, String)>,
     pub date: String,
+    /// 1, 5 and 15 minute load averages when the run started: other work on the machine
+    /// skews every figure.
+    pub load_average: Option<String>,
 }
 
 pub async fn collect(url: &str) -> anyhow::Result<Machine> {
@@ -43,6 +46,7 @@ pub async fn collect(url: &str) -> anyhow::Result<Machine> {
         server_version: info.server_version,
         settings: info.settings,
         date: SystemClock.now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        load_average: load_average(),
     })
 }
 
@@ -87,4 +91,11 @@ fn os_name() -> Option<String> {
         .find_map(|l| l.strip_prefix("PRETTY_NAME="))
         .map(|name| name.trim_matches('"').to_owned())
         .or_else(|| Some(std::env::consts::OS.to_owned()))
+}
+
+/// The first three fields of `/proc/loadavg`.
+pub fn load_average() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let fields: Vec<&str> = text.split_whitespace().take(3).collect();
+    (fields.len() == 3).then(|| fields.join(" "))
 }

@@ -71,7 +71,11 @@ pub fn header(m: &Machine, settings: &Settings) {
         m.server_version,
         settings_text.join(", ")
     );
-    outln!("date      {}", m.date);
+    outln!(
+        "date      {} (load average {})",
+        m.date,
+        m.load_average.as_deref().unwrap_or("unknown")
+    );
     if settings.smoke {
         outln!("smoke run: smallest sizes, once; timings are not comparable with targets");
     }
@@ -110,7 +114,7 @@ pub fn scale(r: &ScaleReport) {
         ]);
     }
     out!("{}", table.render());
-    checks(r.sizes.iter().flat_map(|s| s.checks.iter()).take(4));
+    checks(r.checks.iter());
 }
 
 pub fn latency(r: &LatencyReport) {
@@ -235,5 +239,10 @@ fn checks<'a>(lines: impl Iterator<Item = &'a String>) {
 }
 
 pub fn footer() {
-    outln!("all checks passed");
+    outln!(
+        "all checks passed (load average now {})",
+        super::machine::load_average()
+            .as_deref()
+            .unwrap_or("unknown")
+    );
 }
