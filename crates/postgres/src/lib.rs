@@ -26,6 +26,7 @@ mod complete;
 mod create;
 mod error;
 mod isolated;
+mod leadership;
 mod leases;
 mod migrate;
 mod operator;
@@ -262,6 +263,20 @@ impl Store for PostgresStore {
 
     async fn outstanding_work(&self) -> Result<OutstandingWork> {
         read::outstanding_work(self).await
+    }
+
+    async fn try_acquire_leadership(
+        &self,
+        name: &str,
+        owner: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<bool> {
+        leadership::try_acquire(self, name, owner, now, expires_at).await
+    }
+
+    async fn release_leadership(&self, name: &str, owner: &str) -> Result<()> {
+        leadership::release(self, name, owner).await
     }
 
     async fn cancel_task(&self, task_id: TaskId, now: Timestamp) -> Result<TaskRecord> {

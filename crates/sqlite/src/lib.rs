@@ -12,6 +12,7 @@ mod complete;
 mod connection;
 mod error;
 mod history;
+mod leadership;
 mod leases;
 mod operator;
 mod queries;
@@ -346,6 +347,24 @@ impl Store for SqliteStore {
 
     async fn outstanding_work(&self) -> Result<OutstandingWork> {
         self.run(|conn| leases::outstanding(conn)).await
+    }
+
+    async fn try_acquire_leadership(
+        &self,
+        name: &str,
+        owner: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<bool> {
+        let (name, owner) = (name.to_owned(), owner.to_owned());
+        self.run(move |conn| leadership::try_acquire(conn, &name, &owner, now, expires_at))
+            .await
+    }
+
+    async fn release_leadership(&self, name: &str, owner: &str) -> Result<()> {
+        let (name, owner) = (name.to_owned(), owner.to_owned());
+        self.run(move |conn| leadership::release(conn, &name, &owner))
+            .await
     }
 
     async fn cancel_task(&self, task_id: TaskId, now: Timestamp) -> Result<TaskRecord> {

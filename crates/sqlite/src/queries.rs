@@ -37,6 +37,7 @@ pub(crate) const PARENT_RESULTS: &str = include_str!("../queries/parent_results.
 pub(crate) const PARENTS_OF_STEP: &str = include_str!("../queries/parents_of_step.sql");
 pub(crate) const PARENTS_OF_TASK: &str = include_str!("../queries/parents_of_task.sql");
 pub(crate) const RELEASE_CHILDREN: &str = include_str!("../queries/release_children.sql");
+pub(crate) const RELEASE_LEADERSHIP: &str = include_str!("../queries/release_leadership.sql");
 pub(crate) const RELEASE_LEASE: &str = include_str!("../queries/release_lease.sql");
 pub(crate) const RENEW_LEASES: &str = include_str!("../queries/renew_leases.sql");
 pub(crate) const RETRY_STEP: &str = include_str!("../queries/retry_step.sql");
@@ -89,3 +90,5 @@ pub(crate) const TASK_EXECUTION_CONTEXT: &str = concat!(
     include_str!("../queries/readiness_steps.sql"),
     include_str!("../queries/task_execution_context.sql")
 );
+pub(crate) const TRY_ACQUIRE_LEADERSHIP: &str =
+    include_str!("../queries/try_acquire_leadership.sql");

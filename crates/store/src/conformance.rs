@@ -9,6 +9,7 @@ mod bench;
 mod claims;
 mod failures;
 pub mod fixture;
+mod leadership;
 mod leases;
 mod operator;
 mod properties;
@@ -19,6 +20,7 @@ mod templates;
 pub use bench::*;
 pub use claims::*;
 pub use failures::*;
+pub use leadership::*;
 pub use leases::*;
 pub use operator::*;
 pub use properties::*;
@@ -58,6 +60,8 @@ macro_rules! conformance_tests {
             a_permanent_failure_with_attempts_left_still_blocks,
             releasing_the_last_running_step_of_a_blocked_task_errors_it,
             leases_are_renewed_expired_and_released,
+            leadership_is_exclusive_until_its_term_ends,
+            released_leadership_passes_at_once,
             next_ready_at_and_outstanding_work,
             readiness_agrees_with_the_model_through_a_run,
             random_dags_run_to_a_consistent_end,

@@ -111,6 +111,29 @@ pub trait Store: Send + Sync + 'static {
     /// Whether any step is runnable or waiting for a retry, and whether any is running.
     async fn outstanding_work(&self) -> Result<OutstandingWork>;
 
+    // ---- coordination between processes ---------------------------------------------------
+    /// Take the leadership `name` for `owner` until `expires_at`, when nobody holds it, its
+    /// holder's term ended (`expires_at <= now`), or `owner` already holds it (a renewal).
+    /// Returns whether `owner` is the leader now. Maintenance that must run in one process at
+    /// a time (the rescuer) runs only while this keeps returning `true`.
+    async fn try_acquire_leadership(
+        &self,
+        name: &str,
+        owner: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<bool>;
+    /// Give up the leadership `name` if `owner` holds it, so that another process can take it
+    /// at once instead of after the term (graceful shutdown).
+    async fn release_leadership(&self, name: &str, owner: &str) -> Result<()>;
+    /// Hints from other processes that work may have appeared (tasks created, steps released):
+    /// the value changes on each hint, several close together may arrive as one, and some may
+    /// be lost; claimers still poll. `None` when the backend has no such channel
+    /// ([`Capabilities::cross_process_notify`] is `false`).
+    fn wakeups(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
+
     // ---- operator actions ------------------------------------------------------------------
     /// Cancel a task: `pending | in_progress | error -> cancelled`. Its pending and failed steps
     /// are cancelled; running steps finish but start nothing after them.

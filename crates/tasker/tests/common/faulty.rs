@@ -165,6 +165,23 @@ impl Store for FaultyStore {
     async fn outstanding_work(&self) -> Result<OutstandingWork> {
         self.inner.outstanding_work().await
     }
+    async fn try_acquire_leadership(
+        &self,
+        name: &str,
+        owner: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<bool> {
+        self.inner
+            .try_acquire_leadership(name, owner, now, expires_at)
+            .await
+    }
+    async fn release_leadership(&self, name: &str, owner: &str) -> Result<()> {
+        self.inner.release_leadership(name, owner).await
+    }
+    fn wakeups(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        self.inner.wakeups()
+    }
     async fn cancel_task(&self, task_id: TaskId, now: Timestamp) -> Result<TaskRecord> {
         self.inner.cancel_task(task_id, now).await
     }
