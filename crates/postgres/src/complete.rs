@@ -139,6 +139,9 @@ pub(crate) async fn complete_steps(
     }
 
     let mut released = release_children(&tx, &done_steps, now).await?;
+    if !released.is_empty() {
+        crate::notify::hint(&tx, store.schema.as_deref()).await?;
+    }
 
     history.write(&tx, now).await?;
     tx.commit().await.db()?;

@@ -163,6 +163,9 @@ pub(crate) async fn create_tasks(
             by_hash.insert(get(&row, "identity_hash")?, get(&row, "id")?);
         }
     }
+    if !inserted.is_empty() {
+        crate::notify::hint(&tx, store.schema.as_deref()).await?;
+    }
     tx.commit().await.db()?;
 
     let mut own_ids: HashMap<usize, i64> = HashMap::new();

@@ -29,6 +29,7 @@ mod isolated;
 mod leadership;
 mod leases;
 mod migrate;
+mod notify;
 mod operator;
 mod read;
 mod rows;
@@ -70,6 +71,8 @@ impl Default for PgOptions {
 pub struct PostgresStore {
     pool: Pool,
     schema: Option<String>,
+    /// Cross-process wake-ups: one listening connection outside the pool, started on demand.
+    notifier: notify::Notifier,
 }
 
 impl PostgresStore {
@@ -95,6 +98,7 @@ impl PostgresStore {
             None => session,
         };
         config.options(session);
+        let notifier = notify::Notifier::new(config.clone(), options.schema.as_deref());
         let manager = Manager::from_config(
             config,
             tokio_postgres::NoTls,
@@ -109,6 +113,7 @@ impl PostgresStore {
         let store = PostgresStore {
             pool,
             schema: options.schema,
+            notifier,
         };
         drop(store.client().await?);
         Ok(store)
@@ -277,6 +282,10 @@ impl Store for PostgresStore {
 
     async fn release_leadership(&self, name: &str, owner: &str) -> Result<()> {
         leadership::release(self, name, owner).await
+    }
+
+    fn wakeups(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        self.notifier.wakeups()
     }
 
     async fn cancel_task(&self, task_id: TaskId, now: Timestamp) -> Result<TaskRecord> {

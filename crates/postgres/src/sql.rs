@@ -39,6 +39,7 @@ queries! {
     LOCK_TASK => "lock_task.sql",
     LOCK_TASKS => "lock_tasks.sql",
     NEXT_READY_AT => "next_ready_at.sql",
+    NOTIFY_WORK => "notify_work.sql",
     OUTSTANDING_WORK => "outstanding_work.sql",
     REGISTER_TEMPLATE => "register_template.sql",
     RELEASE_CHILDREN => "release_children.sql",

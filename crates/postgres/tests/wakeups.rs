@@ -1,0 +1,81 @@
+//! Cross-process wake-ups: a task created through one store wakes the listener of another
+//! store on the same schema (as two processes would be), not one on another schema, and the
+//! listener comes back after its connection is cut.
+
+mod common;
+
+use std::time::Duration;
+use tasker_postgres::{PgOptions, PostgresStore};
+use tasker_store::Store;
+use tasker_store::conformance::fixture::{create, layout, t0};
+use tokio::sync::watch::Receiver;
+
+async fn open(url: &str, schema: &str, app: &str) -> PostgresStore {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    PostgresStore::connect_with(
+        &format!("{url}{separator}application_name={app}"),
+        PgOptions {
+            schema: Some(schema.to_owned()),
+            pool_size: 2,
+        },
+    )
+    .await
+    .expect("connect")
+}
+
+/// Whether the counter moved since last seen (mark it seen before the action that should move
+/// it: a hint may arrive before the action returns).
+async fn woken(wakeups: &mut Receiver<u64>, within: Duration) -> bool {
+    matches!(
+        tokio::time::timeout(within, wakeups.changed()).await,
+        Ok(Ok(()))
+    )
+}
+
+/// The listener hints once when it (re)connects; this waits for that first hint.
+async fn listening(wakeups: &mut Receiver<u64>) {
+    tokio::time::timeout(Duration::from_secs(10), wakeups.wait_for(|&n| n > 0))
+        .await
+        .expect("the listener connects")
+        .expect("the listener runs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_created_task_wakes_other_processes_of_its_schema_and_survives_a_cut() {
+    let Some(here) = common::fresh_schema("wakeups").await else {
+        return;
+    };
+    let Some(elsewhere) = common::fresh_schema("wakeups").await else {
+        return;
+    };
+    let app = format!("tasker_wakeups_{}", here.schema);
+    let listener = open(&here.url, &here.schema, &app).await;
+    let mut wakeups = listener.wakeups().expect("PostgreSQL has wake-ups");
+    listening(&mut wakeups).await;
+
+    wakeups.borrow_and_update();
+    create(&*here.store, &layout(&["a"], &[]), t0()).await;
+    assert!(woken(&mut wakeups, Duration::from_secs(5)).await);
+
+    // Hints of another schema are not ours.
+    wakeups.borrow_and_update();
+    create(&*elsewhere.store, &layout(&["a"], &[]), t0()).await;
+    assert!(!woken(&mut wakeups, Duration::from_millis(500)).await);
+
+    // Cut the listening connection: it comes back (hinting once) and hears hints again.
+    wakeups.borrow_and_update();
+    let admin = here.client().await;
+    let cut = admin
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE application_name = $1",
+            &[&app],
+        )
+        .await
+        .expect("terminate the listener");
+    assert!(cut.get::<_, i64>(0) >= 1);
+    assert!(woken(&mut wakeups, Duration::from_secs(10)).await);
+    wakeups.borrow_and_update();
+    create(&*here.store, &layout(&["a"], &[]), t0()).await;
+    assert!(woken(&mut wakeups, Duration::from_secs(5)).await);
+}
