@@ -20,6 +20,9 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(ms) = args.lease_ms {
         anyhow::ensure!(ms > 0, "--lease-ms must be at least 1");
         config.lease_duration = Duration::from_millis(ms);
+        // A lease shorter than the rescue interval would leave a dead worker's steps waiting
+        // for the rescuer rather than for the lease: look twice per lease.
+        config.rescue_interval = config.rescue_interval.min(config.lease_duration / 2);
     }
     if !ctx.json {
         eprintln!(
