@@ -16,6 +16,7 @@ mod properties;
 mod readiness;
 mod tasks;
 mod templates;
+mod wakeups;
 
 pub use bench::*;
 pub use claims::*;
@@ -27,6 +28,7 @@ pub use properties::*;
 pub use readiness::*;
 pub use tasks::*;
 pub use templates::*;
+pub use wakeups::*;
 
 /// Expands to one `#[tokio::test]` per conformance case, each calling `$factory().await`.
 /// The calling crate needs `tokio` with the `macros` and `rt-multi-thread` features.
@@ -62,6 +64,7 @@ macro_rules! conformance_tests {
             leases_are_renewed_expired_and_released,
             leadership_is_exclusive_until_its_term_ends,
             released_leadership_passes_at_once,
+            wakeups_are_offered_exactly_with_the_capability,
             next_ready_at_and_outstanding_work,
             readiness_agrees_with_the_model_through_a_run,
             random_dags_run_to_a_consistent_end,
