@@ -147,6 +147,10 @@ pub struct RunArgs {
     /// How long a claimed step stays leased before another orchestrator may recover it.
     #[arg(long, value_name = "N")]
     pub lease_ms: Option<u64>,
+    /// How often to look for work when nothing signals it [default: 1000]. On PostgreSQL,
+    /// work created or released by other processes is signalled (LISTEN/NOTIFY).
+    #[arg(long, value_name = "N")]
+    pub poll_ms: Option<u64>,
 }
 
 #[derive(Debug, Args)]

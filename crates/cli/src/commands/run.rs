@@ -24,6 +24,10 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> anyhow::Result<ExitCode> {
         // for the rescuer rather than for the lease: look twice per lease.
         config.rescue_interval = config.rescue_interval.min(config.lease_duration / 2);
     }
+    if let Some(ms) = args.poll_ms {
+        anyhow::ensure!(ms > 0, "--poll-ms must be at least 1");
+        config.poll_interval = Duration::from_millis(ms);
+    }
     if !ctx.json {
         eprintln!(
             "orchestrator {} on {} ({} handlers at once{}); ctrl-c stops it",
