@@ -25,7 +25,7 @@ claimed AS (
         transition_seq = s.transition_seq + 1,
         updated_at = $1
     FROM picked p
-    WHERE s.id = ANY (ARRAY(SELECT id FROM picked)) AND s.id = p.id
+    WHERE s.id = p.id
     RETURNING s.id, s.task_id, s.name, s.attempts, s.max_attempts, s.retryable, s.inputs,
               s.transition_seq, p.from_state, p.ready_at
 ),
@@ -38,16 +38,19 @@ started AS (
     WHERE t.id = ANY (ARRAY(SELECT task_id FROM claimed)) AND coalesce(t.state, '') = 'pending'
     RETURNING t.id, t.transition_seq
 )
-SELECT c.id, c.task_id, t.template_id, c.name, c.attempts, c.max_attempts, c.retryable,
-       c.inputs, t.context, c.transition_seq, c.from_state,
-       st.transition_seq AS task_transition_seq,
+-- Started tasks come back as rows of their own rather than joined to their steps: a join of
+-- two CTE results is a nested loop over both (the planner cannot estimate either), quadratic
+-- in the batch size.
+SELECT 'step' AS kind, c.id, c.task_id, t.template_id, c.name, c.attempts, c.max_attempts,
+       c.retryable, c.inputs, t.context, c.transition_seq, c.from_state,
+       NULL::integer AS task_transition_seq,
        parents.names AS parent_names,
-       parents.results AS parent_results
+       parents.results AS parent_results,
+       c.ready_at
 FROM claimed c
 CROSS JOIN LATERAL (
     SELECT t.template_id, t.context FROM tasks t WHERE t.id = c.task_id OFFSET 0
 ) t
-LEFT JOIN started st ON st.id = c.task_id
 LEFT JOIN LATERAL (
     SELECT array_agg(p.name ORDER BY p.position) AS names,
            array_agg(coalesce(p.results, 'null'::jsonb) ORDER BY p.position) AS results
@@ -59,4 +62,9 @@ LEFT JOIN LATERAL (
     ) p
     WHERE e.to_step_id = c.id
 ) parents ON true
-ORDER BY c.ready_at, c.id
+UNION ALL
+SELECT 'task_started', NULL::bigint, st.id, NULL::bigint, NULL::text, NULL::integer,
+       NULL::integer, NULL::boolean, NULL::jsonb, NULL::jsonb, NULL::integer, NULL::text,
+       st.transition_seq, NULL::text[], NULL::jsonb[], NULL::timestamptz
+FROM started st
+ORDER BY 16 NULLS FIRST, 2

@@ -52,8 +52,7 @@ SET state = CASE WHEN f.ok THEN 'complete' ELSE 'error' END,
     transition_seq = s.transition_seq + 1,
     updated_at = $1
 FROM fenced f
-WHERE s.id = ANY (ARRAY(SELECT step_id FROM fenced))
-  AND s.id = f.step_id
+WHERE s.id = f.step_id
   AND s.attempts = f.attempt
   AND s.lease_owner = f.owner
 RETURNING s.id, s.transition_seq

@@ -28,7 +28,6 @@ calc AS (
            END AS new_state
     FROM agg a
     JOIN tasks t ON t.id = a.task_id
-    WHERE t.id = ANY ($2::bigint[])
 )
 UPDATE tasks t
 SET steps_remaining = c.remaining,
@@ -38,5 +37,5 @@ SET steps_remaining = c.remaining,
     transition_seq = t.transition_seq + CASE WHEN c.new_state <> c.old_state THEN 1 ELSE 0 END,
     updated_at = $1
 FROM calc c
-WHERE t.id = ANY ($2::bigint[]) AND t.id = c.id
+WHERE t.id = c.id
 RETURNING t.id, c.old_state, c.new_state, t.transition_seq, t.steps_failed

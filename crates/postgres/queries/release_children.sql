@@ -26,5 +26,5 @@ CROSS JOIN LATERAL (
     WHERE t.id = (SELECT s.task_id FROM workflow_steps s WHERE s.id = n.id)
     OFFSET 0
 ) t
-WHERE c.id = ANY (ARRAY(SELECT id FROM counts)) AND c.id = n.id
+WHERE c.id = n.id
 RETURNING c.id, n.released_by, (c.unsatisfied_parents = 0 AND c.ready_at IS NOT NULL) AS released

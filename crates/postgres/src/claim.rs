@@ -7,7 +7,7 @@ use crate::rows::{self, get};
 use crate::sql;
 use crate::transitions::History;
 use serde_json::{Value, json};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use tasker_model::State;
 use tasker_store::{ClaimRequest, ClaimedStep, Result};
 
@@ -34,12 +34,17 @@ pub(crate) async fn claim_steps(
         .await
         .db()?;
 
+    // Started tasks come first (the statement orders them so), then the claimed steps.
+    let mut started: HashMap<i64, i32> = HashMap::new();
     let mut history = History::default();
-    let mut started = HashSet::new();
     let mut claimed = Vec::with_capacity(rows.len());
     for row in &rows {
-        let step_id: i64 = get(row, "id")?;
         let task_id: i64 = get(row, "task_id")?;
+        if get::<&str>(row, "kind")? == "task_started" {
+            started.insert(task_id, get(row, "task_transition_seq")?);
+            continue;
+        }
+        let step_id: i64 = get(row, "id")?;
         let attempt: i32 = get(row, "attempts")?;
         history.step(
             step_id,
@@ -48,14 +53,14 @@ pub(crate) async fn claim_steps(
             json!({ "attempt": attempt, "worker": request.owner }),
             get(row, "transition_seq")?,
         );
-        // Several steps of one task may be claimed together; one of them reports the start.
-        let mut task_started = false;
-        if let Some(seq) = get::<Option<i32>>(row, "task_transition_seq")?
-            && started.insert(task_id)
-        {
-            history.task(task_id, State::Pending, State::InProgress, json!({}), seq);
-            task_started = true;
-        }
+        // Several steps of one task may be claimed together; the first reports the start.
+        let task_started = match started.remove(&task_id) {
+            Some(seq) => {
+                history.task(task_id, State::Pending, State::InProgress, json!({}), seq);
+                true
+            }
+            None => false,
+        };
         // A root has no parents: the aggregates over no rows are null.
         let names: Vec<String> = get::<Option<_>>(row, "parent_names")?.unwrap_or_default();
         let results: Vec<Value> = get::<Option<_>>(row, "parent_results")?.unwrap_or_default();
