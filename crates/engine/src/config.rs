@@ -24,9 +24,12 @@ impl Default for EngineConfig {
 pub struct OrchestratorConfig {
     /// Who holds the leases; must be unique among the orchestrators sharing a database.
     pub owner: String,
-    /// Handlers running at once.
+    /// Handlers running at once. A claim asks for at most the free slots, so this also caps
+    /// the claim batch: the default is high because handlers are async tasks and cheap to
+    /// hold; lower it for handlers that each hold a scarce resource (processes, connections).
     pub concurrency: usize,
-    /// Steps claimed per store call, at most.
+    /// Steps claimed per store call, at most. Large batches spread each statement's fixed
+    /// cost (planning, round trips, commit) over many steps.
     pub claim_batch: u32,
     pub lease_duration: Duration,
     /// How often to look for work when nothing wakes the claimer (other processes' work).
@@ -43,11 +46,11 @@ impl Default for OrchestratorConfig {
     fn default() -> Self {
         Self {
             owner: default_owner(),
-            concurrency: 64,
-            claim_batch: 64,
+            concurrency: 512,
+            claim_batch: 256,
             lease_duration: Duration::from_secs(30),
             poll_interval: Duration::from_secs(1),
-            completion_batch: 256,
+            completion_batch: 1024,
             rescue_interval: Duration::from_secs(5),
             until_idle: false,
         }
