@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use tasker_model::{State, Timestamp};
 use tasker_store::{CompletionResult, OutcomeKind, Result, StepOutcome};
+use tokio_postgres::Statement;
 
 /// The transition metadata of an outcome: the attempt, and for failures the error, the retry
 /// time and the caller's extra facts.
@@ -67,14 +68,15 @@ pub(crate) async fn complete_steps(
     }
     let mut client = store.client().await?;
     let tx = client.transaction().await.db()?;
-    let lock = tx.prepare_cached(sql::LOCK_TASKS).await.db()?;
+    // Prepared up front: a statement prepared inside a pipelined group would be sent after
+    // the others and run out of order.
+    let statements = Statements::prepare(&tx).await?;
     let distinct_tasks: Vec<i64> = outcomes
         .iter()
         .map(|o| o.task_id)
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    tx.query(&lock, &[&distinct_tasks]).await.db()?;
 
     // One statement cannot apply two outcomes to one row, so the n-th outcome of each step
     // goes in the n-th wave; a later one is fenced out by the state an earlier one left.
@@ -88,10 +90,16 @@ pub(crate) async fn complete_steps(
         waves[*n].push(i);
         *n += 1;
     }
-    let mut applied_seq: HashMap<usize, i32> = HashMap::new();
-    for wave in &waves {
-        apply(&tx, outcomes, wave, now, &mut applied_seq).await?;
-    }
+    // The lock and the waves need no answer from each other: they travel together (pipelined)
+    // and the server runs them in the order sent.
+    let locking = async { tx.query(&statements.lock, &[&distinct_tasks]).await.db() };
+    let applying = futures::future::try_join_all(
+        waves
+            .iter()
+            .map(|wave| apply(&tx, &statements.apply, outcomes, wave, now)),
+    );
+    let (_, applied) = futures::try_join!(locking, applying)?;
+    let applied_seq: HashMap<usize, i32> = applied.into_iter().flatten().collect();
     if applied_seq.is_empty() {
         tx.commit().await.db()?;
         return Ok(results);
@@ -129,21 +137,40 @@ pub(crate) async fn complete_steps(
         }
     }
 
-    let mut finished =
-        fold_into_tasks(&tx, &agg_tasks, &agg_ok, &agg_permanent, now, &mut history).await?;
-
-    if !blocked.is_empty() {
-        let block = tx.prepare_cached(sql::BLOCK_TASKS).await.db()?;
-        let blocked: Vec<i64> = blocked.into_iter().collect();
-        tx.execute(&block, &[&blocked, &now]).await.db()?;
+    // Folding, blocking and releasing go out together; the server runs them in this order,
+    // so the release sees the failure counts the fold just wrote.
+    let folding = fold_into_tasks(
+        &tx,
+        &statements.fold,
+        &agg_tasks,
+        &agg_ok,
+        &agg_permanent,
+        now,
+    );
+    let blocked: Vec<i64> = blocked.into_iter().collect();
+    let blocking = async {
+        if blocked.is_empty() {
+            return Ok(());
+        }
+        tx.execute(&statements.block, &[&blocked, &now])
+            .await
+            .db()?;
+        Ok(())
+    };
+    let releasing = release_with(&tx, &statements.release, &done_steps, now);
+    let ((mut finished, task_history), (), mut released) =
+        futures::try_join!(folding, blocking, releasing)?;
+    for (id, old, new, seq) in task_history {
+        history.task(id, old, new, json!({}), seq);
     }
 
-    let mut released = release_children(&tx, &done_steps, now).await?;
-    if !released.is_empty() {
-        crate::notify::hint(&tx, store.schema.as_deref()).await?;
-    }
-
-    history.write(&tx, now).await?;
+    let hinting = async {
+        if released.is_empty() {
+            return Ok(());
+        }
+        crate::notify::hint(&tx, store.schema.as_deref()).await
+    };
+    futures::try_join!(hinting, history.write(&tx, now))?;
     tx.commit().await.db()?;
 
     for result in results.iter_mut().filter(|r| r.applied) {
@@ -161,15 +188,15 @@ pub(crate) async fn complete_steps(
     Ok(results)
 }
 
-/// Apply the outcomes at `batch` (distinct steps) in one fenced statement; record the new
-/// transition sequence of each applied one by its index.
+/// Apply the outcomes at `batch` (distinct steps) in one fenced statement; returns the new
+/// transition sequence of each applied one, by its index.
 async fn apply(
     tx: &Transaction<'_>,
+    statement: &Statement,
     outcomes: &[StepOutcome],
     batch: &[usize],
     now: Timestamp,
-    applied_seq: &mut HashMap<usize, i32>,
-) -> Result<()> {
+) -> Result<Vec<(usize, i32)>> {
     let pick = |f: &dyn Fn(&StepOutcome) -> bool| -> Vec<bool> {
         batch.iter().map(|&i| f(&outcomes[i])).collect()
     };
@@ -200,10 +227,9 @@ async fn apply(
             }
         }
     }
-    let statement = tx.prepare_cached(sql::COMPLETE_STEPS).await.db()?;
     let rows = tx
         .query(
-            &statement,
+            statement,
             &[
                 &now,
                 &step_ids,
@@ -220,43 +246,77 @@ async fn apply(
         .await
         .db()?;
     let by_step: HashMap<i64, usize> = batch.iter().map(|&i| (outcomes[i].step_id, i)).collect();
+    let mut applied = Vec::with_capacity(rows.len());
     for row in &rows {
         let step_id: i64 = get(row, "id")?;
         if let Some(&i) = by_step.get(&step_id) {
-            applied_seq.insert(i, get(row, "transition_seq")?);
+            applied.push((i, get(row, "transition_seq")?));
         }
     }
-    Ok(())
+    Ok(applied)
 }
 
+/// The statements of a completion, prepared on this connection.
+struct Statements {
+    lock: Statement,
+    apply: Statement,
+    fold: Statement,
+    block: Statement,
+    release: Statement,
+}
+
+impl Statements {
+    async fn prepare(tx: &Transaction<'_>) -> Result<Statements> {
+        let (lock, apply, fold, block, release) = futures::try_join!(
+            tx.prepare_cached(sql::LOCK_TASKS),
+            tx.prepare_cached(sql::COMPLETE_STEPS),
+            tx.prepare_cached(sql::COMPLETE_STEPS_TASKS),
+            tx.prepare_cached(sql::BLOCK_TASKS),
+            tx.prepare_cached(sql::RELEASE_CHILDREN),
+        )
+        .db()?;
+        Ok(Statements {
+            lock,
+            apply,
+            fold,
+            block,
+            release,
+        })
+    }
+}
+
+/// A task state change: the task, its old and new state, and its new transition sequence.
+type TaskChange = (i64, State, State, i32);
+
 /// Fold applied outcomes (one entry per outcome: its task, success, failed for good) into their
-/// tasks' counters and states; returns the tasks this finished, with their new state.
+/// tasks' counters and states; returns the tasks this finished, with their new state, and the
+/// state changes to record.
 async fn fold_into_tasks(
     tx: &Transaction<'_>,
+    statement: &Statement,
     task_ids: &[i64],
     ok: &[bool],
     permanent: &[bool],
     now: Timestamp,
-    history: &mut History,
-) -> Result<HashMap<i64, State>> {
-    let statement = tx.prepare_cached(sql::COMPLETE_STEPS_TASKS).await.db()?;
+) -> Result<(HashMap<i64, State>, Vec<TaskChange>)> {
     let rows = tx
-        .query(&statement, &[&now, &task_ids, &ok, &permanent])
+        .query(statement, &[&now, &task_ids, &ok, &permanent])
         .await
         .db()?;
     let mut finished = HashMap::new();
+    let mut changes = Vec::new();
     for row in &rows {
         let id: i64 = get(row, "id")?;
         let old = rows::state_col(row, "old_state")?;
         let new = rows::state_col(row, "new_state")?;
         if old != new {
-            history.task(id, old, new, json!({}), get(row, "transition_seq")?);
+            changes.push((id, old, new, get(row, "transition_seq")?));
             if matches!(new, State::Complete | State::Error) {
                 finished.insert(id, new);
             }
         }
     }
-    Ok(finished)
+    Ok((finished, changes))
 }
 
 /// Count the finished `parents` off their children; returns, by parent, the children that
@@ -266,12 +326,21 @@ pub(crate) async fn release_children(
     parents: &[i64],
     now: Timestamp,
 ) -> Result<HashMap<i64, Vec<i64>>> {
+    let statement = tx.prepare_cached(sql::RELEASE_CHILDREN).await.db()?;
+    release_with(tx, &statement, parents, now).await
+}
+
+async fn release_with(
+    tx: &Transaction<'_>,
+    statement: &Statement,
+    parents: &[i64],
+    now: Timestamp,
+) -> Result<HashMap<i64, Vec<i64>>> {
     let mut released: HashMap<i64, Vec<i64>> = HashMap::new();
     if parents.is_empty() {
         return Ok(released);
     }
-    let statement = tx.prepare_cached(sql::RELEASE_CHILDREN).await.db()?;
-    for row in tx.query(&statement, &[&parents, &now]).await.db()? {
+    for row in tx.query(statement, &[&parents, &now]).await.db()? {
         if get::<bool>(&row, "released")? {
             released
                 .entry(get(&row, "released_by")?)
