@@ -12,7 +12,6 @@ FROM (
     ) cur
     WHERE cur.state = 'in_progress' AND cur.lease_owner = $1 AND cur.attempts = r.attempt
 ) r
-WHERE s.id = ANY ($3::bigint[])
-  AND s.id = r.id
+WHERE s.id = r.id
   AND s.attempts = r.attempt
   AND s.lease_owner = $1

@@ -80,9 +80,13 @@ pub(crate) async fn complete_steps(
 
     // One statement cannot apply two outcomes to one row, so the n-th outcome of each step
     // goes in the n-th wave; a later one is fenced out by the state an earlier one left.
+    // Steps are updated in id order, as lease renewals do, so that the two never deadlock.
+    let mut by_step: Vec<usize> = (0..outcomes.len()).collect();
+    by_step.sort_by_key(|&i| outcomes[i].step_id);
     let mut occurrence: HashMap<i64, usize> = HashMap::new();
     let mut waves: Vec<Vec<usize>> = Vec::new();
-    for (i, outcome) in outcomes.iter().enumerate() {
+    for i in by_step {
+        let outcome = &outcomes[i];
         let n = occurrence.entry(outcome.step_id).or_default();
         if waves.len() <= *n {
             waves.push(Vec::new());

@@ -19,6 +19,9 @@ pub(crate) async fn renew(
     if steps.is_empty() {
         return Ok(0);
     }
+    // In id order, as completions update steps, so that the two never deadlock.
+    let mut steps = steps.to_vec();
+    steps.sort_unstable();
     let ids: Vec<i64> = steps.iter().map(|s| s.0).collect();
     let attempts: Vec<i32> = steps.iter().map(|s| s.1).collect();
     let client = store.client().await?;
