@@ -3,9 +3,10 @@
 -- lock here) does not conflict with the key-share locks that foreign key checks take.
 -- A non-null ready_at means runnable (an invariant of every write); filtering on state as well
 -- would skew the planner's estimate away from reading the index in order up to the limit.
--- Lookups by key are written as `= ANY (array)` or as LATERAL subqueries fenced with OFFSET 0,
+-- Lookups by key are written as joins on the key or as LATERAL subqueries fenced with OFFSET 0,
 -- so that they stay index probes even before the tables have statistics (a young table's
--- default estimates otherwise favour hashing a whole table).
+-- default estimates otherwise favour hashing a whole table). A join condition is not repeated
+-- as `= ANY (array)`: the index scan would sort that array again for every probed row.
 WITH picked AS (
     SELECT s.id, s.state AS from_state, s.ready_at
     FROM workflow_steps s
