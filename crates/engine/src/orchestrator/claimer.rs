@@ -4,7 +4,8 @@
 use super::completer::{self, store_backoff};
 use super::executor::{self, Report};
 use super::stats::bump;
-use super::{RunStats, Shared, heartbeat, rescuer};
+use super::wakeup::hinted;
+use super::{RunStats, Shared, heartbeat, leadership, rescuer};
 use crate::error::Result;
 use crate::events::Event;
 use std::sync::Arc;
@@ -61,6 +62,7 @@ pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
     while completer_set.join_next().await.is_some() {}
     background.abort_all();
     while background.join_next().await.is_some() {}
+    leadership::resign(&shared, leadership::RESCUER).await;
 
     let held = shared.running().len();
     if held > 0 {
@@ -89,6 +91,8 @@ async fn claim_loop(shared: &Arc<Shared>, sender: &UnboundedSender<Report>) -> J
     let engine = &shared.engine;
     let mut executors = JoinSet::new();
     let mut store_failures: u32 = 0;
+    // Hints from other processes (PostgreSQL `LISTEN/NOTIFY`), when the store has them.
+    let mut hints = engine.store().wakeups();
     loop {
         while executors.try_join_next().is_some() {}
         if shared.shutdown.is_triggered() {
@@ -98,6 +102,9 @@ async fn claim_loop(shared: &Arc<Shared>, sender: &UnboundedSender<Report>) -> J
         let work_appeared = engine.wakeup().notified();
         tokio::pin!(work_appeared);
         work_appeared.as_mut().enable();
+        if let Some(hints) = hints.as_mut() {
+            hints.borrow_and_update();
+        }
 
         // Slots are reserved before the claim, so that every claimed step can start at once
         // (a step waiting for a slot would hold a lease nobody renews).
@@ -158,6 +165,7 @@ async fn claim_loop(shared: &Arc<Shared>, sender: &UnboundedSender<Report>) -> J
         }
         tokio::select! {
             _ = &mut work_appeared => {}
+            _ = hinted(&mut hints) => {}
             _ = shared.progress.notified() => {}
             _ = tokio::time::sleep(wait) => {}
             _ = shared.shutdown.triggered() => {}

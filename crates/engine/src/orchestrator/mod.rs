@@ -5,12 +5,14 @@
 //! locked rows) reserves free slots and claims a batch to fill them; each claimed step runs in
 //! its own *executor* task; handlers report to the *completer*,
 //! which writes outcomes in batches; the *heartbeat* renews the leases of running steps; the
-//! *rescuer* turns expired leases of dead orchestrators into failed attempts.
+//! *rescuer* turns expired leases of dead orchestrators into failed attempts, in the one
+//! process elected for it (`leadership.rs`).
 
 mod claimer;
 mod completer;
 mod executor;
 mod heartbeat;
+mod leadership;
 mod outcome;
 mod rescuer;
 mod shutdown;

@@ -1,10 +1,11 @@
 //! Turns the expired leases of dead (or cut-off) orchestrators into failed attempts, with the
-//! same retry rules as any failure, so their steps run again.
+//! same retry rules as any failure, so their steps run again. Runs while this orchestrator is
+//! the elected rescuer; the others only keep trying to be elected.
 
-use super::Shared;
 use super::completer::apply_results;
 use super::executor::Report;
 use super::outcome::{AttemptFacts, Failure, failed};
+use super::{Shared, leadership};
 use std::sync::Arc;
 use tasker_model::RetryPolicy;
 use tasker_store::{ExpiredLease, StepOutcome};
@@ -14,8 +15,13 @@ const BATCH: u32 = 500;
 pub(crate) async fn run(shared: Arc<Shared>) {
     let mut ticker = tokio::time::interval(shared.config.rescue_interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut leader = false;
     loop {
         ticker.tick().await;
+        leader = leadership::lead(&shared, leadership::RESCUER, leader).await;
+        if !leader {
+            continue;
+        }
         match rescue(&shared).await {
             Ok(0) => {}
             Ok(n) => {

@@ -1,9 +1,10 @@
 //! In-process wake-ups: work appeared (a task was created, retried or resolved, a completion
 //! released steps or scheduled a retry), so idle claimers look again at once instead of at the
-//! next poll.
+//! next poll; and the same from other processes, as hints from the store ([`hinted`]).
 
 use tokio::sync::Notify;
 use tokio::sync::futures::Notified;
+use tokio::sync::watch;
 
 #[derive(Debug, Default)]
 pub(crate) struct Wakeup {
@@ -21,4 +22,17 @@ impl Wakeup {
     pub(crate) fn notified(&self) -> Notified<'_> {
         self.notify.notified()
     }
+}
+
+/// Resolves when another process hinted that work appeared since the hints were last marked
+/// seen (`borrow_and_update`, before looking for work); never when the store has no hints.
+pub(crate) async fn hinted(hints: &mut Option<watch::Receiver<u64>>) {
+    if let Some(receiver) = hints.as_mut() {
+        if receiver.changed().await.is_ok() {
+            return;
+        }
+        // The store stopped listening: rely on polling from now on.
+        *hints = None;
+    }
+    std::future::pending::<()>().await;
 }
