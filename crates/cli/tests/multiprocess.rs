@@ -138,6 +138,37 @@ async fn sigterm_stops_a_worker_cleanly_and_the_others_finish() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_created_in_one_process_starts_at_once_in_another() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let Some(mut cluster) = Cluster::postgres("a_task_created_in_one_process").await else {
+        return;
+    };
+    // Polling alone would not look again for a minute: only a wake-up can start the task.
+    let worker = cluster.worker(&["--poll-ms", "60000"]);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let creator = cluster.command(&["task", "create", TEMPLATE]);
+    let created = creator.finish(FINISH).await;
+    created.assert_success("task create");
+    let out: serde_json::Value = serde_json::from_str(&created.stdout).expect("JSON output");
+    let id = out["task"]["id"].as_i64().expect("a task id");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let task = cluster.engine.task(id).await.expect("the task");
+        if task.state == tasker::State::Complete {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker was not woken: task {id} is {}",
+            task.state
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    worker.signal("TERM");
+    worker.finish(FINISH).await.assert_success("the worker");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_creations_with_one_idempotency_key_make_one_task() {
     let _serial = ONE_AT_A_TIME.lock().await;
     let Some(mut cluster) = Cluster::postgres("racing_creations").await else {
