@@ -10,6 +10,28 @@ use serde_json::Value;
 use tasker_model::{State, Timestamp};
 use tasker_store::Result;
 
+/// Which history table a transition goes to: its un-mark and insert statements.
+#[derive(Clone, Copy)]
+enum Table {
+    Task,
+    Step,
+}
+
+impl Table {
+    fn statements(self) -> (&'static str, &'static str) {
+        match self {
+            Table::Task => (
+                queries::TASK_TRANSITION_UNMARK,
+                queries::TASK_TRANSITION_INSERT,
+            ),
+            Table::Step => (
+                queries::STEP_TRANSITION_UNMARK,
+                queries::STEP_TRANSITION_INSERT,
+            ),
+        }
+    }
+}
+
 pub(crate) fn task(
     conn: &Connection,
     task_id: i64,
@@ -19,24 +41,16 @@ pub(crate) fn task(
     metadata: &Value,
     now: Timestamp,
 ) -> Result<()> {
-    if from.is_some() {
-        conn.prepare_cached(queries::TASK_TRANSITION_UNMARK)
-            .sql()?
-            .execute([task_id])
-            .sql()?;
-    }
-    conn.prepare_cached(queries::TASK_TRANSITION_INSERT)
-        .sql()?
-        .execute(params![
-            task_id,
-            from.map(State::as_str),
-            to.as_str(),
-            metadata.to_string(),
-            sort_key,
-            micros(now)
-        ])
-        .sql()?;
-    Ok(())
+    write(
+        conn,
+        Table::Task,
+        task_id,
+        from,
+        to,
+        sort_key,
+        metadata,
+        now,
+    )
 }
 
 pub(crate) fn step(
@@ -48,16 +62,40 @@ pub(crate) fn step(
     metadata: &Value,
     now: Timestamp,
 ) -> Result<()> {
+    write(
+        conn,
+        Table::Step,
+        step_id,
+        from,
+        to,
+        sort_key,
+        metadata,
+        now,
+    )
+}
+
+fn write(
+    conn: &Connection,
+    table: Table,
+    owner_id: i64,
+    from: Option<State>,
+    to: State,
+    sort_key: i32,
+    metadata: &Value,
+    now: Timestamp,
+) -> Result<()> {
+    let (unmark, insert) = table.statements();
+    // The creation transition (no `from`) has no predecessor to un-mark.
     if from.is_some() {
-        conn.prepare_cached(queries::STEP_TRANSITION_UNMARK)
+        conn.prepare_cached(unmark)
             .sql()?
-            .execute([step_id])
+            .execute([owner_id])
             .sql()?;
     }
-    conn.prepare_cached(queries::STEP_TRANSITION_INSERT)
+    conn.prepare_cached(insert)
         .sql()?
         .execute(params![
-            step_id,
+            owner_id,
             from.map(State::as_str),
             to.as_str(),
             metadata.to_string(),
