@@ -50,22 +50,19 @@ pub(crate) fn set_task_state(
     metadata: &Value,
     now: Timestamp,
 ) -> Result<bool> {
-    let seq: Option<i32> = conn
-        .prepare_cached(queries::TASK_SET_STATE)
-        .sql()?
-        .query_row(
-            params![task_id, from.as_str(), to.as_str(), micros(now)],
-            |row| row.get(0),
-        )
-        .optional()
-        .sql()?;
-    match seq {
-        Some(seq) => {
-            history::task(conn, task_id, Some(from), to, seq, metadata, now)?;
-            Ok(true)
-        }
-        None => Ok(false),
-    }
+    let change = StateChange {
+        from,
+        to,
+        metadata,
+        now,
+    };
+    compare_and_set(
+        conn,
+        queries::TASK_SET_STATE,
+        history::task,
+        task_id,
+        change,
+    )
 }
 
 /// Operator-driven compare-and-set of a step state with its history row.
@@ -77,18 +74,59 @@ pub(crate) fn set_step_state(
     metadata: &Value,
     now: Timestamp,
 ) -> Result<bool> {
+    let change = StateChange {
+        from,
+        to,
+        metadata,
+        now,
+    };
+    compare_and_set(
+        conn,
+        queries::STEP_SET_STATE,
+        history::step,
+        step_id,
+        change,
+    )
+}
+
+/// `history::task` or `history::step`.
+type HistoryWriter =
+    fn(&Connection, i64, Option<State>, State, i32, &Value, Timestamp) -> Result<()>;
+
+struct StateChange<'a> {
+    from: State,
+    to: State,
+    metadata: &'a Value,
+    now: Timestamp,
+}
+
+/// The shared shape of both compare-and-sets: `set_state` moves the row only if it is in
+/// `from` and returns its new transition sequence number, which the history row then uses.
+fn compare_and_set(
+    conn: &Connection,
+    set_state: &str,
+    write_history: HistoryWriter,
+    id: i64,
+    change: StateChange<'_>,
+) -> Result<bool> {
+    let StateChange {
+        from,
+        to,
+        metadata,
+        now,
+    } = change;
     let seq: Option<i32> = conn
-        .prepare_cached(queries::STEP_SET_STATE)
+        .prepare_cached(set_state)
         .sql()?
         .query_row(
-            params![step_id, from.as_str(), to.as_str(), micros(now)],
+            params![id, from.as_str(), to.as_str(), micros(now)],
             |row| row.get(0),
         )
         .optional()
         .sql()?;
     match seq {
         Some(seq) => {
-            history::step(conn, step_id, Some(from), to, seq, metadata, now)?;
+            write_history(conn, id, Some(from), to, seq, metadata, now)?;
             Ok(true)
         }
         None => Ok(false),
