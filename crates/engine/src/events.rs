@@ -3,6 +3,12 @@
 //! A broadcast channel: every subscriber sees every event published after it subscribed. A
 //! subscriber that falls more than [`CAPACITY`] events behind misses the oldest ones (its next
 //! `recv` reports how many) rather than slowing the orchestrator down.
+//!
+//! Order: the events of one step arrive in order (started, then completed or failed), a task's
+//! start comes before its steps' events and its end after them. Events of *different* steps are
+//! published by different components (claimer, completer) after their own commits, so a child's
+//! start can be seen just before its parent's completion; the transition history is the
+//! authoritative order.
 
 use serde::Serialize;
 use tasker_model::{StepId, TaskId, Timestamp};
