@@ -5,7 +5,7 @@ mod common;
 use common::workloads::{examples, order, yaml};
 use common::{TestDb, assert_parents_finished_first, run_until_idle};
 use serde_json::json;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tasker::{CreateTask, Error, OrchestratorConfig, State, TemplateRef};
 
 async fn example_workloads_run_to_completion(db: TestDb) {
@@ -74,8 +74,8 @@ async fn example_workloads_run_to_completion(db: TestDb) {
     );
 }
 
-/// In-process wake-ups, not polling, move a task along: a linear 4-step task finishes far
-/// sooner than one poll interval per step.
+/// In-process wake-ups, not polling, move a task along: with a poll interval of an hour, a
+/// linear 4-step task can only finish within the wait's limit if every step was woken.
 async fn a_linear_task_finishes_without_waiting_for_polls(db: TestDb) {
     let engine = db.engine();
     engine
@@ -84,13 +84,12 @@ async fn a_linear_task_finishes_without_waiting_for_polls(db: TestDb) {
         .unwrap();
     let orchestrator = engine
         .orchestrator(OrchestratorConfig {
-            poll_interval: Duration::from_secs(2),
+            poll_interval: Duration::from_secs(3_600),
             ..OrchestratorConfig::default()
         })
         .spawn();
     // Let the claimer settle into its idle wait first, so that only a wake-up can start work.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let started = Instant::now();
     let created = engine
         .create_task(CreateTask::new(
             "examples/linear".parse().unwrap(),
@@ -102,9 +101,7 @@ async fn a_linear_task_finishes_without_waiting_for_polls(db: TestDb) {
         .wait_for_task(created.id, Some(Duration::from_secs(20)))
         .await
         .unwrap();
-    let elapsed = started.elapsed();
     assert_eq!(task.state, State::Complete);
-    assert!(elapsed < Duration::from_millis(1_500), "took {elapsed:?}");
     let stats = orchestrator.shutdown().await.unwrap();
     assert_eq!(stats.steps_succeeded, 4);
 }
