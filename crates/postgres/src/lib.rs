@@ -26,6 +26,7 @@ mod complete;
 mod create;
 mod error;
 mod isolated;
+pub use isolated::drop_orphaned_schemas;
 mod leadership;
 mod leases;
 mod migrate;

@@ -27,32 +27,6 @@ pub fn database_url(test: &str) -> Option<String> {
 static CLEANED: OnceCell<()> = OnceCell::const_new();
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
-/// Drop the schemas that earlier test processes left behind (their process is gone).
-async fn drop_stale_schemas(url: &str) {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .expect("connect to the test database");
-    tokio::spawn(connection);
-    let rows = client
-        .query(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tasker_test_%'",
-            &[],
-        )
-        .await
-        .expect("list test schemas");
-    for row in rows {
-        let name: String = row.get(0);
-        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
-        let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
-        if !alive {
-            // Another process may be dropping the same schema: losing that race is fine.
-            let _ = client
-                .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
-                .await;
-        }
-    }
-}
-
 /// A migrated store in a schema of its own.
 pub async fn fresh_store(test: &str) -> Option<Arc<PostgresStore>> {
     Some(fresh_schema(test).await?.store)
@@ -82,7 +56,13 @@ impl Fresh {
 /// A migrated store in a schema of its own, with what it takes to reach that schema directly.
 pub async fn fresh_schema(test: &str) -> Option<Fresh> {
     let url = database_url(test)?;
-    CLEANED.get_or_init(|| drop_stale_schemas(&url)).await;
+    CLEANED
+        .get_or_init(|| async {
+            tasker_postgres::drop_orphaned_schemas(&url, "tasker_test_")
+                .await
+                .expect("drop the schemas of finished test runs");
+        })
+        .await;
     let schema = format!(
         "tasker_test_{}_{}_{:08x}",
         std::process::id(),

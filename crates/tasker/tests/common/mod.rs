@@ -47,7 +47,13 @@ impl TestDb {
             }
             Backend::Postgres => {
                 let url = postgres_url(test)?;
-                CLEANED.get_or_init(|| drop_stale_schemas(&url)).await;
+                CLEANED
+                    .get_or_init(|| async {
+                        tasker_postgres::drop_orphaned_schemas(&url, "tasker_test_")
+                            .await
+                            .expect("drop the schemas of finished test runs");
+                    })
+                    .await;
                 let options = PgOptions {
                     // `tasker_test_<pid>_...`: the shape the stale-schema cleaners recognise.
                     schema: Some(format!("tasker_test_{unique}")),
@@ -98,31 +104,6 @@ fn postgres_url(test: &str) -> Option<String> {
                 "SKIPPED postgres::{test}: {URL_VAR} is not set; no PostgreSQL to test against"
             );
             None
-        }
-    }
-}
-
-/// Drops the schemas of test processes that are gone.
-async fn drop_stale_schemas(url: &str) {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .expect("connect to the test database");
-    tokio::spawn(connection);
-    let rows = client
-        .query(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tasker_test_%'",
-            &[],
-        )
-        .await
-        .expect("list test schemas");
-    for row in rows {
-        let name: String = row.get(0);
-        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
-        let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
-        if !alive {
-            let _ = client
-                .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
-                .await;
         }
     }
 }
