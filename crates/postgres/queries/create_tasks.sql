@@ -34,13 +34,12 @@ new_edges AS (
     WHERE e.task_id IN (SELECT id FROM new_tasks)
 ),
 task_history AS (
-    INSERT INTO task_transitions (task_id, from_state, to_state, metadata, sort_key,
-                                  most_recent, created_at)
-    SELECT id, NULL, 'pending', '{}'::jsonb, 1, true, $1 FROM new_tasks
+    INSERT INTO task_transitions (task_id, from_state, to_state, metadata, sort_key, created_at)
+    SELECT id, NULL, 'pending', '{}'::jsonb, 1, $1 FROM new_tasks
 ),
 step_history AS (
     INSERT INTO workflow_step_transitions (workflow_step_id, from_state, to_state, metadata,
-                                           sort_key, most_recent, created_at)
-    SELECT id, NULL, 'pending', '{}'::jsonb, 1, true, $1 FROM new_steps
+                                           sort_key, created_at)
+    SELECT id, NULL, 'pending', '{}'::jsonb, 1, $1 FROM new_steps
 )
 SELECT id FROM new_tasks

@@ -1,4 +1,7 @@
-SELECT id, task_id AS owner_id, NULL::text AS step_name, from_state, to_state, metadata,
-       sort_key, most_recent, created_at
-FROM task_transitions
-WHERE task_id = $1 AND most_recent
+-- The current transition of a task: the one numbered with the task's transition sequence
+-- (two key lookups).
+SELECT tr.id, tr.task_id AS owner_id, NULL::text AS step_name, tr.from_state, tr.to_state,
+       tr.metadata, tr.sort_key, true AS most_recent, tr.created_at
+FROM tasks t
+JOIN task_transitions tr ON tr.task_id = t.id AND tr.sort_key = t.transition_seq
+WHERE t.id = $1

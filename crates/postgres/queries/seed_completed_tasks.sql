@@ -34,12 +34,11 @@ history(from_state, to_state, sort_key, metadata) AS (
            ('in_progress', 'complete', 3, '{"attempt": 1}'::jsonb)
 ),
 task_history AS (
-    INSERT INTO task_transitions (task_id, from_state, to_state, metadata, sort_key,
-                                  most_recent, created_at)
-    SELECT t.id, h.from_state, h.to_state, '{}'::jsonb, h.sort_key, h.sort_key = 3, $3
+    INSERT INTO task_transitions (task_id, from_state, to_state, metadata, sort_key, created_at)
+    SELECT t.id, h.from_state, h.to_state, '{}'::jsonb, h.sort_key, $3
     FROM new_tasks t CROSS JOIN history h
 )
 INSERT INTO workflow_step_transitions (workflow_step_id, from_state, to_state, metadata,
-                                       sort_key, most_recent, created_at)
-SELECT s.id, h.from_state, h.to_state, h.metadata, h.sort_key, h.sort_key = 3, $3
+                                       sort_key, created_at)
+SELECT s.id, h.from_state, h.to_state, h.metadata, h.sort_key, $3
 FROM new_steps s CROSS JOIN history h

@@ -1,5 +1,6 @@
 SELECT tr.id, tr.workflow_step_id AS owner_id, s.name AS step_name, tr.from_state, tr.to_state,
-       tr.metadata, tr.sort_key, tr.most_recent, tr.created_at
+       tr.metadata, tr.sort_key, tr.sort_key = s.transition_seq AS most_recent,
+       tr.created_at
 FROM workflow_steps s
 CROSS JOIN LATERAL (
     SELECT * FROM workflow_step_transitions tr WHERE tr.workflow_step_id = s.id OFFSET 0

@@ -1,7 +1,12 @@
--- Whole-table counts for checking a benchmark's end state (scans by design).
+-- Whole-table counts for checking a benchmark's end state (scans by design). A transition is
+-- current when its sort key is its owner's transition sequence.
 SELECT (SELECT count(*) FROM task_transitions) AS task_transitions,
-       (SELECT count(*) FROM task_transitions WHERE most_recent) AS current_task_transitions,
+       (SELECT count(*) FROM tasks t
+        JOIN task_transitions tr ON tr.task_id = t.id AND tr.sort_key = t.transition_seq)
+           AS current_task_transitions,
        (SELECT count(*) FROM workflow_step_transitions) AS step_transitions,
-       (SELECT count(*) FROM workflow_step_transitions WHERE most_recent)
+       (SELECT count(*) FROM workflow_steps s
+        JOIN workflow_step_transitions tr
+          ON tr.workflow_step_id = s.id AND tr.sort_key = s.transition_seq)
            AS current_step_transitions,
        (SELECT count(*) FROM workflow_step_edges) AS edges

@@ -1,5 +1,7 @@
-SELECT id, task_id AS owner_id, NULL::text AS step_name, from_state, to_state, metadata,
-       sort_key, most_recent, created_at
-FROM task_transitions
-WHERE task_id = $1
-ORDER BY sort_key
+SELECT tr.id, tr.task_id AS owner_id, NULL::text AS step_name, tr.from_state, tr.to_state,
+       tr.metadata, tr.sort_key, tr.sort_key = t.transition_seq AS most_recent,
+       tr.created_at
+FROM tasks t
+JOIN task_transitions tr ON tr.task_id = t.id
+WHERE t.id = $1
+ORDER BY tr.sort_key

@@ -61,7 +61,6 @@ queries! {
     TASK_TRANSITIONS => "task_transitions.sql",
     TEMPLATE_BY_ID => "template_by_id.sql",
     TRY_ACQUIRE_LEADERSHIP => "try_acquire_leadership.sql",
-    UNMARK_TRANSITIONS => "unmark_transitions.sql",
     UPSERT_NAMESPACE => "upsert_namespace.sql",
     WAKE_TASK_STEPS => "wake_task_steps.sql",
 }

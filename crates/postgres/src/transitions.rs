@@ -1,10 +1,8 @@
 //! History rows written alongside state changes.
 //!
 //! Each state-changing statement bumps the row's `transition_seq` and returns it; the new
-//! transition takes that value as its sort key, so no history is read. The previous
-//! `most_recent` row is un-marked in one statement and the new rows inserted in the next: a
-//! single statement cannot do both, since the partial unique index on `most_recent` is checked
-//! row by row in an order PostgreSQL does not promise.
+//! transition takes that value as its sort key, so no history is read, and the row is current
+//! because its sort key is the owner's sequence: no earlier row is touched.
 
 use crate::error::DbResult;
 use crate::sql;
@@ -53,12 +51,8 @@ impl History {
         if self.steps.owner_ids.is_empty() && self.tasks.owner_ids.is_empty() {
             return Ok(());
         }
-        let unmark = tx.prepare_cached(sql::UNMARK_TRANSITIONS).await.db()?;
         let insert = tx.prepare_cached(sql::INSERT_TRANSITIONS).await.db()?;
         let (s, t) = (&self.steps, &self.tasks);
-        // Both requests go out back to back (pipelined); the server runs them in order.
-        let unmark_params: [&(dyn ToSql + Sync); 2] = [&s.owner_ids, &t.owner_ids];
-        let unmarking = tx.execute(&unmark, &unmark_params);
         let insert_params: [&(dyn ToSql + Sync); 11] = [
             &s.owner_ids,
             &s.from,
@@ -72,8 +66,7 @@ impl History {
             &t.sort_keys,
             &now,
         ];
-        let inserting = tx.execute(&insert, &insert_params);
-        futures::try_join!(unmarking, inserting).db()?;
+        tx.execute(&insert, &insert_params).await.db()?;
         Ok(())
     }
 }

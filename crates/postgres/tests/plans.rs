@@ -259,7 +259,6 @@ async fn hot_queries_use_indexes_at_scale() {
         ),
         ("release_children.sql", vec![&running, &now]),
         ("block_tasks.sql", vec![&running_tasks, &now]),
-        ("unmark_transitions.sql", vec![&running, &running_tasks]),
         (
             "insert_transitions.sql",
             vec![

@@ -1,5 +1,5 @@
 SELECT t.id, t.workflow_step_id, s.name, t.from_state, t.to_state, t.metadata, t.sort_key,
-       t.most_recent, t.created_at
+       t.sort_key = s.transition_seq, t.created_at
 FROM workflow_steps s
 JOIN workflow_step_transitions t ON t.workflow_step_id = s.id
 WHERE s.task_id = ?1

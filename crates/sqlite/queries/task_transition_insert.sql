@@ -1,3 +1,2 @@
-INSERT INTO task_transitions
-    (task_id, from_state, to_state, metadata, sort_key, most_recent, created_at)
-VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)
+INSERT INTO task_transitions (task_id, from_state, to_state, metadata, sort_key, created_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6)

@@ -1,6 +1,7 @@
-//! Transition rows: un-mark the current one, insert the next with the owner's new sequence
-//! number. Callers bump `transition_seq` on the owner row in the same statement as the state
-//! change and pass the new value here, so no history is read.
+//! Transition rows: insert the next with the owner's new sequence number. Callers bump
+//! `transition_seq` on the owner row in the same statement as the state change and pass the new
+//! value here, so no history is read; the row with the owner's sequence is the current one, so
+//! no earlier row is touched.
 
 use crate::codec::micros;
 use crate::error::SqlResultExt;
@@ -10,7 +11,7 @@ use serde_json::Value;
 use tasker_model::{State, Timestamp};
 use tasker_store::Result;
 
-/// Which history table a transition goes to: its un-mark and insert statements.
+/// Which history table a transition goes to: its insert statement.
 #[derive(Clone, Copy)]
 enum Table {
     Task,
@@ -18,16 +19,10 @@ enum Table {
 }
 
 impl Table {
-    fn statements(self) -> (&'static str, &'static str) {
+    fn insert(self) -> &'static str {
         match self {
-            Table::Task => (
-                queries::TASK_TRANSITION_UNMARK,
-                queries::TASK_TRANSITION_INSERT,
-            ),
-            Table::Step => (
-                queries::STEP_TRANSITION_UNMARK,
-                queries::STEP_TRANSITION_INSERT,
-            ),
+            Table::Task => queries::TASK_TRANSITION_INSERT,
+            Table::Step => queries::STEP_TRANSITION_INSERT,
         }
     }
 }
@@ -84,15 +79,7 @@ fn write(
     metadata: &Value,
     now: Timestamp,
 ) -> Result<()> {
-    let (unmark, insert) = table.statements();
-    // The creation transition (no `from`) has no predecessor to un-mark.
-    if from.is_some() {
-        conn.prepare_cached(unmark)
-            .sql()?
-            .execute([owner_id])
-            .sql()?;
-    }
-    conn.prepare_cached(insert)
+    conn.prepare_cached(table.insert())
         .sql()?
         .execute(params![
             owner_id,

@@ -168,9 +168,8 @@ pub mod hot_queries {
     pub const TASK_CLEAR_READY: &str = crate::queries::TASK_CLEAR_READY;
     pub const TASK_RESTORE_READY: &str = crate::queries::TASK_RESTORE_READY;
     pub const TASK_ANY_RUNNING: &str = crate::queries::TASK_ANY_RUNNING;
-    pub const TASK_TRANSITION_UNMARK: &str = crate::queries::TASK_TRANSITION_UNMARK;
-    pub const STEP_TRANSITION_UNMARK: &str = crate::queries::STEP_TRANSITION_UNMARK;
     pub const TASK_TRANSITIONS: &str = crate::queries::TASK_TRANSITIONS;
+    pub const TASK_TRANSITION_CURRENT: &str = crate::queries::TASK_TRANSITION_CURRENT;
     pub const STEP_TRANSITIONS_OF_TASK: &str = crate::queries::STEP_TRANSITIONS_OF_TASK;
     pub const EXPIRED_LEASES: &str = crate::queries::EXPIRED_LEASES;
     pub const LEASES_OF_OWNER: &str = crate::queries::LEASES_OF_OWNER;

@@ -47,8 +47,6 @@ pub(crate) const STEP_RETRY_BUDGET: &str = include_str!("../queries/step_retry_b
 pub(crate) const STEP_SET_STATE: &str = include_str!("../queries/step_set_state.sql");
 pub(crate) const STEP_TRANSITION_INSERT: &str =
     include_str!("../queries/step_transition_insert.sql");
-pub(crate) const STEP_TRANSITION_UNMARK: &str =
-    include_str!("../queries/step_transition_unmark.sql");
 pub(crate) const STEP_TRANSITIONS_OF_TASK: &str =
     include_str!("../queries/step_transitions_of_task.sql");
 pub(crate) const STEPS_OF_TASK: &str = include_str!("../queries/steps_of_task.sql");
@@ -68,8 +66,6 @@ pub(crate) const TASK_TRANSITION_CURRENT: &str =
     include_str!("../queries/task_transition_current.sql");
 pub(crate) const TASK_TRANSITION_INSERT: &str =
     include_str!("../queries/task_transition_insert.sql");
-pub(crate) const TASK_TRANSITION_UNMARK: &str =
-    include_str!("../queries/task_transition_unmark.sql");
 pub(crate) const TASK_TRANSITIONS: &str = include_str!("../queries/task_transitions.sql");
 pub(crate) const TASKS_COUNT_BY_STATE: &str = include_str!("../queries/tasks_count_by_state.sql");
 pub(crate) const TASKS_LIST: &str = include_str!("../queries/tasks_list.sql");

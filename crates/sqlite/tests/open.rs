@@ -18,11 +18,19 @@ async fn an_absolute_url_creates_the_file_and_does_not_migrate() {
     assert!(path.exists(), "the file is created on open");
     assert_eq!(
         store.pending_migrations().await.expect("pending"),
-        vec!["V1__initial".to_string(), "V2__leaders".to_string()]
+        vec![
+            "V1__initial".to_string(),
+            "V2__leaders".to_string(),
+            "V3__derived_current_transition".to_string(),
+        ]
     );
     assert_eq!(
         store.migrate().await.expect("migrate"),
-        vec!["V1__initial".to_string(), "V2__leaders".to_string()]
+        vec![
+            "V1__initial".to_string(),
+            "V2__leaders".to_string(),
+            "V3__derived_current_transition".to_string(),
+        ]
     );
     assert!(
         store

@@ -79,7 +79,7 @@ async fn populated_store() -> SqliteStore {
 }
 
 async fn assert_no_scans(store: &SqliteStore) {
-    let queries: [(&str, &'static str, usize); 17] = [
+    let queries: [(&str, &'static str, usize); 16] = [
         ("tasks by state", hot_queries::TASKS_LIST_BY_STATE, 4),
         ("claim", hot_queries::CLAIM_STEPS, 2),
         ("steps of task", hot_queries::STEPS_OF_TASK, 1),
@@ -89,17 +89,12 @@ async fn assert_no_scans(store: &SqliteStore) {
         ("clear ready", hot_queries::TASK_CLEAR_READY, 1),
         ("restore ready", hot_queries::TASK_RESTORE_READY, 2),
         ("any running", hot_queries::TASK_ANY_RUNNING, 1),
-        (
-            "unmark task transition",
-            hot_queries::TASK_TRANSITION_UNMARK,
-            1,
-        ),
-        (
-            "unmark step transition",
-            hot_queries::STEP_TRANSITION_UNMARK,
-            1,
-        ),
         ("task history", hot_queries::TASK_TRANSITIONS, 1),
+        (
+            "current task transition",
+            hot_queries::TASK_TRANSITION_CURRENT,
+            1,
+        ),
         ("step history", hot_queries::STEP_TRANSITIONS_OF_TASK, 1),
         ("expired leases", hot_queries::EXPIRED_LEASES, 2),
         ("leases of owner", hot_queries::LEASES_OF_OWNER, 1),
