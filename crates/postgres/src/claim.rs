@@ -8,6 +8,7 @@ use crate::sql;
 use crate::transitions::History;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use tasker_model::State;
 use tasker_store::{ClaimRequest, ClaimedStep, Result};
 
@@ -21,8 +22,12 @@ pub(crate) async fn claim_steps(
     let mut client = store.client().await?;
     let tx = client.transaction().await.db()?;
     let claim = tx.prepare_cached(sql::CLAIM_STEPS).await.db()?;
-    let rows = tx
-        .query(
+    // The size of the last claim predicts this one's: planned for its values under load,
+    // generic when steps come one at a time. Sent together with the claim, which runs after.
+    let expected = store.last_claim_size.load(Ordering::Relaxed);
+    let planning = async { tx.batch_execute(sql::plan_mode(expected)).await.db() };
+    let claiming = async {
+        tx.query(
             &claim,
             &[
                 &request.now,
@@ -32,8 +37,16 @@ pub(crate) async fn claim_steps(
             ],
         )
         .await
-        .db()?;
+        .db()
+    };
+    let ((), rows) = futures::try_join!(planning, claiming)?;
 
+    store.last_claim_size.store(
+        rows.iter()
+            .filter(|r| get::<&str>(r, "kind").ok() == Some("step"))
+            .count(),
+        Ordering::Relaxed,
+    );
     // Started tasks come first (the statement orders them so), then the claimed steps.
     let mut started: HashMap<i64, i32> = HashMap::new();
     let mut history = History::default();

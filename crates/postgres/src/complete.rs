@@ -96,13 +96,14 @@ pub(crate) async fn complete_steps(
     }
     // The lock and the waves need no answer from each other: they travel together (pipelined)
     // and the server runs them in the order sent.
+    let planning = async { tx.batch_execute(sql::plan_mode(outcomes.len())).await.db() };
     let locking = async { tx.query(&statements.lock, &[&distinct_tasks]).await.db() };
     let applying = futures::future::try_join_all(
         waves
             .iter()
             .map(|wave| apply(&tx, &statements.apply, outcomes, wave, now)),
     );
-    let (_, applied) = futures::try_join!(locking, applying)?;
+    let ((), _, applied) = futures::try_join!(planning, locking, applying)?;
     let applied_seq: HashMap<usize, i32> = applied.into_iter().flatten().collect();
     if applied_seq.is_empty() {
         tx.commit().await.db()?;

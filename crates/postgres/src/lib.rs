@@ -74,6 +74,8 @@ pub struct PostgresStore {
     schema: Option<String>,
     /// Cross-process wake-ups: one listening connection outside the pool, started on demand.
     notifier: notify::Notifier,
+    /// Steps the last claim returned: how the next one is planned (see `sql::plan_mode`).
+    last_claim_size: std::sync::atomic::AtomicUsize,
 }
 
 impl PostgresStore {
@@ -115,6 +117,7 @@ impl PostgresStore {
             pool,
             schema: options.schema,
             notifier,
+            last_claim_size: std::sync::atomic::AtomicUsize::new(0),
         };
         drop(store.client().await?);
         Ok(store)

@@ -64,7 +64,14 @@ async fn concurrent_migrators_apply_each_migration_once() {
         assert!(pending.is_empty());
         applied.extend(names);
     }
-    assert_eq!(applied, ["V1__initial", "V2__leaders", "V3__derived_current_transition"]);
+    assert_eq!(
+        applied,
+        [
+            "V1__initial",
+            "V2__leaders",
+            "V3__derived_current_transition"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -88,7 +95,11 @@ async fn a_fresh_schema_reports_its_pending_migrations() {
     .expect("connect");
     assert_eq!(
         store.pending_migrations().await.expect("pending"),
-        ["V1__initial", "V2__leaders", "V3__derived_current_transition"]
+        [
+            "V1__initial",
+            "V2__leaders",
+            "V3__derived_current_transition"
+        ]
     );
     assert_eq!(store.backend_name(), "postgres");
     assert!(store.capabilities().skip_locked && store.capabilities().multi_process);
