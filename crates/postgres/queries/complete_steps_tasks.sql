@@ -1,5 +1,6 @@
 -- Fold applied outcomes into their tasks' counters (several outcomes of one task are summed),
--- and finish tasks: complete when nothing remains, error when blocked and nothing runs.
+-- and finish tasks: complete when nothing remains, error when blocked and nothing runs. A
+-- task whose state changes gets its transition in the same statement ($1 is the time).
 -- "Nothing runs" counts the task's steps through (task_id, position); with the state in the
 -- WHERE clause the planner could pick the partial index of all running steps instead.
 WITH applied AS (
@@ -28,14 +29,26 @@ calc AS (
            END AS new_state
     FROM agg a
     JOIN tasks t ON t.id = a.task_id
+),
+folded AS (
+    UPDATE tasks t
+    SET steps_remaining = c.remaining,
+        steps_failed = c.failed,
+        state = c.new_state,
+        completed_at = CASE
+            WHEN c.new_state = 'complete' THEN $1::timestamptz ELSE t.completed_at
+        END,
+        transition_seq = t.transition_seq
+            + CASE WHEN c.new_state <> c.old_state THEN 1 ELSE 0 END,
+        updated_at = $1
+    FROM calc c
+    WHERE t.id = c.id
+    RETURNING t.id, c.old_state, c.new_state, t.transition_seq, t.steps_failed
+),
+task_history AS (
+    INSERT INTO task_transitions (task_id, from_state, to_state, metadata, sort_key, created_at)
+    SELECT f.id, f.old_state, f.new_state, '{}'::jsonb, f.transition_seq, $1
+    FROM folded f
+    WHERE f.new_state <> f.old_state
 )
-UPDATE tasks t
-SET steps_remaining = c.remaining,
-    steps_failed = c.failed,
-    state = c.new_state,
-    completed_at = CASE WHEN c.new_state = 'complete' THEN $1::timestamptz ELSE t.completed_at END,
-    transition_seq = t.transition_seq + CASE WHEN c.new_state <> c.old_state THEN 1 ELSE 0 END,
-    updated_at = $1
-FROM calc c
-WHERE t.id = c.id
-RETURNING t.id, c.old_state, c.new_state, t.transition_seq, t.steps_failed
+SELECT id, old_state, new_state, transition_seq, steps_failed FROM folded

@@ -3,13 +3,11 @@
 
 use crate::PostgresStore;
 use crate::error::DbResult;
-use crate::rows::{self, get};
+use crate::rows::get;
 use crate::sql;
-use crate::transitions::History;
-use serde_json::{Value, json};
-use std::collections::HashMap;
+use serde_json::Value;
+use std::collections::HashSet;
 use std::sync::atomic::Ordering;
-use tasker_model::State;
 use tasker_store::{ClaimRequest, ClaimedStep, Result};
 
 pub(crate) async fn claim_steps(
@@ -48,32 +46,18 @@ pub(crate) async fn claim_steps(
         Ordering::Relaxed,
     );
     // Started tasks come first (the statement orders them so), then the claimed steps.
-    let mut started: HashMap<i64, i32> = HashMap::new();
-    let mut history = History::default();
+    let mut started: HashSet<i64> = HashSet::new();
     let mut claimed = Vec::with_capacity(rows.len());
     for row in &rows {
         let task_id: i64 = get(row, "task_id")?;
         if get::<&str>(row, "kind")? == "task_started" {
-            started.insert(task_id, get(row, "task_transition_seq")?);
+            started.insert(task_id);
             continue;
         }
         let step_id: i64 = get(row, "id")?;
         let attempt: i32 = get(row, "attempts")?;
-        history.step(
-            step_id,
-            rows::state_col(row, "from_state")?,
-            State::InProgress,
-            json!({ "attempt": attempt, "worker": request.owner }),
-            get(row, "transition_seq")?,
-        );
         // Several steps of one task may be claimed together; the first reports the start.
-        let task_started = match started.remove(&task_id) {
-            Some(seq) => {
-                history.task(task_id, State::Pending, State::InProgress, json!({}), seq);
-                true
-            }
-            None => false,
-        };
+        let task_started = started.remove(&task_id);
         // A root has no parents: the aggregates over no rows are null.
         let names: Vec<String> = get::<Option<_>>(row, "parent_names")?.unwrap_or_default();
         let results: Vec<Value> = get::<Option<_>>(row, "parent_results")?.unwrap_or_default();
@@ -92,7 +76,6 @@ pub(crate) async fn claim_steps(
             task_started,
         });
     }
-    history.write(&tx, request.now).await?;
     tx.commit().await.db()?;
     Ok(claimed)
 }

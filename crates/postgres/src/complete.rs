@@ -142,8 +142,10 @@ pub(crate) async fn complete_steps(
         }
     }
 
-    // Folding, blocking and releasing go out together; the server runs them in this order,
-    // so the release sees the failure counts the fold just wrote.
+    // Folding (which records the tasks' state changes), blocking, releasing, the steps'
+    // history and the wake-up hint go out together; the server runs them in this order, so
+    // the release sees the failure counts the fold just wrote. A success may release
+    // children, so it hints other processes (a hint that finds nothing costs them one claim).
     let folding = fold_into_tasks(
         &tx,
         &statements.fold,
@@ -163,19 +165,19 @@ pub(crate) async fn complete_steps(
         Ok(())
     };
     let releasing = release_with(&tx, &statements.release, &done_steps, now);
-    let ((mut finished, task_history), (), mut released) =
-        futures::try_join!(folding, blocking, releasing)?;
-    for (id, old, new, seq) in task_history {
-        history.task(id, old, new, json!({}), seq);
-    }
-
     let hinting = async {
-        if released.is_empty() {
+        if done_steps.is_empty() {
             return Ok(());
         }
         crate::notify::hint(&tx, store.schema.as_deref()).await
     };
-    futures::try_join!(hinting, history.write(&tx, now))?;
+    let (mut finished, (), mut released, (), ()) = futures::try_join!(
+        folding,
+        blocking,
+        releasing,
+        history.write(&tx, now),
+        hinting
+    )?;
     tx.commit().await.db()?;
 
     for result in results.iter_mut().filter(|r| r.applied) {
@@ -290,12 +292,9 @@ impl Statements {
     }
 }
 
-/// A task state change: the task, its old and new state, and its new transition sequence.
-type TaskChange = (i64, State, State, i32);
-
 /// Fold applied outcomes (one entry per outcome: its task, success, failed for good) into their
-/// tasks' counters and states; returns the tasks this finished, with their new state, and the
-/// state changes to record.
+/// tasks' counters and states, recording the state changes; returns the tasks this finished,
+/// with their new state.
 async fn fold_into_tasks(
     tx: &Transaction<'_>,
     statement: &Statement,
@@ -303,25 +302,20 @@ async fn fold_into_tasks(
     ok: &[bool],
     permanent: &[bool],
     now: Timestamp,
-) -> Result<(HashMap<i64, State>, Vec<TaskChange>)> {
+) -> Result<HashMap<i64, State>> {
     let rows = tx
         .query(statement, &[&now, &task_ids, &ok, &permanent])
         .await
         .db()?;
     let mut finished = HashMap::new();
-    let mut changes = Vec::new();
     for row in &rows {
-        let id: i64 = get(row, "id")?;
         let old = rows::state_col(row, "old_state")?;
         let new = rows::state_col(row, "new_state")?;
-        if old != new {
-            changes.push((id, old, new, get(row, "transition_seq")?));
-            if matches!(new, State::Complete | State::Error) {
-                finished.insert(id, new);
-            }
+        if old != new && matches!(new, State::Complete | State::Error) {
+            finished.insert(get(row, "id")?, new);
         }
     }
-    Ok((finished, changes))
+    Ok(finished)
 }
 
 /// Count the finished `parents` off their children; returns, by parent, the children that
