@@ -58,8 +58,7 @@ task_history AS (
 -- two CTE results is a nested loop over both (the planner cannot estimate either), quadratic
 -- in the batch size.
 SELECT 'step' AS kind, c.id, c.task_id, t.template_id, c.name, c.attempts, c.max_attempts,
-       c.retryable, c.inputs, t.context, c.transition_seq, c.from_state,
-       NULL::integer AS task_transition_seq,
+       c.retryable, c.inputs, t.context,
        parents.names AS parent_names,
        parents.results AS parent_results,
        c.ready_at
@@ -80,7 +79,7 @@ LEFT JOIN LATERAL (
 ) parents ON true
 UNION ALL
 SELECT 'task_started', NULL::bigint, st.id, NULL::bigint, NULL::text, NULL::integer,
-       NULL::integer, NULL::boolean, NULL::jsonb, NULL::jsonb, NULL::integer, NULL::text,
-       st.transition_seq, NULL::text[], NULL::jsonb[], NULL::timestamptz
+       NULL::integer, NULL::boolean, NULL::jsonb, NULL::jsonb, NULL::text[], NULL::jsonb[],
+       NULL::timestamptz
 FROM started st
-ORDER BY 16 NULLS FIRST, 2
+ORDER BY 13 NULLS FIRST, 2

@@ -39,12 +39,6 @@ pub(crate) async fn claim_steps(
     };
     let ((), rows) = futures::try_join!(planning, claiming)?;
 
-    store.last_claim_size.store(
-        rows.iter()
-            .filter(|r| get::<&str>(r, "kind").ok() == Some("step"))
-            .count(),
-        Ordering::Relaxed,
-    );
     // Started tasks come first (the statement orders them so), then the claimed steps.
     let mut started: HashSet<i64> = HashSet::new();
     let mut claimed = Vec::with_capacity(rows.len());
@@ -77,5 +71,8 @@ pub(crate) async fn claim_steps(
         });
     }
     tx.commit().await.db()?;
+    store
+        .last_claim_size
+        .store(claimed.len(), Ordering::Relaxed);
     Ok(claimed)
 }
