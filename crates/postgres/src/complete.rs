@@ -143,8 +143,10 @@ pub(crate) async fn complete_steps(
     }
 
     // Folding (which records the tasks' state changes), blocking, releasing, the steps'
-    // history and the wake-up hint go out together; the server runs them in this order, so
-    // the release sees the failure counts the fold just wrote. A success may release
+    // history and the wake-up hint go out together. The first three are prepared up front, so
+    // the server runs them in this order and the release sees the failure counts the fold just
+    // wrote; the history insert and the hint may still be prepared on first use, which can
+    // send them after the others, and nothing depends on their order. A success may release
     // children, so it hints other processes (a hint that finds nothing costs them one claim).
     let folding = fold_into_tasks(
         &tx,
