@@ -8,7 +8,9 @@ use crate::sql;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
+use tasker_model::Timestamp;
 use tasker_store::{ClaimRequest, ClaimedStep, Result};
+use tokio_postgres::Row;
 
 pub(crate) async fn claim_steps(
     store: &PostgresStore,
@@ -38,11 +40,20 @@ pub(crate) async fn claim_steps(
         .db()
     };
     let ((), rows) = futures::try_join!(planning, claiming)?;
+    let claimed = claimed_steps(&rows, request.lease_expires_at)?;
+    tx.commit().await.db()?;
+    store
+        .last_claim_size
+        .store(claimed.len(), Ordering::Relaxed);
+    Ok(claimed)
+}
 
+/// The steps a claim statement (`claim_picked.sql`) returned, with the tasks it started.
+pub(crate) fn claimed_steps(rows: &[Row], lease_expires_at: Timestamp) -> Result<Vec<ClaimedStep>> {
     // Started tasks come first (the statement orders them so), then the claimed steps.
     let mut started: HashSet<i64> = HashSet::new();
     let mut claimed = Vec::with_capacity(rows.len());
-    for row in &rows {
+    for row in rows {
         let task_id: i64 = get(row, "task_id")?;
         if get::<&str>(row, "kind")? == "task_started" {
             started.insert(task_id);
@@ -63,16 +74,12 @@ pub(crate) async fn claim_steps(
             attempt,
             max_attempts: get(row, "max_attempts")?,
             retryable: get(row, "retryable")?,
-            lease_expires_at: request.lease_expires_at,
+            lease_expires_at,
             inputs: get(row, "inputs")?,
             task_context: get(row, "context")?,
             parent_results: names.into_iter().zip(results).collect(),
             task_started,
         });
     }
-    tx.commit().await.db()?;
-    store
-        .last_claim_size
-        .store(claimed.len(), Ordering::Relaxed);
     Ok(claimed)
 }

@@ -2,6 +2,7 @@
 //! of children, in one transaction of a few statements.
 
 use crate::PostgresStore;
+use crate::claim::claimed_steps;
 use crate::error::DbResult;
 use crate::rows::{self, get};
 use crate::sql;
@@ -10,7 +11,7 @@ use deadpool_postgres::Transaction;
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use tasker_model::{State, Timestamp};
-use tasker_store::{CompletionResult, OutcomeKind, Result, StepOutcome};
+use tasker_store::{Completion, CompletionResult, Handoff, OutcomeKind, Result, StepOutcome};
 use tokio_postgres::Statement;
 
 /// The transition metadata of an outcome: the attempt, and for failures the error, the retry
@@ -52,7 +53,8 @@ pub(crate) async fn complete_steps(
     store: &PostgresStore,
     outcomes: &[StepOutcome],
     now: Timestamp,
-) -> Result<Vec<CompletionResult>> {
+    handoff: Option<&Handoff>,
+) -> Result<Completion> {
     let mut results: Vec<CompletionResult> = outcomes
         .iter()
         .map(|o| CompletionResult {
@@ -64,7 +66,10 @@ pub(crate) async fn complete_steps(
         })
         .collect();
     if outcomes.is_empty() {
-        return Ok(results);
+        return Ok(Completion {
+            results,
+            claimed: Vec::new(),
+        });
     }
     let mut client = store.client().await?;
     let tx = client.transaction().await.db()?;
@@ -107,7 +112,10 @@ pub(crate) async fn complete_steps(
     let applied_seq: HashMap<usize, i32> = applied.into_iter().flatten().collect();
     if applied_seq.is_empty() {
         tx.commit().await.db()?;
-        return Ok(results);
+        return Ok(Completion {
+            results,
+            claimed: Vec::new(),
+        });
     }
 
     let mut history = History::default();
@@ -143,11 +151,12 @@ pub(crate) async fn complete_steps(
     }
 
     // Folding (which records the tasks' state changes), blocking, releasing, the steps'
-    // history and the wake-up hint go out together. The first three are prepared up front, so
-    // the server runs them in this order and the release sees the failure counts the fold just
-    // wrote; the history insert and the hint may still be prepared on first use, which can
-    // send them after the others, and nothing depends on their order. A success may release
-    // children, so it hints other processes (a hint that finds nothing costs them one claim).
+    // history, the hand-off's claim and the wake-up hint go out together. All but the hint
+    // (whose place does not matter) are prepared up front, so the server runs them in this
+    // order: the release sees the failure counts the fold just wrote, and the hand-off sees
+    // what the release made runnable. Without a hand-off, a success may release children, so
+    // it hints other processes (a hint that finds nothing costs them one claim); with one,
+    // the hint waits to see whether the hand-off left any.
     let folding = fold_into_tasks(
         &tx,
         &statements.fold,
@@ -167,19 +176,47 @@ pub(crate) async fn complete_steps(
         Ok(())
     };
     let releasing = release_with(&tx, &statements.release, &done_steps, now);
+    let handing = handoff.is_some_and(|h| h.limit > 0);
     let hinting = async {
-        if done_steps.is_empty() {
+        if done_steps.is_empty() || handing {
             return Ok(());
         }
         crate::notify::hint(&tx, store.schema.as_deref()).await
     };
-    let (mut finished, (), mut released, (), ()) = futures::try_join!(
+    // The hand-off claims what the release made runnable: sent after it, so it sees it.
+    let handing_off = async {
+        match handoff {
+            Some(handoff) if handing && !done_steps.is_empty() => {
+                let rows = tx
+                    .query(
+                        &statements.claim_released,
+                        &[
+                            &now,
+                            &i64::from(handoff.limit),
+                            &handoff.owner,
+                            &handoff.lease_expires_at,
+                            &done_steps,
+                        ],
+                    )
+                    .await
+                    .db()?;
+                claimed_steps(&rows, handoff.lease_expires_at)
+            }
+            _ => Ok(Vec::new()),
+        }
+    };
+    let (mut finished, (), mut released, (), claimed, ()) = futures::try_join!(
         folding,
         blocking,
         releasing,
         history.write(&tx, now),
+        handing_off,
         hinting
     )?;
+    let released_count: usize = released.values().map(Vec::len).sum();
+    if handing && released_count > claimed.len() {
+        crate::notify::hint(&tx, store.schema.as_deref()).await?;
+    }
     tx.commit().await.db()?;
 
     for result in results.iter_mut().filter(|r| r.applied) {
@@ -194,7 +231,7 @@ pub(crate) async fn complete_steps(
             result.task_finished = Some(state);
         }
     }
-    Ok(results)
+    Ok(Completion { results, claimed })
 }
 
 /// Apply the outcomes at `batch` (distinct steps) in one fenced statement; returns the new
@@ -272,16 +309,22 @@ struct Statements {
     fold: Statement,
     block: Statement,
     release: Statement,
+    claim_released: Statement,
 }
 
 impl Statements {
     async fn prepare(tx: &Transaction<'_>) -> Result<Statements> {
-        let (lock, apply, fold, block, release) = futures::try_join!(
+        // The history insert is prepared here too (and taken from the cache where it is sent),
+        // so that it goes out before the hand-off's claim: a child's start comes after its
+        // parent's end in the history.
+        let (lock, apply, fold, block, release, claim_released, _history) = futures::try_join!(
             tx.prepare_cached(sql::LOCK_TASKS),
             tx.prepare_cached(sql::COMPLETE_STEPS),
             tx.prepare_cached(sql::COMPLETE_STEPS_TASKS),
             tx.prepare_cached(sql::BLOCK_TASKS),
             tx.prepare_cached(sql::RELEASE_CHILDREN),
+            tx.prepare_cached(sql::CLAIM_RELEASED),
+            tx.prepare_cached(sql::INSERT_TRANSITIONS),
         )
         .db()?;
         Ok(Statements {
@@ -290,6 +333,7 @@ impl Statements {
             fold,
             block,
             release,
+            claim_released,
         })
     }
 }

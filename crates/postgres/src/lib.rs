@@ -45,8 +45,8 @@ use tasker_model::{
     Timestamp, TransitionRecord,
 };
 use tasker_store::{
-    BackendInfo, BaselineReport, Capabilities, ClaimRequest, ClaimedStep, CompletionResult,
-    CreatedTask, Error, ExpiredLease, NewTask, NewTemplate, OutstandingWork, RegisteredTemplate,
+    BackendInfo, BaselineReport, Capabilities, ClaimRequest, ClaimedStep, Completion, CreatedTask,
+    Error, ExpiredLease, Handoff, NewTask, NewTemplate, OutstandingWork, RegisteredTemplate,
     Result, StepLayout, StepOutcome, Store, StoredTemplate, TableCounts, TaskFilter,
 };
 
@@ -241,12 +241,13 @@ impl Store for PostgresStore {
         claim::claim_steps(self, request).await
     }
 
-    async fn complete_steps(
+    async fn complete_and_claim(
         &self,
         outcomes: &[StepOutcome],
         now: Timestamp,
-    ) -> Result<Vec<CompletionResult>> {
-        complete::complete_steps(self, outcomes, now).await
+        handoff: Option<&Handoff>,
+    ) -> Result<Completion> {
+        complete::complete_steps(self, outcomes, now, handoff).await
     }
 
     async fn renew_leases(

@@ -17,7 +17,6 @@ queries! {
     ALLOCATE_IDS => "allocate_ids.sql",
     BLOCK_TASKS => "block_tasks.sql",
     CANCEL_TASK_STEPS => "cancel_task_steps.sql",
-    CLAIM_STEPS => "claim_steps.sql",
     COMPLETE_STEPS => "complete_steps.sql",
     COMPLETE_STEPS_TASKS => "complete_steps_tasks.sql",
     COUNT_STEPS_BY_STATE => "count_steps_by_state.sql",
@@ -64,6 +63,21 @@ queries! {
     UPSERT_NAMESPACE => "upsert_namespace.sql",
     WAKE_TASK_STEPS => "wake_task_steps.sql",
 }
+
+/// A claim is a choice of rows (`picked`) followed by what every claim does with them.
+macro_rules! claim {
+    ($pick:literal) => {
+        concat!(
+            include_str!(concat!("../queries/", $pick)),
+            include_str!("../queries/claim_picked.sql")
+        )
+    };
+}
+
+/// Claim the oldest runnable steps.
+pub(crate) const CLAIM_STEPS: &str = claim!("claim_ready.sql");
+/// Claim the steps a completion released, in its transaction (the hand-off).
+pub(crate) const CLAIM_RELEASED: &str = claim!("claim_released.sql");
 
 /// Batches of at most this many rows run on generic plans, larger ones on custom plans.
 const GENERIC_PLANS_UP_TO: usize = 16;

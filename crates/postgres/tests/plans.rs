@@ -78,7 +78,7 @@ fn wide_partial_indexes_allowed(name: &str) -> &'static [&'static str] {
     const EXPIRY: &str = "workflow_steps_lease_expiry";
     const OWNER: &str = "workflow_steps_lease_owner";
     match name.split(' ').next().unwrap_or_default() {
-        "claim_steps.sql" | "next_ready_at.sql" => &[READY],
+        "claim_ready.sql" | "next_ready_at.sql" => &[READY],
         "outstanding_work.sql" => &[READY, EXPIRY],
         "expired_leases.sql" => &[EXPIRY],
         "leased_tasks.sql" | "release_leases.sql" => &[OWNER],
@@ -225,18 +225,37 @@ async fn hot_queries_use_indexes_at_scale() {
     let states: Vec<&str> = running.iter().map(|_| "complete").collect();
     let metadata: Vec<Value> = running.iter().map(|_| json!({})).collect();
     let limit = 100i64;
+    let one = 1i64;
     let no_namespace: Option<&str> = None;
     let no_before: Option<i64> = None;
     let in_progress = "in_progress";
     let owner = "plans";
     let lease = now + chrono::Duration::seconds(60);
-    let q = |file: &str| -> String {
+    let read = |file: &str| -> String {
         let path = format!("{}/queries/{file}", env!("CARGO_MANIFEST_DIR"));
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"))
     };
+    // A claim is its choice of rows followed by `claim_picked.sql` (as `sql.rs` builds it).
+    let q = |file: &str| -> String {
+        match file {
+            "claim_ready.sql" | "claim_released.sql" => read(file) + &read("claim_picked.sql"),
+            _ => read(file),
+        }
+    };
+    let finished: Vec<i64> = claimed[..4_000].iter().map(|c| c.step_id).collect();
 
     let checks: Vec<(&str, Vec<&(dyn ToSql + Sync)>)> = vec![
-        ("claim_steps.sql", vec![&now, &limit, &owner, &lease]),
+        ("claim_ready.sql", vec![&now, &limit, &owner, &lease]),
+        (
+            "claim_released.sql",
+            vec![&now, &limit, &owner, &lease, &finished],
+        ),
+        // A small hand-off from a large completion: the plan that walks the runnable steps
+        // in order looking for the children looks cheapest here, and is the slowest.
+        (
+            "claim_released.sql",
+            vec![&now, &one, &owner, &lease, &finished],
+        ),
         ("lock_tasks.sql", vec![&running_tasks]),
         (
             "complete_steps.sql",

@@ -37,6 +37,19 @@ pub(crate) fn claim(conn: &mut Connection, request: &ClaimRequest) -> Result<Vec
         }
         out
     };
+    let claimed = claim_candidates(&tx, candidates, request)?;
+    tx.commit().sql()?;
+    Ok(claimed)
+}
+
+/// Move each candidate (a runnable step, with its state) to `in_progress` for the request's
+/// owner, recording the history and starting its task; in the caller's transaction.
+pub(crate) fn claim_candidates(
+    tx: &Connection,
+    candidates: Vec<(StepId, String)>,
+    request: &ClaimRequest,
+) -> Result<Vec<ClaimedStep>> {
+    let now = micros(request.now);
     let mut tasks: HashMap<TaskId, TaskRow> = HashMap::new();
     let mut claimed = Vec::with_capacity(candidates.len());
     for (step_id, state) in candidates {
@@ -83,7 +96,7 @@ pub(crate) fn claim(conn: &mut Connection, request: &ClaimRequest) -> Result<Vec
             continue;
         };
         history::step(
-            &tx,
+            tx,
             step_id,
             Some(from),
             State::InProgress,
@@ -93,12 +106,12 @@ pub(crate) fn claim(conn: &mut Connection, request: &ClaimRequest) -> Result<Vec
         )?;
         let task = match tasks.entry(task_id) {
             Entry::Occupied(entry) => entry.into_mut(),
-            Entry::Vacant(entry) => entry.insert(bookkeeping::task_row(&tx, task_id)?),
+            Entry::Vacant(entry) => entry.insert(bookkeeping::task_row(tx, task_id)?),
         };
         let mut task_started = false;
         if task.state == State::Pending {
             task_started = bookkeeping::set_task_state(
-                &tx,
+                tx,
                 task_id,
                 State::Pending,
                 State::InProgress,
@@ -123,12 +136,11 @@ pub(crate) fn claim(conn: &mut Connection, request: &ClaimRequest) -> Result<Vec
             parent_results: if parents == 0 {
                 Vec::new()
             } else {
-                parent_results(&tx, step_id)?
+                parent_results(tx, step_id)?
             },
             task_started,
         });
     }
-    tx.commit().sql()?;
     Ok(claimed)
 }
 

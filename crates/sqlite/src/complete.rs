@@ -3,18 +3,22 @@
 use crate::bookkeeping::{self, StepDone};
 use crate::codec::{self, micros};
 use crate::error::SqlResultExt;
-use crate::{history, queries};
+use crate::{claim, history, queries};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::{Map, Value, json};
 use tasker_model::backoff::retry_eligible;
-use tasker_model::{State, Timestamp};
-use tasker_store::{CompletionResult, OutcomeKind, Result, StepOutcome};
+use tasker_model::{State, StepId, Timestamp};
+use tasker_store::{
+    ClaimRequest, ClaimedStep, Completion, CompletionResult, Handoff, OutcomeKind, Result,
+    StepOutcome,
+};
 
 pub(crate) fn complete(
     conn: &mut Connection,
     outcomes: &[StepOutcome],
     now: Timestamp,
-) -> Result<Vec<CompletionResult>> {
+    handoff: Option<&Handoff>,
+) -> Result<Completion> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .sql()?;
@@ -22,8 +26,40 @@ pub(crate) fn complete(
     for outcome in outcomes {
         results.push(apply(&tx, outcome, now)?);
     }
+    let claimed = match handoff {
+        Some(handoff) if handoff.limit > 0 => hand_off(&tx, &results, handoff, now)?,
+        _ => Vec::new(),
+    };
     tx.commit().sql()?;
-    Ok(results)
+    Ok(Completion { results, claimed })
+}
+
+/// Claim up to the hand-off's limit of the steps these outcomes released. They all became
+/// runnable now, so the oldest first is the lowest id first, as a claim would order them.
+fn hand_off(
+    tx: &Connection,
+    results: &[CompletionResult],
+    handoff: &Handoff,
+    now: Timestamp,
+) -> Result<Vec<ClaimedStep>> {
+    let mut released: Vec<StepId> = results
+        .iter()
+        .flat_map(|r| r.released_steps.iter().copied())
+        .collect();
+    released.sort_unstable();
+    released.truncate(handoff.limit as usize);
+    let request = ClaimRequest {
+        owner: handoff.owner.clone(),
+        limit: handoff.limit,
+        now,
+        lease_expires_at: handoff.lease_expires_at,
+    };
+    let pending = State::Pending.as_str().to_owned();
+    let candidates = released
+        .into_iter()
+        .map(|id| (id, pending.clone()))
+        .collect();
+    claim::claim_candidates(tx, candidates, &request)
 }
 
 fn fenced_out(outcome: &StepOutcome) -> CompletionResult {

@@ -29,8 +29,8 @@ use tasker_model::{
     Timestamp, TransitionRecord,
 };
 use tasker_store::{
-    BackendInfo, BaselineReport, Capabilities, ClaimRequest, ClaimedStep, CompletionResult,
-    CreatedTask, Error, ExpiredLease, NewTask, NewTemplate, OutstandingWork, RegisteredTemplate,
+    BackendInfo, BaselineReport, Capabilities, ClaimRequest, ClaimedStep, Completion, CreatedTask,
+    Error, ExpiredLease, Handoff, NewTask, NewTemplate, OutstandingWork, RegisteredTemplate,
     Result, StepLayout, StepOutcome, Store, StoredTemplate, TableCounts, TaskFilter,
 };
 
@@ -308,13 +308,15 @@ impl Store for SqliteStore {
         self.run(move |conn| claim::claim(conn, &request)).await
     }
 
-    async fn complete_steps(
+    async fn complete_and_claim(
         &self,
         outcomes: &[StepOutcome],
         now: Timestamp,
-    ) -> Result<Vec<CompletionResult>> {
+        handoff: Option<&Handoff>,
+    ) -> Result<Completion> {
         let outcomes = outcomes.to_vec();
-        self.run(move |conn| complete::complete(conn, &outcomes, now))
+        let handoff = handoff.cloned();
+        self.run(move |conn| complete::complete(conn, &outcomes, now, handoff.as_ref()))
             .await
     }
 

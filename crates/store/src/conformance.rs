@@ -9,6 +9,7 @@ mod bench;
 mod claims;
 mod failures;
 pub mod fixture;
+mod handoff;
 mod leadership;
 mod leases;
 mod operator;
@@ -21,6 +22,7 @@ mod wakeups;
 pub use bench::*;
 pub use claims::*;
 pub use failures::*;
+pub use handoff::*;
 pub use leadership::*;
 pub use leases::*;
 pub use operator::*;
@@ -47,6 +49,8 @@ macro_rules! conformance_tests {
             parent_results_reach_the_child,
             concurrent_claimers_get_disjoint_steps,
             diamond_releases_the_join_after_both_branches,
+            completion_hands_released_steps_to_its_owner,
+            handoff_claims_no_more_than_its_limit,
             outcomes_are_fenced_by_owner_attempt_and_lease,
             expired_lease_outcome_is_applied_after_expiry,
             retryable_failure_is_claimed_again_after_retry_at,

@@ -92,7 +92,19 @@ pub trait Store: Send + Sync + 'static {
         &self,
         outcomes: &[StepOutcome],
         now: Timestamp,
-    ) -> Result<Vec<CompletionResult>>;
+    ) -> Result<Vec<CompletionResult>> {
+        Ok(self.complete_and_claim(outcomes, now, None).await?.results)
+    }
+    /// Record outcomes as [`Store::complete_steps`] does and, in the same transaction, claim
+    /// for the hand-off up to its `limit` of the steps they released, oldest `ready_at` first
+    /// (as [`Store::claim_steps`] would at `now`). Released steps beyond the limit stay
+    /// runnable for any claimer.
+    async fn complete_and_claim(
+        &self,
+        outcomes: &[StepOutcome],
+        now: Timestamp,
+        handoff: Option<&Handoff>,
+    ) -> Result<Completion>;
     /// Extend the leases of running steps still held by `owner`; returns how many were renewed.
     async fn renew_leases(
         &self,

@@ -164,6 +164,26 @@ pub struct CompletionResult {
     pub task_finished: Option<State>,
 }
 
+/// A completion's hand-off: in the transaction that records the outcomes, claim for `owner`
+/// up to `limit` of the steps those outcomes released, under a lease until
+/// `lease_expires_at`. The orchestrator that finished the parents starts the children at once,
+/// without a claim of its own (a transaction and, on PostgreSQL, a commit fewer per step).
+#[derive(Debug, Clone)]
+pub struct Handoff {
+    pub owner: String,
+    pub limit: u32,
+    pub lease_expires_at: Timestamp,
+}
+
+/// What a completion wrote, and the released steps it claimed for the hand-off.
+#[derive(Debug, Clone, Default)]
+pub struct Completion {
+    /// One per outcome, in input order.
+    pub results: Vec<CompletionResult>,
+    /// Claimed as by [`crate::Store::claim_steps`], at the completion's time.
+    pub claimed: Vec<ClaimedStep>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExpiredLease {
     pub step_id: StepId,

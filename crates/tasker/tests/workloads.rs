@@ -104,6 +104,9 @@ async fn a_linear_task_finishes_without_waiting_for_polls(db: TestDb) {
     assert_eq!(task.state, State::Complete);
     let stats = orchestrator.shutdown().await.unwrap();
     assert_eq!(stats.steps_succeeded, 4);
+    assert_eq!(stats.steps_claimed, 4);
+    // Each completion claims the next step in its own transaction: only the first is claimed.
+    assert_eq!(stats.steps_handed_off, 3);
 }
 
 async fn idempotent_creation_returns_the_existing_task(db: TestDb) {

@@ -30,6 +30,7 @@ pub fn stats_table(stats: &RunStats) -> Table {
     let mut table = Table::new(&["  COUNTER", "VALUE"]);
     let rows = [
         ("steps claimed", stats.steps_claimed),
+        ("  handed off", stats.steps_handed_off),
         ("steps succeeded", stats.steps_succeeded),
         ("steps failed", stats.steps_failed),
         ("retries scheduled", stats.retries_scheduled),

@@ -5,7 +5,7 @@ use super::completer::{self, store_backoff};
 use super::executor::{self, Report};
 use super::stats::bump;
 use super::wakeup::hinted;
-use super::{RunStats, Shared, heartbeat, leadership, rescuer};
+use super::{RunStats, Shared, heartbeat, leadership, lease_expiry, rescuer};
 use crate::error::Result;
 use crate::events::Event;
 use std::sync::Arc;
@@ -13,8 +13,15 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tasker_store::{ClaimRequest, ClaimedStep};
 use tokio::sync::OwnedSemaphorePermit;
-use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinSet;
+
+/// Steps a completion claimed for this orchestrator among those it released (the hand-off),
+/// already tracked, with the slots reserved for them.
+pub(crate) struct HandedOff {
+    pub(crate) steps: Vec<ClaimedStep>,
+    pub(crate) slots: OwnedSemaphorePermit,
+}
 
 /// A claim that came back empty although a step looked ready (another orchestrator won it)
 /// waits at least this long, so that two claimers do not spin against each other.
@@ -24,10 +31,11 @@ pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
     let config = &shared.config;
     tracing::info!(owner = %config.owner, concurrency = config.concurrency, backend = shared.engine.store().backend_name(), "orchestrator started");
     let (sender, receiver) = mpsc::unbounded_channel::<Report>();
+    let (handoff_sender, mut handoffs) = mpsc::unbounded_channel::<HandedOff>();
     // Dropping this future (an aborted orchestrator) drops these sets, which aborts every task
     // in them: nothing keeps running or renewing leases after a simulated death.
     let mut completer_set = JoinSet::new();
-    completer_set.spawn(completer::run(shared.clone(), receiver));
+    completer_set.spawn(completer::run(shared.clone(), receiver, handoff_sender));
     let mut background = JoinSet::new();
     background.spawn(heartbeat::run(shared.clone()));
     background.spawn(rescuer::run(shared.clone()));
@@ -35,7 +43,7 @@ pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
     // other's rows) made 50,000 tasks slower, 24-30 s against 18-20 s in interleaved runs;
     // likely cause: both claims start at the same front of the ready index, one skipping
     // what the other locked. More claimers come from more processes.
-    let mut executors = claim_loop(&shared, &sender).await;
+    let mut executors = claim_loop(&shared, &sender, &mut handoffs).await;
 
     // Graceful stop: let running handlers finish within one lease, then cut them off.
     let deadline = tokio::time::sleep(config.lease_duration);
@@ -52,6 +60,14 @@ pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
     }
     drop(sender);
     while completer_set.join_next().await.is_some() {}
+    // Steps handed off while stopping are not started: they stay in `running`, so that their
+    // leases are released below.
+    while let Ok(handed) = handoffs.try_recv() {
+        tracing::debug!(
+            steps = handed.steps.len(),
+            "not starting steps handed off during shutdown"
+        );
+    }
     background.abort_all();
     while background.join_next().await.is_some() {}
     leadership::resign(&shared, leadership::RESCUER).await;
@@ -78,7 +94,11 @@ pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
 
 /// Claims and starts steps until shutdown (or idleness, with `until_idle`); returns the
 /// executors still running.
-async fn claim_loop(shared: &Arc<Shared>, sender: &UnboundedSender<Report>) -> JoinSet<()> {
+async fn claim_loop(
+    shared: &Arc<Shared>,
+    sender: &UnboundedSender<Report>,
+    handoffs: &mut UnboundedReceiver<HandedOff>,
+) -> JoinSet<()> {
     let config = &shared.config;
     let engine = &shared.engine;
     let mut executors = JoinSet::new();
@@ -89,6 +109,9 @@ async fn claim_loop(shared: &Arc<Shared>, sender: &UnboundedSender<Report>) -> J
         while executors.try_join_next().is_some() {}
         if shared.shutdown.is_triggered() {
             return executors;
+        }
+        while let Ok(handed) = handoffs.try_recv() {
+            launch_handed_off(shared, handed, sender, &mut executors);
         }
         // Enabled before looking for work, so that work appearing meanwhile wakes us.
         let work_appeared = engine.wakeup().notified();
@@ -122,7 +145,8 @@ async fn claim_loop(shared: &Arc<Shared>, sender: &UnboundedSender<Report>) -> J
                         let Some(slot) = reserved.split(1) else {
                             break;
                         };
-                        start(shared, step, slot, sender, &mut executors);
+                        track(shared, &step);
+                        launch(shared, step, slot, sender, &mut executors);
                     }
                 }
                 Err(e) => {
@@ -140,7 +164,7 @@ async fn claim_loop(shared: &Arc<Shared>, sender: &UnboundedSender<Report>) -> J
             }
         }
         let wait = if limit == 0 || claimed > 0 {
-            // Handlers are running: their progress wakes us, no need to ask the store.
+            // Handlers are running: new work or free slots wake us, no need to ask the store.
             config.poll_interval
         } else {
             match idle_wait(shared).await {
@@ -156,12 +180,25 @@ async fn claim_loop(shared: &Arc<Shared>, sender: &UnboundedSender<Report>) -> J
         if wait.is_zero() {
             continue;
         }
-        tokio::select! {
-            _ = &mut work_appeared => {}
-            _ = hinted(&mut hints) => {}
-            _ = shared.progress.notified() => {}
-            _ = tokio::time::sleep(wait) => {}
-            _ = shared.shutdown.triggered() => {}
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            tokio::select! {
+                Some(handed) = handoffs.recv() => {
+                    // Started as they come; they are no reason to claim.
+                    launch_handed_off(shared, handed, sender, &mut executors);
+                    continue;
+                }
+                _ = &mut work_appeared => {}
+                _ = hinted(&mut hints) => {}
+                // Free slots matter only when the lack of them stopped the claim: otherwise
+                // the store had nothing more, and new work announces itself (above). Steps
+                // released by our own completions mostly come handed off, without a claim.
+                _ = shared.progress.notified(), if limit == 0 => {}
+                _ = shared.drained.notified(), if config.until_idle => {}
+                _ = tokio::time::sleep_until(deadline) => {}
+                _ = shared.shutdown.triggered() => {}
+            }
+            break;
         }
     }
 }
@@ -171,27 +208,48 @@ async fn claim(
     limit: u32,
 ) -> std::result::Result<Vec<ClaimedStep>, tasker_store::Error> {
     let now = shared.engine.now();
-    let lease =
-        chrono::Duration::from_std(shared.config.lease_duration).unwrap_or(chrono::Duration::MAX);
     let request = ClaimRequest {
         owner: shared.config.owner.clone(),
         limit,
         now,
-        lease_expires_at: now.checked_add_signed(lease).unwrap_or(now),
+        lease_expires_at: lease_expiry(&shared.config, now),
     };
     shared.engine.store().claim_steps(&request).await
 }
 
-fn start(
+/// Counts a claimed step as in flight and its lease as held (renewed by the heartbeat), from
+/// the moment the claim returns.
+pub(crate) fn track(shared: &Shared, step: &ClaimedStep) {
+    bump(&shared.stats.steps_claimed, 1);
+    shared.in_flight.fetch_add(1, Ordering::AcqRel);
+    shared.running().insert(step.step_id, step.attempt);
+}
+
+/// Starts the steps a completion claimed for us, one slot each from those it reserved.
+fn launch_handed_off(
+    shared: &Arc<Shared>,
+    handed: HandedOff,
+    sender: &UnboundedSender<Report>,
+    executors: &mut JoinSet<()>,
+) {
+    let HandedOff { steps, mut slots } = handed;
+    for step in steps {
+        // Never empty: the completion claimed no more steps than slots were reserved.
+        let Some(slot) = slots.split(1) else {
+            break;
+        };
+        launch(shared, step, slot, sender, executors);
+    }
+}
+
+/// Publishes a tracked step's start and runs its handler.
+fn launch(
     shared: &Arc<Shared>,
     step: ClaimedStep,
     slot: OwnedSemaphorePermit,
     sender: &UnboundedSender<Report>,
     executors: &mut JoinSet<()>,
 ) {
-    bump(&shared.stats.steps_claimed, 1);
-    shared.in_flight.fetch_add(1, Ordering::AcqRel);
-    shared.running().insert(step.step_id, step.attempt);
     let events = shared.engine.events();
     if step.task_started {
         tracing::info!(task_id = step.task_id, "task started");

@@ -1,10 +1,10 @@
 //! The orchestrator: claims runnable steps under a lease, runs their handlers, records outcomes.
 //!
 //! Built from a few concurrent parts sharing one [`Shared`]:
-//! the *claimer* (`claimer.rs`: one loop, or two on backends whose claims skip each other's
-//! locked rows) reserves free slots and claims a batch to fill them; each claimed step runs in
-//! its own *executor* task; handlers report to the *completer*,
-//! which writes outcomes in batches; the *heartbeat* renews the leases of running steps; the
+//! the *claimer* (`claimer.rs`, one loop) reserves free slots and claims a batch to fill them;
+//! each claimed step runs in its own *executor* task; handlers report to the *completer*,
+//! which writes outcomes in batches and, in the same transaction, claims the steps they
+//! released for the slots free at that moment (the *hand-off*, started by the claimer); the *heartbeat* renews the leases of running steps; the
 //! *rescuer* turns expired leases of dead orchestrators into failed attempts, in the one
 //! process elected for it (`leadership.rs`).
 
@@ -29,7 +29,7 @@ use stats::Stats;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tasker_model::StepId;
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
@@ -47,13 +47,33 @@ pub(crate) struct Shared {
     pub(crate) in_flight: AtomicUsize,
     /// A handler finished or a batch of outcomes was written: the claimer has room again.
     pub(crate) progress: Notify,
+    /// The last claimed step's outcome was written: an `until_idle` claimer checks whether
+    /// all work is done.
+    pub(crate) drained: Notify,
     /// One permit per handler allowed to run at once.
     pub(crate) slots: Arc<Semaphore>,
+}
+
+/// When a lease taken at `now` runs out.
+pub(crate) fn lease_expiry(
+    config: &OrchestratorConfig,
+    now: tasker_model::Timestamp,
+) -> tasker_model::Timestamp {
+    let lease = chrono::Duration::from_std(config.lease_duration).unwrap_or(chrono::Duration::MAX);
+    now.checked_add_signed(lease).unwrap_or(now)
 }
 
 impl Shared {
     pub(crate) fn running(&self) -> std::sync::MutexGuard<'_, HashMap<StepId, i32>> {
         self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `steps` claimed steps are done with (their outcomes written or given up).
+    pub(crate) fn leave_flight(&self, steps: usize) {
+        if self.in_flight.fetch_sub(steps, Ordering::AcqRel) == steps {
+            self.drained.notify_one();
+        }
+        self.progress.notify_one();
     }
 }
 
@@ -76,6 +96,7 @@ impl Orchestrator {
                 running: Mutex::new(HashMap::new()),
                 in_flight: AtomicUsize::new(0),
                 progress: Notify::new(),
+                drained: Notify::new(),
                 slots,
             }),
         }

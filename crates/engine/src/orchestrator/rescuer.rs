@@ -6,6 +6,7 @@ use super::completer::apply_results;
 use super::executor::Report;
 use super::outcome::{AttemptFacts, Failure, failed};
 use super::{Shared, leadership};
+use std::collections::HashSet;
 use std::sync::Arc;
 use tasker_model::RetryPolicy;
 use tasker_store::{ExpiredLease, StepOutcome};
@@ -50,7 +51,7 @@ pub(crate) async fn rescue(shared: &Shared) -> crate::Result<usize> {
         .store()
         .complete_steps(&outcomes, engine.now())
         .await?;
-    apply_results(shared, &reports, &results, true);
+    apply_results(shared, &reports, &results, &HashSet::new(), true);
     Ok(results.iter().filter(|r| r.applied).count())
 }
 

@@ -5,7 +5,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Serialize)]
 pub struct RunStats {
+    /// Steps this orchestrator ran: claimed by its claim loop or handed off to it.
     pub steps_claimed: u64,
+    /// Of those, the steps a completion claimed in its own transaction after releasing them.
+    pub steps_handed_off: u64,
     pub steps_succeeded: u64,
     /// Failed attempts, including those that will be retried and expired leases.
     pub steps_failed: u64,
@@ -21,6 +24,7 @@ pub struct RunStats {
 #[derive(Debug, Default)]
 pub(crate) struct Stats {
     pub(crate) steps_claimed: AtomicU64,
+    pub(crate) steps_handed_off: AtomicU64,
     pub(crate) steps_succeeded: AtomicU64,
     pub(crate) steps_failed: AtomicU64,
     pub(crate) retries_scheduled: AtomicU64,
@@ -39,6 +43,7 @@ impl Stats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         RunStats {
             steps_claimed: get(&self.steps_claimed),
+            steps_handed_off: get(&self.steps_handed_off),
             steps_succeeded: get(&self.steps_succeeded),
             steps_failed: get(&self.steps_failed),
             retries_scheduled: get(&self.retries_scheduled),

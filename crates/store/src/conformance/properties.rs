@@ -1,7 +1,9 @@
 //! Random DAGs with random step behaviour, driven to the end through the trait.
 
-use super::fixture::{check_task, claim, create, failure, layout_with, secs, success, t0};
-use crate::Store;
+use super::fixture::{
+    LEASE_SECS, check_task, claim, create, failure, layout_with, secs, success, t0,
+};
+use crate::{ClaimedStep, Completion, Handoff, Store};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::json;
@@ -28,6 +30,8 @@ struct Dag {
     edges: Vec<(usize, usize)>,
     /// An operator resolves every step that fails for good, so the task must complete.
     resolve_failures: bool,
+    /// Completions claim up to this many of the steps they release (0: none, all claimed).
+    handoff: u32,
 }
 
 fn dag() -> impl Strategy<Value = Dag> {
@@ -54,12 +58,14 @@ fn dag() -> impl Strategy<Value = Dag> {
                 proptest::collection::vec(behaviour.clone(), n),
                 edges,
                 any::<bool>(),
+                0..4u32,
             )
         })
-        .prop_map(|(behaviours, edges, resolve_failures)| Dag {
+        .prop_map(|(behaviours, edges, resolve_failures, handoff)| Dag {
             behaviours,
             edges,
             resolve_failures,
+            handoff,
         })
 }
 
@@ -76,9 +82,13 @@ async fn drive(store: &dyn Store, dag: &Dag, start: Timestamp) -> Timestamp {
     let mut failures: HashMap<String, i32> = HashMap::new();
     let mut now = start;
     let mut rounds = 0;
+    // Steps the last completion handed off: they run in the next round with the claimed ones.
+    let mut handed_off: Vec<ClaimedStep> = Vec::new();
     loop {
         check_task(store, task_id, now).await;
-        let claimed = claim(store, 8, now).await;
+        let mut claimed = std::mem::take(&mut handed_off);
+        let room = 8u32.saturating_sub(claimed.len() as u32);
+        claimed.extend(claim(store, room, now).await);
         if claimed.is_empty() {
             match store.next_ready_at().await.expect("next ready") {
                 Some(at) if at > now => {
@@ -115,11 +125,22 @@ async fn drive(store: &dyn Store, dag: &Dag, start: Timestamp) -> Timestamp {
                 Behaviour::LoseLease => success(c, json!("rescued")),
             });
         }
-        let results = store
-            .complete_steps(&outcomes, now)
+        // Not while leases are lost: the clock then jumps past every lease taken now.
+        let handoff = Handoff {
+            owner: "worker-1".into(),
+            limit: if lost.is_empty() { dag.handoff } else { 0 },
+            lease_expires_at: now + secs(LEASE_SECS),
+        };
+        let Completion {
+            results,
+            claimed: taken,
+        } = store
+            .complete_and_claim(&outcomes, now, Some(&handoff))
             .await
             .expect("complete");
         assert!(results.iter().all(|r| r.applied), "{results:?}");
+        assert!(taken.len() <= handoff.limit as usize);
+        handed_off = taken;
         if !lost.is_empty() {
             check_task(store, task_id, now).await;
             now = lost.iter().map(|c| c.lease_expires_at).max().unwrap_or(now) + secs(1);

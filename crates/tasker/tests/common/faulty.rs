@@ -9,8 +9,8 @@ use tasker::model::{
     Timestamp, TransitionRecord,
 };
 use tasker::store::{
-    BackendInfo, BaselineReport, Capabilities, ClaimRequest, ClaimedStep, CompletionResult,
-    CreatedTask, Error, ExpiredLease, NewTask, NewTemplate, OutstandingWork, RegisteredTemplate,
+    BackendInfo, BaselineReport, Capabilities, ClaimRequest, ClaimedStep, Completion, CreatedTask,
+    Error, ExpiredLease, Handoff, NewTask, NewTemplate, OutstandingWork, RegisteredTemplate,
     Result, StepLayout, StepOutcome, Store, StoredTemplate, TableCounts, TaskFilter,
 };
 
@@ -123,11 +123,12 @@ impl Store for FaultyStore {
         }
         self.inner.claim_steps(request).await
     }
-    async fn complete_steps(
+    async fn complete_and_claim(
         &self,
         outcomes: &[StepOutcome],
         now: Timestamp,
-    ) -> Result<Vec<CompletionResult>> {
+        handoff: Option<&Handoff>,
+    ) -> Result<Completion> {
         {
             let mut faults = self.faults.lock().unwrap();
             if Self::take(&mut faults.completions_unavailable) {
@@ -143,7 +144,7 @@ impl Store for FaultyStore {
                 )));
             }
         }
-        self.inner.complete_steps(outcomes, now).await
+        self.inner.complete_and_claim(outcomes, now, handoff).await
     }
     async fn renew_leases(
         &self,

@@ -1,21 +1,10 @@
--- Claim up to $2 runnable steps for owner $3 under a lease until $4; start their tasks and
--- record both in the history.
--- Rows locked by a concurrent claimer are skipped, never waited for. NO KEY UPDATE (like every
--- lock here) does not conflict with the key-share locks that foreign key checks take.
--- A non-null ready_at means runnable (an invariant of every write); filtering on state as well
--- would skew the planner's estimate away from reading the index in order up to the limit.
+-- Claim the `picked` rows that claim_ready.sql or claim_released.sql chose (one of them
+-- precedes this text): each goes to in_progress under a lease for $3 until $4 at $1; start
+-- their tasks and record both in the history.
 -- Lookups by key are written as joins on the key or as LATERAL subqueries fenced with OFFSET 0,
 -- so that they stay index probes even before the tables have statistics (a young table's
 -- default estimates otherwise favour hashing a whole table). A join condition is not repeated
 -- as `= ANY (array)`: the index scan would sort that array again for every probed row.
-WITH picked AS (
-    SELECT s.id, s.state AS from_state, s.ready_at
-    FROM workflow_steps s
-    WHERE s.ready_at <= $1
-    ORDER BY s.ready_at, s.id
-    LIMIT $2
-    FOR NO KEY UPDATE SKIP LOCKED
-),
 claimed AS (
     UPDATE workflow_steps s
     SET state = 'in_progress',

@@ -1,0 +1,29 @@
+-- The hand-off of a completion: claim up to $2 of the children of the steps it finished ($5)
+-- that are runnable now, for owner $3 under a lease until $4 (claim_picked.sql follows this
+-- choice of rows). Runs after release_children.sql in the same transaction, so it sees the
+-- children that release made runnable, and no other claimer can have taken them yet; a
+-- child made runnable earlier by another transaction may be locked by a claimer, and is
+-- skipped.
+-- Each child is read (and locked) by its key inside a LATERAL subquery, which the lock keeps
+-- the planner from flattening: given the whole query, it may walk the runnable steps in
+-- order (the newest, these children, come last) looking for the children, which took
+-- seconds with 50,000 runnable steps. Locking every candidate costs nothing extra: the
+-- release already holds their rows.
+WITH picked AS (
+    SELECT s.id, s.from_state, s.ready_at
+    FROM (
+        SELECT DISTINCT k.to_step_id AS id
+        FROM unnest($5::bigint[]) AS d(id)
+        CROSS JOIN LATERAL (
+            SELECT e.to_step_id FROM workflow_step_edges e WHERE e.from_step_id = d.id OFFSET 0
+        ) k
+    ) c
+    CROSS JOIN LATERAL (
+        SELECT s.id, s.state AS from_state, s.ready_at
+        FROM workflow_steps s
+        WHERE s.id = c.id AND s.ready_at <= $1
+        FOR NO KEY UPDATE SKIP LOCKED
+    ) s
+    ORDER BY s.ready_at, s.id
+    LIMIT $2
+),
