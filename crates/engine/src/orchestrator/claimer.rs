@@ -180,6 +180,11 @@ async fn claim_loop(
         if wait.is_zero() {
             continue;
         }
+        // Free slots matter when the lack of them stopped the claim, and under load, when
+        // completions do not hand off what they release. Otherwise the store had nothing
+        // more, new work announces itself, and released steps mostly come handed off:
+        // looking each time a handler finished cost an empty claim per step.
+        let on_progress = limit == 0 || !shared.trickling();
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             tokio::select! {
@@ -190,10 +195,7 @@ async fn claim_loop(
                 }
                 _ = &mut work_appeared => {}
                 _ = hinted(&mut hints) => {}
-                // Free slots matter only when the lack of them stopped the claim: otherwise
-                // the store had nothing more, and new work announces itself (above). Steps
-                // released by our own completions mostly come handed off, without a claim.
-                _ = shared.progress.notified(), if limit == 0 => {}
+                _ = shared.progress.notified(), if on_progress => {}
                 _ = shared.drained.notified(), if config.until_idle => {}
                 _ = tokio::time::sleep_until(deadline) => {}
                 _ = shared.shutdown.triggered() => {}

@@ -10,7 +10,6 @@ use super::{Shared, lease_expiry};
 use crate::events::Event;
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tasker_model::{State, StepId};
 use tasker_store::{Completion, CompletionResult, Handoff, OutcomeKind};
@@ -26,10 +25,6 @@ const FINAL_WRITE_ATTEMPTS: u32 = 8;
 /// A batch the store refuses for a reason other than availability this many times is written
 /// one outcome at a time, so that one bad outcome cannot hold the others back.
 const SPLIT_AFTER: u32 = 3;
-
-/// Completions claim the steps they release (the hand-off) while at most this many claimed
-/// steps are in flight (those being written included).
-const HANDOFF_UP_TO: usize = 16;
 
 /// Yields in a row without a new report before a batch is written.
 const GATHER_YIELDS: u32 = 16;
@@ -185,7 +180,7 @@ async fn write(
     // own. Under load, claims come in full batches anyway, and hand-offs made small writes
     // beget small claims and writes that kept recurring: 50,000 tasks took 20-25 s instead
     // of 15-18 s on PostgreSQL, even with hand-offs from small writes only.
-    let reserved = if shared.in_flight.load(Ordering::Acquire) <= HANDOFF_UP_TO
+    let reserved = if shared.trickling()
         && outcomes
             .iter()
             .any(|o| matches!(o.result, OutcomeKind::Succeeded { .. }))

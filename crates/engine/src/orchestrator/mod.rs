@@ -54,6 +54,9 @@ pub(crate) struct Shared {
     pub(crate) slots: Arc<Semaphore>,
 }
 
+/// In-flight steps up to which work counts as trickling (see [`Shared::trickling`]).
+pub(crate) const TRICKLE: usize = 16;
+
 /// When a lease taken at `now` runs out.
 pub(crate) fn lease_expiry(
     config: &OrchestratorConfig,
@@ -66,6 +69,13 @@ pub(crate) fn lease_expiry(
 impl Shared {
     pub(crate) fn running(&self) -> std::sync::MutexGuard<'_, HashMap<StepId, i32>> {
         self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether work trickles: at most [`TRICKLE`] claimed steps in flight (outcomes being
+    /// written included). Completions then hand off what they release, and the claimer does
+    /// not look for work each time a handler finishes.
+    pub(crate) fn trickling(&self) -> bool {
+        self.in_flight.load(Ordering::Acquire) <= TRICKLE
     }
 
     /// `steps` claimed steps are done with (their outcomes written or given up).
