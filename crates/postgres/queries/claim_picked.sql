@@ -40,7 +40,8 @@ step_history AS (
 ),
 task_history AS (
     INSERT INTO task_transitions (task_id, from_state, to_state, metadata, sort_key, created_at)
-    SELECT st.id, 'pending', 'in_progress', '{}'::jsonb, st.transition_seq, $1
+    SELECT st.id, 'pending', 'in_progress', jsonb_build_object('worker', $3::text),
+           st.transition_seq, $1
     FROM started st
 )
 -- Started tasks come back as rows of their own rather than joined to their steps: a join of

@@ -59,6 +59,20 @@ pub async fn claim_takes_ready_steps_oldest_first(store: Arc<dyn Store>) {
     assert_eq!(last.metadata, json!({"attempt": 1, "worker": "worker-1"}));
 
     assert_eq!(task_state(&*store, first).await, State::InProgress);
+    let started = store
+        .current_task_transition(first)
+        .await
+        .expect("task history")
+        .expect("a current transition");
+    assert_eq!(
+        (started.from_state, started.to_state),
+        (Some(State::Pending), State::InProgress)
+    );
+    assert_eq!(
+        started.metadata,
+        json!({"worker": "worker-1"}),
+        "the task's start names the claimer"
+    );
     assert!(
         claim(&*store, 10, now).await.is_empty(),
         "b waits for a; nothing twice"
