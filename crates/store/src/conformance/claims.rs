@@ -1,8 +1,8 @@
 //! Claiming: which steps, in what order, under what lease, and what the handler gets.
 
 use super::fixture::{
-    LEASE_SECS, check_task, claim, claim_request, complete, create, layout, names, secs, success,
-    t0, task_state,
+    LEASE_SECS, assert_claimed_by, check_task, claim, claim_request, complete, create, layout,
+    names, secs, success, t0, task_state,
 };
 use crate::Store;
 use serde_json::{Value, json};
@@ -33,30 +33,7 @@ pub async fn claim_takes_ready_steps_oldest_first(store: Arc<dyn Store>) {
         assert_eq!(c.inputs, Some(json!({"step": c.name})));
         assert!(c.parent_results.is_empty());
     }
-    let step = store
-        .step(claimed[0].step_id)
-        .await
-        .expect("step")
-        .expect("exists");
-    assert_eq!(step.state, State::InProgress);
-    assert_eq!(step.attempts, 1);
-    assert_eq!(step.lease_owner.as_deref(), Some("worker-1"));
-    assert_eq!(step.lease_expires_at, Some(now + secs(LEASE_SECS)));
-    assert_eq!(step.last_attempted_at, Some(now));
-    assert_eq!(step.ready_at, None);
-    let history = store
-        .step_transitions_of_task(first)
-        .await
-        .expect("history");
-    let last = history
-        .iter()
-        .rfind(|t| t.owner_id == step.id)
-        .expect("claim transition");
-    assert_eq!(
-        (last.from_state, last.to_state),
-        (Some(State::Pending), State::InProgress)
-    );
-    assert_eq!(last.metadata, json!({"attempt": 1, "worker": "worker-1"}));
+    assert_claimed_by(&*store, &claimed[0], "worker-1", now).await;
 
     assert_eq!(task_state(&*store, first).await, State::InProgress);
     let started = store

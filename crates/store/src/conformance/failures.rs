@@ -1,8 +1,8 @@
 //! Fencing of outcomes, retryable and permanent failures.
 
 use super::fixture::{
-    LEASE_SECS, check_task, claim, complete, create, failure, layout, layout_with, names, secs,
-    step_named, success, t0, task_state,
+    LEASE_SECS, check_task, claim, complete, create, failure, last_step_transition, layout,
+    layout_with, names, secs, step_named, success, t0, task_state,
 };
 use crate::{OutcomeKind, Store};
 use serde_json::json;
@@ -129,14 +129,7 @@ pub async fn retryable_failure_is_claimed_again_after_retry_at(store: Arc<dyn St
     assert_eq!(step.ready_at, Some(retry_at));
     assert_eq!(step.last_failure_at, Some(failed_at));
     assert_eq!(step.backoff_request_seconds, Some(10));
-    let history = store
-        .step_transitions_of_task(task_id)
-        .await
-        .expect("history");
-    let last = history
-        .iter()
-        .rfind(|t| t.owner_id == step.id)
-        .expect("transition");
+    let last = last_step_transition(&*store, task_id, step.id).await;
     assert_eq!(
         (last.from_state, last.to_state),
         (Some(State::InProgress), State::Error)

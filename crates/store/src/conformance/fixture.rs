@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tasker_model::readiness::{step_readiness, task_execution_context};
-use tasker_model::{State, StepRecord, TaskId, TemplateId, Timestamp, TransitionRecord};
+use tasker_model::{State, StepId, StepRecord, TaskId, TemplateId, Timestamp, TransitionRecord};
 
 /// The start of every case's time line.
 pub fn t0() -> Timestamp {
@@ -155,6 +155,48 @@ pub async fn step_named(store: &dyn Store, task_id: TaskId, name: &str) -> StepR
         .into_iter()
         .find(|s| s.name == name)
         .unwrap_or_else(|| panic!("no step {name} in task {task_id}"))
+}
+
+/// The latest transition of a step of `task_id`.
+pub async fn last_step_transition(
+    store: &dyn Store,
+    task_id: TaskId,
+    step_id: StepId,
+) -> TransitionRecord {
+    store
+        .step_transitions_of_task(task_id)
+        .await
+        .expect("history")
+        .into_iter()
+        .rfind(|t| t.owner_id == step_id)
+        .unwrap_or_else(|| panic!("no transition of step {step_id}"))
+}
+
+/// The step is running its first attempt under `worker`'s lease taken at `now`, and its
+/// history records the claim.
+pub async fn assert_claimed_by(
+    store: &dyn Store,
+    claimed: &ClaimedStep,
+    worker: &str,
+    now: Timestamp,
+) {
+    let step = store
+        .step(claimed.step_id)
+        .await
+        .expect("step")
+        .expect("exists");
+    assert_eq!(step.state, State::InProgress, "{}", step.name);
+    assert_eq!(step.attempts, 1);
+    assert_eq!(step.lease_owner.as_deref(), Some(worker));
+    assert_eq!(step.lease_expires_at, Some(now + secs(LEASE_SECS)));
+    assert_eq!(step.last_attempted_at, Some(now));
+    assert_eq!(step.ready_at, None);
+    let last = last_step_transition(store, claimed.task_id, step.id).await;
+    assert_eq!(
+        (last.from_state, last.to_state),
+        (Some(State::Pending), State::InProgress)
+    );
+    assert_eq!(last.metadata, json!({"attempt": 1, "worker": worker}));
 }
 
 pub async fn task_state(store: &dyn Store, task_id: TaskId) -> State {

@@ -1,12 +1,13 @@
 //! The hand-off: a completion claims, in its own transaction, the steps its outcomes released.
 
 use super::fixture::{
-    LEASE_SECS, check_task, claim, create, failure, layout, names, secs, success, t0,
+    LEASE_SECS, assert_claimed_by, check_task, claim, create, failure, layout, names, secs,
+    success, t0,
 };
-use crate::{ClaimedStep, Completion, Handoff, StepOutcome, Store};
+use crate::{Completion, Handoff, StepOutcome, Store};
 use serde_json::json;
 use std::sync::Arc;
-use tasker_model::{State, Timestamp};
+use tasker_model::Timestamp;
 
 fn handoff(limit: u32, now: Timestamp) -> Handoff {
     Handoff {
@@ -26,34 +27,6 @@ async fn complete_and_claim(
         .complete_and_claim(outcomes, now, Some(&handoff(limit, now)))
         .await
         .expect("complete and claim")
-}
-
-/// The step is running for `worker-2`, and its history says so.
-async fn assert_handed_off(store: &dyn Store, claimed: &ClaimedStep, now: Timestamp) {
-    let step = store
-        .step(claimed.step_id)
-        .await
-        .expect("step")
-        .expect("exists");
-    assert_eq!(step.state, State::InProgress, "{}", step.name);
-    assert_eq!(step.attempts, 1);
-    assert_eq!(step.lease_owner.as_deref(), Some("worker-2"));
-    assert_eq!(step.lease_expires_at, Some(now + secs(LEASE_SECS)));
-    assert_eq!(step.last_attempted_at, Some(now));
-    assert_eq!(step.ready_at, None);
-    let history = store
-        .step_transitions_of_task(claimed.task_id)
-        .await
-        .expect("history");
-    let last = history
-        .iter()
-        .rfind(|t| t.owner_id == step.id)
-        .expect("claim transition");
-    assert_eq!(
-        (last.from_state, last.to_state),
-        (Some(State::Pending), State::InProgress)
-    );
-    assert_eq!(last.metadata, json!({"attempt": 1, "worker": "worker-2"}));
 }
 
 pub async fn completion_hands_released_steps_to_its_owner(store: Arc<dyn Store>) {
@@ -85,7 +58,7 @@ pub async fn completion_hands_released_steps_to_its_owner(store: Arc<dyn Store>)
         assert_eq!(c.task_context, json!({"order": 42}));
         assert_eq!(c.inputs, Some(json!({"step": c.name})));
         assert_eq!(c.parent_results, vec![("a".to_string(), json!({"a": 1}))]);
-        assert_handed_off(&*store, c, now).await;
+        assert_claimed_by(&*store, c, "worker-2", now).await;
     }
     check_task(&*store, task_id, now).await;
 
@@ -143,7 +116,7 @@ pub async fn handoff_claims_no_more_than_its_limit(store: Arc<dyn Store>) {
     );
     assert_eq!(done.results[0].released_steps.len(), 4);
     for c in &done.claimed {
-        assert_handed_off(&*store, c, later).await;
+        assert_claimed_by(&*store, c, "worker-2", later).await;
     }
     let rest = claim(&*store, 10, later).await;
     assert_eq!(names(&rest), ["b3", "b4"]);
