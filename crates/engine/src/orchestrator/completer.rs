@@ -178,8 +178,8 @@ async fn write(
     // hand-off), so that they start without a claim of their own. Only while little is in
     // flight: that is when work trickles and each step would otherwise pay for a claim of its
     // own. Under load, claims come in full batches anyway, and hand-offs made small writes
-    // beget small claims and writes that kept recurring: 50,000 tasks took 20-25 s instead
-    // of 15-18 s on PostgreSQL, even with hand-offs from small writes only.
+    // beget small claims and writes that kept recurring: 50,000 tasks took 24-26 s instead
+    // of 16-19 s on PostgreSQL, even with hand-offs from small writes only.
     let reserved = if shared.trickling()
         && outcomes
             .iter()
@@ -211,6 +211,15 @@ async fn write(
     }
     bump(&shared.stats.steps_handed_off, claimed.len() as u64);
     let handed_off: HashSet<StepId> = claimed.iter().map(|s| s.step_id).collect();
+    {
+        let mut running = shared.running();
+        for report in pending {
+            running.remove(&report.outcome.step_id);
+        }
+    }
+    // Published before the handed-off steps start, so that a parent's end comes before its
+    // children's start on the event bus too.
+    apply_results(shared, pending, &results, &handed_off, false);
     if let (Some(mut slots), false) = (reserved, claimed.is_empty()) {
         // Unused slots go back at once; the claim loop starts the steps on the rest (the
         // store claims no more steps than the limit, which is all the slots).
@@ -225,13 +234,6 @@ async fn write(
             slots: used,
         });
     }
-    {
-        let mut running = shared.running();
-        for report in pending {
-            running.remove(&report.outcome.step_id);
-        }
-    }
-    apply_results(shared, pending, &results, &handed_off, false);
     shared.leave_flight(pending.len());
     Ok(())
 }
