@@ -103,6 +103,10 @@ pub(crate) async fn release(store: &PostgresStore, owner: &str, now: Timestamp) 
         );
     }
     history.write(&tx, now).await?;
+    if !released.is_empty() {
+        // The steps given back are runnable at once: other processes may take them now.
+        crate::notify::hint(&tx, store.schema.as_deref()).await?;
+    }
     tx.commit().await.db()?;
     Ok(released.len() as u64)
 }

@@ -1,8 +1,9 @@
 //! Cross-process wake-ups through `LISTEN/NOTIFY`.
 //!
-//! Transactions that make work runnable (task creation, completions that release steps) send
-//! one `pg_notify` on [`CHANNEL`], delivered at commit. Each process that runs an orchestrator
-//! keeps one dedicated connection, outside the pool, that listens and bumps a `watch` counter;
+//! Transactions that make work runnable (task creation, completions that release steps,
+//! leases given back at shutdown) send one `pg_notify` on [`CHANNEL`], delivered at commit.
+//! Each process that runs an orchestrator keeps one dedicated connection, outside the pool,
+//! that listens and bumps a `watch` counter;
 //! idle claimers wait on it beside their poll timer. The counter coalesces bursts (a claimer
 //! sees the latest value, not every notification), and a lost connection only means hints are
 //! missed until it is back: it reconnects with backoff, and hints once when it does, since

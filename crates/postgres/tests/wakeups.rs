@@ -1,13 +1,14 @@
 //! Cross-process wake-ups: a task created through one store wakes the listener of another
 //! store on the same schema (as two processes would be), not one on another schema, and the
-//! listener comes back after its connection is cut.
+//! listener comes back after its connection is cut. Leases given back at shutdown wake the
+//! others too.
 
 mod common;
 
 use std::time::Duration;
 use tasker_postgres::{PgOptions, PostgresStore};
 use tasker_store::Store;
-use tasker_store::conformance::fixture::{create, layout, t0};
+use tasker_store::conformance::fixture::{claim, create, layout, t0};
 use tokio::sync::watch::Receiver;
 
 async fn open(url: &str, schema: &str, app: &str) -> PostgresStore {
@@ -77,5 +78,41 @@ async fn a_created_task_wakes_other_processes_of_its_schema_and_survives_a_cut()
     assert!(woken(&mut wakeups, Duration::from_secs(10)).await);
     wakeups.borrow_and_update();
     create(&*here.store, &layout(&["a"], &[]), t0()).await;
+    assert!(woken(&mut wakeups, Duration::from_secs(5)).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leases_given_back_at_shutdown_wake_other_processes() {
+    let Some(here) = common::fresh_schema("wakeups").await else {
+        return;
+    };
+    let app = format!("tasker_wakeups_{}", here.schema);
+    let listener = open(&here.url, &here.schema, &app).await;
+    let mut wakeups = listener.wakeups().expect("PostgreSQL has wake-ups");
+    listening(&mut wakeups).await;
+    // The creation's own hint is heard first, so that it cannot be taken for a later one.
+    wakeups.borrow_and_update();
+    create(&*here.store, &layout(&["a"], &[]), t0()).await;
+    assert!(woken(&mut wakeups, Duration::from_secs(5)).await);
+    let claimed = claim(&*here.store, 1, t0()).await;
+    assert_eq!(claimed.len(), 1);
+
+    // Nothing held: nothing to announce.
+    wakeups.borrow_and_update();
+    let none = here
+        .store
+        .release_leases("nobody", t0())
+        .await
+        .expect("release");
+    assert_eq!(none, 0);
+    assert!(!woken(&mut wakeups, Duration::from_millis(500)).await);
+
+    wakeups.borrow_and_update();
+    let released = here
+        .store
+        .release_leases("worker-1", t0())
+        .await
+        .expect("release");
+    assert_eq!(released, 1);
     assert!(woken(&mut wakeups, Duration::from_secs(5)).await);
 }
