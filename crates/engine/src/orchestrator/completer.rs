@@ -31,7 +31,7 @@ const GATHER_YIELDS: u32 = 16;
 /// Writes one batch at a time: while it commits, the next outcomes pile up for the next batch.
 /// Two writers at once on PostgreSQL made every scale slower: they waited for each other's
 /// task locks (a diamond's branches finish in different batches), and split the outcomes into
-/// smaller batches. 50,000 tasks ran in 10.8-14.1 s with one writer against 14.4-15.7 s with
+/// smaller batches. 50,000 tasks ran in 10.8-14.1 s with one writer against 13.6-16.0 s with
 /// two (interleaved runs), 5,000 in 1.36-1.38 s against 1.68-1.96 s.
 pub(crate) async fn run(
     shared: Arc<Shared>,
