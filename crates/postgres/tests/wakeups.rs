@@ -33,12 +33,18 @@ async fn woken(wakeups: &mut Receiver<u64>, within: Duration) -> bool {
     )
 }
 
-/// The listener hints once when it (re)connects; this waits for that first hint.
-async fn listening(wakeups: &mut Receiver<u64>) {
+/// Another process's store on `here`'s schema, listening: its application name (to find its
+/// listening connection), the store (which owns the listener) and its wake-ups, once the
+/// listener's first hint (sent when it connects) has arrived.
+async fn listener(here: &common::Fresh) -> (String, PostgresStore, Receiver<u64>) {
+    let app = format!("tasker_wakeups_{}", here.schema);
+    let store = open(&here.url, &here.schema, &app).await;
+    let mut wakeups = store.wakeups().expect("PostgreSQL has wake-ups");
     tokio::time::timeout(Duration::from_secs(10), wakeups.wait_for(|&n| n > 0))
         .await
         .expect("the listener connects")
         .expect("the listener runs");
+    (app, store, wakeups)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -49,10 +55,7 @@ async fn a_created_task_wakes_other_processes_of_its_schema_and_survives_a_cut()
     let Some(elsewhere) = common::fresh_schema("wakeups").await else {
         return;
     };
-    let app = format!("tasker_wakeups_{}", here.schema);
-    let listener = open(&here.url, &here.schema, &app).await;
-    let mut wakeups = listener.wakeups().expect("PostgreSQL has wake-ups");
-    listening(&mut wakeups).await;
+    let (app, _listener, mut wakeups) = listener(&here).await;
 
     wakeups.borrow_and_update();
     create(&*here.store, &layout(&["a"], &[]), t0()).await;
@@ -86,10 +89,7 @@ async fn leases_given_back_at_shutdown_wake_other_processes() {
     let Some(here) = common::fresh_schema("wakeups").await else {
         return;
     };
-    let app = format!("tasker_wakeups_{}", here.schema);
-    let listener = open(&here.url, &here.schema, &app).await;
-    let mut wakeups = listener.wakeups().expect("PostgreSQL has wake-ups");
-    listening(&mut wakeups).await;
+    let (_, _listener, mut wakeups) = listener(&here).await;
     // The creation's own hint is heard first, so that it cannot be taken for a later one.
     wakeups.borrow_and_update();
     create(&*here.store, &layout(&["a"], &[]), t0()).await;
