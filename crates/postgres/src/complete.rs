@@ -176,7 +176,9 @@ pub(crate) async fn complete_steps(
         Ok(())
     };
     let releasing = release_with(&tx, &statements.release, &done_steps, now);
-    let handing = handoff.is_some_and(|h| h.limit > 0);
+    // A hand-off with no room claims nothing: treated as none.
+    let handoff = handoff.filter(|h| h.limit > 0);
+    let handing = handoff.is_some();
     let hinting = async {
         if done_steps.is_empty() || handing {
             return Ok(());
@@ -186,7 +188,7 @@ pub(crate) async fn complete_steps(
     // The hand-off claims what the release made runnable: sent after it, so it sees it.
     let handing_off = async {
         match handoff {
-            Some(handoff) if handing && !done_steps.is_empty() => {
+            Some(handoff) if !done_steps.is_empty() => {
                 let rows = tx
                     .query(
                         &statements.claim_released,
