@@ -121,16 +121,7 @@ async fn claim_loop(
             hints.borrow_and_update();
         }
 
-        // Slots are reserved before the claim, so that every claimed step can start at once
-        // (a step waiting for a slot would hold a lease nobody renews).
-        let wanted = shared
-            .slots
-            .available_permits()
-            .min(config.claim_batch as usize);
-        let reserved = match u32::try_from(wanted) {
-            Ok(0) | Err(_) => None,
-            Ok(n) => shared.slots.clone().try_acquire_many_owned(n).ok(),
-        };
+        let reserved = shared.reserve_slots();
         let mut claimed = 0usize;
         let mut limit = 0usize;
         if let Some(mut reserved) = reserved {

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tasker_model::{State, StepId};
 use tasker_store::{Completion, CompletionResult, Handoff, OutcomeKind};
-use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
@@ -159,13 +158,15 @@ async fn write(
     // flight: that is when work trickles and each step would otherwise pay for a claim of its
     // own. Under load, claims come in full batches anyway, and hand-offs made small writes
     // beget small claims and writes that kept recurring: 50,000 tasks took 24-26 s instead
-    // of 16-19 s on PostgreSQL, even with hand-offs from small writes only.
+    // of 16-19 s on PostgreSQL, even with hand-offs from small writes only. Never while
+    // stopping: nothing new starts then.
     let reserved = if shared.trickling()
+        && !shared.shutdown.is_triggered()
         && outcomes
             .iter()
             .any(|o| matches!(o.result, OutcomeKind::Succeeded { .. }))
     {
-        reserve_slots(shared)
+        shared.reserve_slots()
     } else {
         None
     };
@@ -216,19 +217,6 @@ async fn write(
     }
     shared.leave_flight(pending.len());
     Ok(())
-}
-
-/// Free slots for a hand-off, up to a claim batch; none while stopping.
-fn reserve_slots(shared: &Shared) -> Option<OwnedSemaphorePermit> {
-    if shared.shutdown.is_triggered() {
-        return None;
-    }
-    let wanted = shared
-        .slots
-        .available_permits()
-        .min(shared.config.claim_batch as usize);
-    let wanted = u32::try_from(wanted).ok().filter(|&n| n > 0)?;
-    shared.slots.clone().try_acquire_many_owned(wanted).ok()
 }
 
 /// Counts, logs and publishes what the store applied; wakes the claimers when steps were

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tasker_model::StepId;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 /// State shared by the parts of one orchestrator.
@@ -69,6 +69,18 @@ pub(crate) fn lease_expiry(
 impl Shared {
     pub(crate) fn running(&self) -> std::sync::MutexGuard<'_, HashMap<StepId, i32>> {
         self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The free slots, up to a claim batch, for steps about to be claimed: reserved before the
+    /// claim, so that every claimed step can start at once (a step waiting for a slot would
+    /// hold a lease nobody renews). `None` when no slot is free.
+    pub(crate) fn reserve_slots(&self) -> Option<OwnedSemaphorePermit> {
+        let wanted = self
+            .slots
+            .available_permits()
+            .min(self.config.claim_batch as usize);
+        let wanted = u32::try_from(wanted).ok().filter(|&n| n > 0)?;
+        self.slots.clone().try_acquire_many_owned(wanted).ok()
     }
 
     /// Whether work trickles: at most [`TRICKLE`] claimed steps in flight (outcomes being
