@@ -28,7 +28,12 @@ pub(crate) async fn describe(store: &PostgresStore) -> Result<BackendInfo> {
         .first()
         .ok_or_else(|| Error::Database("server settings query returned no row".into()))?;
     let mut settings = Vec::new();
-    for name in ["synchronous_commit", "shared_buffers", "max_connections"] {
+    for name in [
+        "synchronous_commit",
+        "shared_buffers",
+        "max_connections",
+        "autovacuum",
+    ] {
         settings.push((name.to_owned(), get::<String>(row, name)?));
     }
     Ok(BackendInfo {

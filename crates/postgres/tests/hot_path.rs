@@ -465,7 +465,22 @@ async fn migrations_are_current_after_migrate_and_idempotent() {
     assert!(store.migrate().await.expect("migrate again").is_empty());
     let info = store.describe().await.expect("describe");
     assert!(info.server_version.starts_with(char::is_numeric));
-    assert_eq!(info.settings.len(), 3);
+    let names: Vec<&str> = info
+        .settings
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "synchronous_commit",
+            "shared_buffers",
+            "max_connections",
+            "autovacuum"
+        ]
+    );
+    let autovacuum = &info.settings[3].1;
+    assert!(autovacuum == "on" || autovacuum == "off", "{autovacuum}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
