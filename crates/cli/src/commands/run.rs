@@ -5,7 +5,8 @@ use crate::cli::RunArgs;
 use crate::output;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use tasker::OrchestratorConfig;
+use tasker::store::BackendInfo;
+use tasker::{Engine, OrchestratorConfig};
 
 pub async fn run(ctx: &Ctx, args: RunArgs) -> anyhow::Result<ExitCode> {
     let engine = ctx.engine().await?;
@@ -41,6 +42,7 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> anyhow::Result<ExitCode> {
             }
         );
     }
+    warn_about_server_settings(&engine).await;
     let stop = super::stop_requested();
     let started = Instant::now();
     let handle = engine.orchestrator(config).spawn();
@@ -54,4 +56,55 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> anyhow::Result<ExitCode> {
     let peak_rss = crate::bench::memory::peak_rss_bytes();
     output::run::stats(&stats?, started.elapsed(), peak_rss, ctx.json)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says, on stderr, which of the database's settings will slow an orchestrator down over time.
+/// Reading them is best effort: a server that does not answer fails the run soon enough.
+async fn warn_about_server_settings(engine: &Engine) {
+    if let Ok(info) = engine.store().describe().await {
+        for warning in setting_warnings(&info) {
+            eprintln!("warning: {warning}");
+        }
+    }
+}
+
+fn setting_warnings(info: &BackendInfo) -> Vec<String> {
+    info.settings
+        .iter()
+        .filter(|(name, value)| name == "autovacuum" && value == "off")
+        .map(|_| {
+            "autovacuum is off on this server: the entries of claimed steps pile up at the head of \
+             the ready index until workflow_steps is vacuumed, and claims slow down as work passes \
+             through; turn autovacuum on or run VACUUM on that table regularly"
+                .to_owned()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(settings: &[(&str, &str)]) -> BackendInfo {
+        BackendInfo {
+            backend: "postgres".into(),
+            server_version: "15".into(),
+            settings: settings
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn autovacuum_off_is_the_one_warning() {
+        let off = setting_warnings(&info(&[
+            ("synchronous_commit", "off"),
+            ("autovacuum", "off"),
+        ]));
+        assert_eq!(off.len(), 1);
+        assert!(off[0].starts_with("autovacuum is off"), "{off:?}");
+        assert!(setting_warnings(&info(&[("autovacuum", "on")])).is_empty());
+        assert!(setting_warnings(&info(&[])).is_empty());
+    }
 }
