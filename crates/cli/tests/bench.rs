@@ -62,9 +62,23 @@ fn smoke_run_on_postgres_passes_every_check_with_worker_processes() {
     let Some(url) = postgres_url() else {
         return;
     };
+    // What an interrupted run leaves behind: a bench schema nobody claims, named for a process
+    // that cannot exist. The next bench sweeps it away.
+    let leftover = format!("tasker_bench_4000000000_{}", std::process::id());
+    let created = psql(
+        &url,
+        &format!("CREATE SCHEMA {leftover}; CREATE TABLE {leftover}.t (x int)"),
+    );
     let sandbox = Sandbox::with_url(url.clone());
     let report = sandbox.json(&["bench", "--smoke"]);
     check_report(&report, "postgres");
+    if created.is_some() {
+        let schemas = psql(&url, "SELECT nspname FROM pg_namespace").unwrap_or_default();
+        assert!(
+            !schemas.lines().any(|name| name == leftover),
+            "the schema {leftover} of an interrupted run was not swept"
+        );
+    }
     // Two `tasker run` processes share the work of one scale measurement.
     let report = sandbox.json(&["bench", "--smoke", "--scenario", "scale", "--workers", "2"]);
     assert_eq!(report["scale"]["workers"], 2);
@@ -89,22 +103,31 @@ fn postgres_url() -> Option<String> {
 
 /// The bench drops the schemas it made; none of this process's children may be left.
 fn assert_no_bench_schema_left(url: &str) {
-    let out = std::process::Command::new("psql")
-        .args([
-            url,
-            "-Atc",
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tasker_bench_%'",
-        ])
-        .output();
-    let Ok(out) = out else {
+    let Some(listed) = psql(
+        url,
+        "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tasker_bench_%'",
+    ) else {
         eprintln!("psql is not installed: not checking that the bench schemas were dropped");
         return;
     };
-    let listed = String::from_utf8_lossy(&out.stdout);
     // Only schemas made by processes that are gone could be ours: others may be running now.
     for schema in listed.lines() {
         let pid = schema.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
         let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
         assert!(alive, "schema {schema} was left behind by a finished bench");
     }
+}
+
+/// What psql printed for `sql` (unaligned, tuples only), or `None` where psql is not installed.
+fn psql(url: &str, sql: &str) -> Option<String> {
+    let out = std::process::Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-Atc", sql])
+        .output()
+        .ok()?;
+    assert!(
+        out.status.success(),
+        "psql failed on {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }

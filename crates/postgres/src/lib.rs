@@ -26,7 +26,7 @@ mod complete;
 mod create;
 mod error;
 mod isolated;
-pub use isolated::drop_orphaned_schemas;
+pub use isolated::{SchemaClaim, claim_schema, drop_orphaned_schemas, drop_unclaimed_schemas};
 mod leadership;
 mod leases;
 mod migrate;

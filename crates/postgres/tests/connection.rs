@@ -106,3 +106,71 @@ async fn a_fresh_schema_reports_its_pending_migrations() {
     assert_eq!(store.backend_name(), "postgres");
     assert!(store.capabilities().skip_locked && store.capabilities().multi_process);
 }
+
+/// A sweep drops the throwaway schemas nobody claims (runs that ended without cleaning up) and
+/// leaves claimed ones alone, whichever connection or process holds the claim.
+#[tokio::test]
+async fn a_sweep_drops_unclaimed_schemas_and_keeps_claimed_ones() {
+    let Some(url) = common::database_url("a_sweep_drops_unclaimed_schemas") else {
+        return;
+    };
+    // A prefix of this test's own, so that no other sweep (benchmarks) races for its schemas.
+    let prefix = format!("tasker_sweep_{:08x}_", rand::random::<u32>());
+    let orphan = format!("{prefix}orphan");
+    let live = format!("{prefix}live");
+    let claim = tasker_postgres::claim_schema(&url, &live)
+        .await
+        .expect("claim");
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA {orphan}; CREATE TABLE {orphan}.t (x int);
+             CREATE SCHEMA {live}; CREATE TABLE {live}.t (x int)"
+        ))
+        .await
+        .expect("create the schemas");
+
+    let dropped = tasker_postgres::drop_unclaimed_schemas(&url, &prefix)
+        .await
+        .expect("sweep");
+    assert_eq!(dropped, [orphan]);
+    let left = schemas_named(&client, &prefix).await;
+    assert_eq!(left, std::slice::from_ref(&live));
+
+    // The claim ends with its connection: the next sweep takes the schema.
+    drop(claim);
+    let mut dropped = Vec::new();
+    for _ in 0..50 {
+        dropped = tasker_postgres::drop_unclaimed_schemas(&url, &prefix)
+            .await
+            .expect("sweep");
+        if !dropped.is_empty() {
+            break;
+        }
+        // The server notices the closed connection, and releases its lock, a moment later.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(dropped, [live]);
+    assert!(schemas_named(&client, &prefix).await.is_empty());
+    assert!(
+        tasker_postgres::drop_unclaimed_schemas(&url, "not a plain prefix")
+            .await
+            .is_err()
+    );
+}
+
+async fn schemas_named(client: &tokio_postgres::Client, prefix: &str) -> Vec<String> {
+    client
+        .query(
+            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1) ORDER BY 1",
+            &[&prefix],
+        )
+        .await
+        .expect("list schemas")
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}

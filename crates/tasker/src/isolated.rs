@@ -7,7 +7,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tasker_engine::Error;
-use tasker_postgres::{PgOptions, PostgresStore};
+use tasker_postgres::{PgOptions, PostgresStore, SchemaClaim};
 use tasker_sqlite::SqliteStore;
 use tasker_store::Store;
 
@@ -22,7 +22,8 @@ pub struct IsolatedDatabase {
 
 enum Cleanup {
     SqliteDir(PathBuf),
-    PostgresSchema(Arc<PostgresStore>),
+    /// The claim keeps other runs' sweeps away from the schema until it is dropped.
+    PostgresSchema(Arc<PostgresStore>, SchemaClaim),
 }
 
 impl std::fmt::Debug for IsolatedDatabase {
@@ -48,7 +49,11 @@ impl IsolatedDatabase {
         let IsolatedDatabase { store, cleanup, .. } = self;
         drop(store);
         match cleanup {
-            Cleanup::PostgresSchema(store) => Ok(store.drop_own_schema().await?),
+            Cleanup::PostgresSchema(store, claim) => {
+                store.drop_own_schema().await?;
+                drop(claim);
+                Ok(())
+            }
             Cleanup::SqliteDir(dir) => std::fs::remove_dir_all(&dir).map_err(|e| {
                 Error::Store(tasker_store::Error::Database(format!(
                     "cannot remove {}: {e}",
@@ -59,6 +64,9 @@ impl IsolatedDatabase {
     }
 }
 
+/// The throwaway PostgreSQL schemas: `tasker_bench_<pid>_<random>`.
+const SCHEMA_PREFIX: &str = "tasker_bench_";
+
 /// A random suffix for names that must not collide across processes and runs.
 fn unique_suffix() -> String {
     let random = RandomState::new().build_hasher().finish();
@@ -67,7 +75,8 @@ fn unique_suffix() -> String {
 
 /// Opens a fresh database beside the one `database_url` names: for `sqlite:` URLs a new file
 /// in a new temporary directory (the named file is not touched); for `postgres:` URLs a new
-/// schema `tasker_bench_<pid>_<random>` in that database. The database is migrated.
+/// schema `tasker_bench_<pid>_<random>` in that database, after dropping the ones that runs
+/// interrupted before their cleanup left behind. The database is migrated.
 pub async fn connect_isolated(database_url: &str) -> Result<IsolatedDatabase, Error> {
     let isolated = match scheme(database_url) {
         Some("sqlite") => {
@@ -87,7 +96,15 @@ pub async fn connect_isolated(database_url: &str) -> Result<IsolatedDatabase, Er
             }
         }
         Some("postgres" | "postgresql") => {
-            let schema = format!("tasker_bench_{}", unique_suffix());
+            // Runs that were interrupted before their cleanup left their schemas behind; any
+            // schema nobody claims is one of those.
+            let swept =
+                tasker_postgres::drop_unclaimed_schemas(database_url, SCHEMA_PREFIX).await?;
+            if !swept.is_empty() {
+                tracing::info!(schemas = ?swept, "dropped schemas that interrupted runs left behind");
+            }
+            let schema = format!("{SCHEMA_PREFIX}{}", unique_suffix());
+            let claim = tasker_postgres::claim_schema(database_url, &schema).await?;
             let store = Arc::new(
                 PostgresStore::connect_with(
                     database_url,
@@ -101,7 +118,7 @@ pub async fn connect_isolated(database_url: &str) -> Result<IsolatedDatabase, Er
             IsolatedDatabase {
                 store: store.clone(),
                 url: with_search_path(database_url, &schema),
-                cleanup: Cleanup::PostgresSchema(store),
+                cleanup: Cleanup::PostgresSchema(store, claim),
             }
         }
         _ => return Err(Error::UnsupportedDatabaseUrl(database_url.to_owned())),
