@@ -17,11 +17,7 @@ impl PostgresStore {
         };
         let client = self.client().await?;
         // The name was checked to be a plain identifier when the store was built.
-        client
-            .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            .await
-            .db()?;
-        Ok(())
+        drop_schema(&client, schema).await
     }
 }
 
@@ -38,7 +34,7 @@ pub async fn drop_orphaned_schemas(url: &str, prefix: &str) -> Result<Vec<String
             .next()
             .and_then(|p| p.parse::<u32>().ok());
         let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
-        if !alive && drop_schema(&client, &name).await {
+        if !alive && drop_schema(&client, &name).await.is_ok() {
             dropped.push(name);
         }
     }
@@ -83,7 +79,7 @@ pub async fn drop_unclaimed_schemas(url: &str, prefix: &str) -> Result<Vec<Strin
         if !free {
             continue;
         }
-        let was_dropped = drop_schema(&client, &name).await;
+        let was_dropped = drop_schema(&client, &name).await.is_ok();
         client.execute(&unlock, &[&name]).await.db()?;
         if was_dropped {
             dropped.push(name);
@@ -118,13 +114,13 @@ async fn schemas_named(client: &tokio_postgres::Client, prefix: &str) -> Result<
         .collect())
 }
 
-/// Whether the schema is gone now. Another process dropping the same schema at the same time
-/// is not an error.
-async fn drop_schema(client: &tokio_postgres::Client, name: &str) -> bool {
+/// Drops the schema `name` (a plain identifier: it goes into DDL unquoted) with everything in
+/// it. Another process dropping the same schema at the same time is not an error.
+async fn drop_schema(client: &tokio_postgres::Client, name: &str) -> Result<()> {
     client
         .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
         .await
-        .is_ok()
+        .db()
 }
 
 async fn connect(url: &str) -> Result<tokio_postgres::Client> {
