@@ -18,7 +18,9 @@ pub use engine::{
 };
 pub use error::{Error, Result};
 pub use events::{CAPACITY as EVENT_CAPACITY, Event};
-pub use handler::{HandlerRegistry, StepContext, StepError, StepHandler, StepResult};
+pub use handler::{
+    CancellationToken, HandlerRegistry, StepContext, StepError, StepHandler, StepResult,
+};
 pub use orchestrator::{Orchestrator, OrchestratorHandle, RunStats, ShutdownSignal};
 
 // The types the API hands back, so that users need not depend on the inner crates.

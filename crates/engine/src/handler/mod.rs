@@ -10,6 +10,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tasker_model::{StepId, TaskId};
+pub use tokio_util::sync::CancellationToken;
 
 /// The code behind a step. Handlers run concurrently and may be called again for the same step
 /// (a retry, or a second attempt after a crash), so they should be idempotent.
@@ -31,6 +32,12 @@ pub struct StepContext {
     pub config: Value,
     /// Results of the parent steps, by step name.
     pub parent_results: BTreeMap<String, Value>,
+    /// Cancelled when this attempt must stop: its lease was lost (the step may already run
+    /// elsewhere, and this attempt's outcome would be refused), or the orchestrator is stopping
+    /// and its grace period ran out. A handler that runs for long should watch it
+    /// (`ctx.cancellation.cancelled().await` in a `select!`) and stop its side effects; the
+    /// orchestrator also drops the handler's future right after cancelling it.
+    pub cancellation: CancellationToken,
 }
 
 pub type StepResult = Result<Value, StepError>;

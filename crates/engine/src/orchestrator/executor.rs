@@ -117,6 +117,7 @@ async fn call_handler(
         context: step.task_context.clone(),
         config: definition.config.clone(),
         parent_results: step.parent_results.iter().cloned().collect(),
+        cancellation: Default::default(),
     };
     // Its own task, so that a panic is caught as a JoinError instead of unwinding here.
     let task = tokio::spawn(async move { handler.call(ctx).await });

@@ -157,6 +157,7 @@ mod tests {
             context: json!({"order": 1}),
             config,
             parent_results: BTreeMap::from([("a".to_owned(), json!({"x": 1}))]),
+            cancellation: Default::default(),
         }
     }
 

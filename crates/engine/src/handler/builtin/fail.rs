@@ -51,6 +51,7 @@ mod tests {
             context: json!({}),
             config,
             parent_results: BTreeMap::new(),
+            cancellation: Default::default(),
         }
     }
 
