@@ -14,10 +14,11 @@ pub(crate) async fn renew(
     store: &PostgresStore,
     owner: &str,
     steps: &[(StepId, i32)],
+    now: Timestamp,
     expires_at: Timestamp,
-) -> Result<u64> {
+) -> Result<Vec<StepId>> {
     if steps.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     // In id order, as completions update steps, so that the two never deadlock.
     let mut steps = steps.to_vec();
@@ -27,9 +28,19 @@ pub(crate) async fn renew(
     let client = store.client().await?;
     let statement = client.prepare_cached(sql::RENEW_LEASES).await.db()?;
     client
-        .execute(&statement, &[&owner, &expires_at, &ids, &attempts])
+        .query(&statement, &[&owner, &expires_at, &ids, &attempts, &now])
         .await
-        .db()
+        .db()?
+        .iter()
+        .map(|row| get(row, "id"))
+        .collect()
+}
+
+pub(crate) async fn database_time(store: &PostgresStore) -> Result<Timestamp> {
+    let client = store.client().await?;
+    let statement = client.prepare_cached(sql::DATABASE_TIME).await.db()?;
+    let row = client.query_one(&statement, &[]).await.db()?;
+    get(&row, "now")
 }
 
 pub(crate) async fn expired(
@@ -109,4 +120,75 @@ pub(crate) async fn release(store: &PostgresStore, owner: &str, now: Timestamp) 
     }
     tx.commit().await.db()?;
     Ok(released.len() as u64)
+}
+
+/// Gives back the given leases of `owner` without counting their attempts (see
+/// `Store::release_steps`).
+pub(crate) async fn release_steps(
+    store: &PostgresStore,
+    owner: &str,
+    steps: &[(StepId, i32)],
+    now: Timestamp,
+    ready_at: Timestamp,
+    reason: &str,
+) -> Result<Vec<StepId>> {
+    if steps.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut steps = steps.to_vec();
+    steps.sort_unstable();
+    let ids: Vec<i64> = steps.iter().map(|s| s.0).collect();
+    let attempts: Vec<i32> = steps.iter().map(|s| s.1).collect();
+    let mut client = store.client().await?;
+    let tx = client.transaction().await.db()?;
+    let tasks = tx.prepare_cached(sql::STEPS_TASKS).await.db()?;
+    let mut task_ids = tx
+        .query(&tasks, &[&ids])
+        .await
+        .db()?
+        .iter()
+        .map(|row| get(row, "task_id"))
+        .collect::<Result<Vec<i64>>>()?;
+    if task_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    task_ids.sort_unstable();
+    let lock = tx.prepare_cached(sql::LOCK_TASKS).await.db()?;
+    tx.query(&lock, &[&task_ids]).await.db()?;
+
+    let mut history = History::default();
+    let release = tx.prepare_cached(sql::RELEASE_STEPS).await.db()?;
+    let released = tx
+        .query(&release, &[&owner, &now, &ids, &attempts, &ready_at])
+        .await
+        .db()?;
+    let mut released_ids = Vec::with_capacity(released.len());
+    for row in &released {
+        let id: i64 = get(row, "id")?;
+        let attempt = get::<i32>(row, "attempts")? + 1;
+        history.step(
+            id,
+            State::InProgress,
+            State::Pending,
+            json!({ "released": reason, "attempt": attempt, "worker": owner }),
+            get(row, "transition_seq")?,
+        );
+        released_ids.push(id);
+    }
+    let fail = tx.prepare_cached(sql::FAIL_IDLE_BLOCKED_TASKS).await.db()?;
+    for row in tx.query(&fail, &[&task_ids, &now]).await.db()? {
+        history.task(
+            get(&row, "id")?,
+            State::InProgress,
+            State::Error,
+            json!({}),
+            get(&row, "transition_seq")?,
+        );
+    }
+    history.write(&tx, now).await?;
+    if !released.is_empty() {
+        crate::notify::hint(&tx, store.schema.as_deref()).await?;
+    }
+    tx.commit().await.db()?;
+    Ok(released_ids)
 }

@@ -254,9 +254,10 @@ impl Store for PostgresStore {
         &self,
         owner: &str,
         steps: &[(StepId, i32)],
+        now: Timestamp,
         expires_at: Timestamp,
-    ) -> Result<u64> {
-        leases::renew(self, owner, steps, expires_at).await
+    ) -> Result<Vec<StepId>> {
+        leases::renew(self, owner, steps, now, expires_at).await
     }
 
     async fn expired_leases(&self, now: Timestamp, limit: u32) -> Result<Vec<ExpiredLease>> {
@@ -265,6 +266,21 @@ impl Store for PostgresStore {
 
     async fn release_leases(&self, owner: &str, now: Timestamp) -> Result<u64> {
         leases::release(self, owner, now).await
+    }
+
+    async fn release_steps(
+        &self,
+        owner: &str,
+        steps: &[(StepId, i32)],
+        now: Timestamp,
+        ready_at: Timestamp,
+        reason: &str,
+    ) -> Result<Vec<StepId>> {
+        leases::release_steps(self, owner, steps, now, ready_at, reason).await
+    }
+
+    async fn database_time(&self) -> Result<Timestamp> {
+        leases::database_time(self).await
     }
 
     async fn next_ready_at(&self) -> Result<Option<Timestamp>> {

@@ -310,9 +310,14 @@ async fn hot_queries_use_indexes_at_scale() {
         ("leased_tasks.sql", vec![&owner]),
         (
             "renew_leases.sql",
-            vec![&owner, &lease, &running, &attempts],
+            vec![&owner, &lease, &running, &attempts, &now],
         ),
         ("release_leases.sql", vec![&owner, &now]),
+        (
+            "release_steps.sql",
+            vec![&owner, &now, &running, &attempts, &now],
+        ),
+        ("steps_tasks.sql", vec![&running]),
         ("list_tasks.sql", vec![&no_namespace, &no_before, &limit]),
         (
             "list_tasks_by_state.sql",

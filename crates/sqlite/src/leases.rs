@@ -13,22 +13,41 @@ pub(crate) fn renew(
     conn: &mut Connection,
     owner: &str,
     steps: &[(StepId, i32)],
+    now: Timestamp,
     expires_at: Timestamp,
-) -> Result<u64> {
+) -> Result<Vec<StepId>> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .sql()?;
-    let mut renewed = 0u64;
+    let mut renewed = Vec::new();
     {
         let mut stmt = tx.prepare_cached(queries::RENEW_LEASES).sql()?;
         for &(step_id, attempt) in steps {
-            renewed += stmt
-                .execute(params![step_id, attempt, owner, micros(expires_at)])
-                .sql()? as u64;
+            let changed = stmt
+                .execute(params![
+                    step_id,
+                    attempt,
+                    owner,
+                    micros(expires_at),
+                    micros(now)
+                ])
+                .sql()?;
+            if changed > 0 {
+                renewed.push(step_id);
+            }
         }
     }
     tx.commit().sql()?;
     Ok(renewed)
+}
+
+pub(crate) fn database_time(conn: &Connection) -> Result<Timestamp> {
+    let at: i64 = conn
+        .prepare_cached(queries::DATABASE_TIME)
+        .sql()?
+        .query_row([], |row| row.get(0))
+        .sql()?;
+    codec::timestamp(at)
 }
 
 pub(crate) fn expired(conn: &Connection, now: Timestamp, limit: u32) -> Result<Vec<ExpiredLease>> {
@@ -87,6 +106,53 @@ pub(crate) fn release(conn: &mut Connection, owner: &str, now: Timestamp) -> Res
         // A blocked task waits only for its running steps; this one no longer runs.
         bookkeeping::block_if_idle(&tx, task_id, task.state, task.steps_failed, now)?;
         released += 1;
+    }
+    tx.commit().sql()?;
+    Ok(released)
+}
+
+/// Gives back the given leases of `owner` without counting their attempts (see
+/// `Store::release_steps`).
+pub(crate) fn release_steps(
+    conn: &mut Connection,
+    owner: &str,
+    steps: &[(StepId, i32)],
+    now: Timestamp,
+    ready_at: Timestamp,
+    reason: &str,
+) -> Result<Vec<StepId>> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .sql()?;
+    let mut released = Vec::new();
+    for &(step_id, attempt) in steps {
+        let task_id: Option<TaskId> = tx
+            .prepare_cached(queries::LEASE_TASK)
+            .sql()?
+            .query_row(params![step_id, owner, attempt], |row| row.get(0))
+            .optional()
+            .sql()?;
+        let Some(task_id) = task_id else { continue };
+        let task = bookkeeping::task_row(&tx, task_id)?;
+        let ready_at = task.accepts_work().then_some(micros(ready_at));
+        let seq: Option<i32> = tx
+            .prepare_cached(queries::RELEASE_LEASE)
+            .sql()?
+            .query_row(params![step_id, micros(now), ready_at], |row| row.get(0))
+            .optional()
+            .sql()?;
+        let Some(seq) = seq else { continue };
+        history::step(
+            &tx,
+            step_id,
+            Some(State::InProgress),
+            State::Pending,
+            seq,
+            &json!({"released": reason, "attempt": attempt, "worker": owner}),
+            now,
+        )?;
+        bookkeeping::block_if_idle(&tx, task_id, task.state, task.steps_failed, now)?;
+        released.push(step_id);
     }
     tx.commit().sql()?;
     Ok(released)

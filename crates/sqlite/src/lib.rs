@@ -324,10 +324,11 @@ impl Store for SqliteStore {
         &self,
         owner: &str,
         steps: &[(StepId, i32)],
+        now: Timestamp,
         expires_at: Timestamp,
-    ) -> Result<u64> {
+    ) -> Result<Vec<StepId>> {
         let (owner, steps) = (owner.to_owned(), steps.to_vec());
-        self.run(move |conn| leases::renew(conn, &owner, &steps, expires_at))
+        self.run(move |conn| leases::renew(conn, &owner, &steps, now, expires_at))
             .await
     }
 
@@ -340,6 +341,23 @@ impl Store for SqliteStore {
         let owner = owner.to_owned();
         self.run(move |conn| leases::release(conn, &owner, now))
             .await
+    }
+
+    async fn release_steps(
+        &self,
+        owner: &str,
+        steps: &[(StepId, i32)],
+        now: Timestamp,
+        ready_at: Timestamp,
+        reason: &str,
+    ) -> Result<Vec<StepId>> {
+        let (owner, steps, reason) = (owner.to_owned(), steps.to_vec(), reason.to_owned());
+        self.run(move |conn| leases::release_steps(conn, &owner, &steps, now, ready_at, &reason))
+            .await
+    }
+
+    async fn database_time(&self) -> Result<Timestamp> {
+        self.run(|conn| leases::database_time(conn)).await
     }
 
     async fn next_ready_at(&self) -> Result<Option<Timestamp>> {

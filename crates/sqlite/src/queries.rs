@@ -15,6 +15,8 @@ pub(crate) const BENCH_SEED_TASK_HISTORY: &str =
     include_str!("../queries/bench_seed_task_history.sql");
 pub(crate) const BENCH_STEPS_BY_STATE: &str = include_str!("../queries/bench_steps_by_state.sql");
 pub(crate) const BENCH_TABLE_COUNTS: &str = include_str!("../queries/bench_table_counts.sql");
+pub(crate) const DATABASE_TIME: &str = include_str!("../queries/database_time.sql");
+pub(crate) const LEASE_TASK: &str = include_str!("../queries/lease_task.sql");
 pub(crate) const CANCELLABLE_STEPS: &str = include_str!("../queries/cancellable_steps.sql");
 pub(crate) const CLAIM_STEP: &str = include_str!("../queries/claim_step.sql");
 pub(crate) const CLAIM_STEPS: &str = include_str!("../queries/claim_steps.sql");

@@ -105,19 +105,42 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
         handoff: Option<&Handoff>,
     ) -> Result<Completion>;
-    /// Extend the leases of running steps still held by `owner`; returns how many were renewed.
+    /// Extend to `expires_at` the leases that `owner` still holds, live, on the given steps and
+    /// attempts: a step is renewed only while it is `in_progress` under `owner` and that
+    /// attempt, and its lease has not expired (`lease_expires_at > now`). A lease that already
+    /// expired is not renewed, even if nobody rescued it yet: it is lost. Returns the ids
+    /// renewed, in no particular order.
     async fn renew_leases(
         &self,
         owner: &str,
         steps: &[(StepId, i32)],
+        now: Timestamp,
         expires_at: Timestamp,
-    ) -> Result<u64>;
+    ) -> Result<Vec<StepId>>;
     /// Running steps whose lease expired before `now`, oldest first.
     async fn expired_leases(&self, now: Timestamp, limit: u32) -> Result<Vec<ExpiredLease>>;
     /// Give back every lease `owner` holds (graceful shutdown): each step goes
     /// `in_progress -> pending`, the attempt is not counted (`attempts - 1`), and it is runnable
     /// at once. Returns how many.
     async fn release_leases(&self, owner: &str, now: Timestamp) -> Result<u64>;
+    /// Give back specific leases without counting their attempts (a step this process cannot
+    /// run): each step still `in_progress` under `owner` and the given attempt, expired or
+    /// not, goes `in_progress -> pending` with `attempts - 1`, its lease cleared, runnable at
+    /// `ready_at` (unless its task is blocked or cancelled), with one history row whose
+    /// metadata carries `"released": reason`. Returns the ids released, in no particular order.
+    async fn release_steps(
+        &self,
+        owner: &str,
+        steps: &[(StepId, i32)],
+        now: Timestamp,
+        ready_at: Timestamp,
+        reason: &str,
+    ) -> Result<Vec<StepId>>;
+    /// The database server's current time. The one exception to "backends never read a
+    /// clock": it lets a process compare its own clock with the database's (PostgreSQL:
+    /// `clock_timestamp()`; SQLite: the system time as SQLite reads it). Nothing in the store
+    /// uses it to decide anything.
+    async fn database_time(&self) -> Result<Timestamp>;
     /// The earliest `ready_at` of any runnable or waiting step, if any (when to wake up).
     async fn next_ready_at(&self) -> Result<Option<Timestamp>>;
     /// Whether any step is runnable or waiting for a retry, and whether any is running.

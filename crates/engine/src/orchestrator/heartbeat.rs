@@ -25,10 +25,11 @@ pub(crate) async fn run(shared: Arc<Shared>) {
         match shared
             .engine
             .store()
-            .renew_leases(&shared.config.owner, &steps, expires_at)
+            .renew_leases(&shared.config.owner, &steps, now, expires_at)
             .await
+            .map(|renewed| renewed.len())
         {
-            Ok(renewed) if renewed < steps.len() as u64 => {
+            Ok(renewed) if renewed < steps.len() => {
                 // Outcomes written meanwhile account for some; the rest were lost (rescued by
                 // someone else) and their completions will be fenced.
                 tracing::debug!(renewed, held = steps.len(), "some leases were not renewed");

@@ -150,15 +150,31 @@ impl Store for FaultyStore {
         &self,
         owner: &str,
         steps: &[(StepId, i32)],
+        now: Timestamp,
         expires_at: Timestamp,
-    ) -> Result<u64> {
-        self.inner.renew_leases(owner, steps, expires_at).await
+    ) -> Result<Vec<StepId>> {
+        self.inner.renew_leases(owner, steps, now, expires_at).await
     }
     async fn expired_leases(&self, now: Timestamp, limit: u32) -> Result<Vec<ExpiredLease>> {
         self.inner.expired_leases(now, limit).await
     }
     async fn release_leases(&self, owner: &str, now: Timestamp) -> Result<u64> {
         self.inner.release_leases(owner, now).await
+    }
+    async fn release_steps(
+        &self,
+        owner: &str,
+        steps: &[(StepId, i32)],
+        now: Timestamp,
+        ready_at: Timestamp,
+        reason: &str,
+    ) -> Result<Vec<StepId>> {
+        self.inner
+            .release_steps(owner, steps, now, ready_at, reason)
+            .await
+    }
+    async fn database_time(&self) -> Result<Timestamp> {
+        self.inner.database_time().await
     }
     async fn next_ready_at(&self) -> Result<Option<Timestamp>> {
         self.inner.next_ready_at().await
