@@ -35,6 +35,16 @@ pub enum Error {
         "unsupported database url {0:?} (expected sqlite://path, sqlite::memory: or postgres://...)"
     )]
     UnsupportedDatabaseUrl(String),
+    /// This process's clock and the database's differ by more than an orchestrator tolerates
+    /// (a sixth of its lease): leases it takes or judges could overlap with other processes'.
+    #[error(
+        "this process's clock is {skew_ms} ms off the database's, more than the {limit_ms} ms a {lease_ms} ms lease tolerates; synchronize the clocks (NTP) or use a longer lease"
+    )]
+    ClockSkew {
+        skew_ms: i64,
+        limit_ms: i64,
+        lease_ms: u128,
+    },
     /// The orchestrator's own task ended abnormally (panicked or was aborted).
     #[error("orchestrator stopped abnormally: {0}")]
     Orchestrator(String),

@@ -58,6 +58,15 @@ pub enum Event {
         attempt: i32,
         retry_at: Timestamp,
     },
+    /// This process lost the lease of a running attempt (not renewed in time, or the step was
+    /// taken back): its handler was told to stop and its outcome is not written. The step's
+    /// history shows what happened instead (`lease_expired` once rescued).
+    LeaseLost {
+        task_id: TaskId,
+        step_id: StepId,
+        name: String,
+        attempt: i32,
+    },
 }
 
 impl Event {
@@ -70,7 +79,8 @@ impl Event {
             | Event::StepStarted { task_id, .. }
             | Event::StepCompleted { task_id, .. }
             | Event::StepFailed { task_id, .. }
-            | Event::RetryScheduled { task_id, .. } => *task_id,
+            | Event::RetryScheduled { task_id, .. }
+            | Event::LeaseLost { task_id, .. } => *task_id,
         }
     }
 

@@ -26,7 +26,7 @@ pub use orchestrator::{Orchestrator, OrchestratorHandle, RunStats, ShutdownSigna
 // The types the API hands back, so that users need not depend on the inner crates.
 pub use tasker_model::template::{ContextError, ContextErrors};
 pub use tasker_model::{
-    Clock, ManualClock, State, StepId, StepReadiness, StepRecord, SystemClock,
+    Clock, ManualClock, OffsetClock, State, StepId, StepReadiness, StepRecord, SystemClock,
     TaskExecutionContext, TaskId, TaskRecord, Template, TemplateErrors, Timestamp,
 };
 pub use tasker_store::{CreatedTask, RegisteredTemplate, Store, StoredTemplate, TaskFilter};

@@ -7,6 +7,13 @@ use std::time::Duration;
 
 pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> Timestamp;
+
+    /// Whether this clock follows real time, so that comparing it with the database's clock
+    /// means something. A [`ManualClock`] does not: tests move it at will, and the
+    /// orchestrator's clock-skew check leaves it alone.
+    fn follows_real_time(&self) -> bool {
+        true
+    }
 }
 
 /// The wall clock.
@@ -45,5 +52,22 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
         *self.now.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn follows_real_time(&self) -> bool {
+        false
+    }
+}
+
+/// The wall clock shifted by a fixed offset: a machine whose clock is wrong, for tests of what
+/// clock skew does (and of the check that refuses to run with too much of it).
+#[derive(Debug, Clone, Copy)]
+pub struct OffsetClock {
+    pub offset: chrono::Duration,
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> Timestamp {
+        chrono::Utc::now() + self.offset
     }
 }

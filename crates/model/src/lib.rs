@@ -7,13 +7,14 @@
 pub mod backoff;
 pub mod clock;
 pub mod identity;
+pub mod limits;
 pub mod readiness;
 pub mod record;
 pub mod state;
 pub mod template;
 
 pub use backoff::{Backoff, RetryPolicy};
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use readiness::{
     ExecutionStatus, HealthStatus, RecommendedAction, StepReadiness, TaskExecutionContext,
 };

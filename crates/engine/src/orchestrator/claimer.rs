@@ -3,9 +3,10 @@
 
 use super::completer::{self, store_backoff};
 use super::executor::{self, Report};
+use super::lease::Lease;
 use super::stats::bump;
 use super::wakeup::hinted;
-use super::{RunStats, Shared, heartbeat, leadership, lease_expiry, rescuer};
+use super::{RunStats, Shared, clock_check, heartbeat, leadership, lease_expiry, rescuer};
 use crate::error::Result;
 use crate::events::Event;
 use std::sync::Arc;
@@ -13,24 +14,28 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tasker_store::{ClaimRequest, ClaimedStep};
 use tokio::sync::OwnedSemaphorePermit;
-use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::{self, Sender, UnboundedReceiver};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
 /// Steps a completion claimed for this orchestrator among those it released (the hand-off),
 /// already tracked, with the slots reserved for them.
 pub(crate) struct HandedOff {
-    pub(crate) steps: Vec<ClaimedStep>,
+    pub(crate) steps: Vec<(ClaimedStep, Arc<Lease>)>,
     pub(crate) slots: OwnedSemaphorePermit,
 }
 
-/// A claim that came back empty although a step looked ready (another orchestrator won it)
-/// waits at least this long, so that two claimers do not spin against each other.
+/// A claim that came back empty although a step looked ready (another orchestrator won it, or
+/// holds its row locked) waits at least this long, doubled for each such claim in a row up to
+/// the poll interval, so that claimers do not spin against a row they cannot take.
 const MIN_IDLE_WAIT: Duration = Duration::from_millis(1);
 
 pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
     let config = &shared.config;
     tracing::info!(owner = %config.owner, concurrency = config.concurrency, backend = shared.engine.store().backend_name(), "orchestrator started");
-    let (sender, receiver) = mpsc::unbounded_channel::<Report>();
+    // Every report holds its handler's slot until it is written, so this never fills up.
+    clock_check::check_at_start(&shared).await?;
+    let (sender, receiver) = mpsc::channel::<Report>(config.concurrency);
     let (handoff_sender, mut handoffs) = mpsc::unbounded_channel::<HandedOff>();
     // Dropping this future (an aborted orchestrator) drops these sets, which aborts every task
     // in them: nothing keeps running or renewing leases after a simulated death.
@@ -39,6 +44,7 @@ pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
     let mut background = JoinSet::new();
     background.spawn(heartbeat::run(shared.clone()));
     background.spawn(rescuer::run(shared.clone()));
+    background.spawn(clock_check::watch(shared.clone()));
     // One claim loop per orchestrator. A second one on PostgreSQL (whose claims skip each
     // other's rows) made 50,000 tasks slower, 24-30 s against 18-20 s in interleaved runs;
     // likely cause: both claims start at the same front of the ready index, one skipping
@@ -60,6 +66,10 @@ pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
     }
     drop(sender);
     while completer_set.join_next().await.is_some() {}
+    // Handlers cut off above were aborted; anything they started that watches the token stops.
+    for lease in shared.leases.all() {
+        lease.cancel.cancel();
+    }
     // Steps handed off while stopping are not started: they stay in `running`, so that their
     // leases are released below.
     while let Ok(handed) = handoffs.try_recv() {
@@ -72,7 +82,7 @@ pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
     while background.join_next().await.is_some() {}
     leadership::resign(&shared, leadership::RESCUER).await;
 
-    let held = shared.running().len();
+    let held = shared.leases.len();
     if held > 0 {
         match shared
             .engine
@@ -96,13 +106,15 @@ pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
 /// executors still running.
 async fn claim_loop(
     shared: &Arc<Shared>,
-    sender: &UnboundedSender<Report>,
+    sender: &Sender<Report>,
     handoffs: &mut UnboundedReceiver<HandedOff>,
 ) -> JoinSet<()> {
     let config = &shared.config;
     let engine = &shared.engine;
     let mut executors = JoinSet::new();
     let mut store_failures: u32 = 0;
+    // Empty claims in a row while a step looked ready (see MIN_IDLE_WAIT).
+    let mut empty_claims: u32 = 0;
     // Hints from other processes (PostgreSQL `LISTEN/NOTIFY`), when the store has them.
     let mut hints = engine.store().wakeups();
     loop {
@@ -121,11 +133,17 @@ async fn claim_loop(
             hints.borrow_and_update();
         }
 
-        let reserved = shared.reserve_slots();
+        // Paused while this clock disagrees with the database's (see clock_check.rs).
+        let reserved = if shared.clock_ok.load(Ordering::Acquire) {
+            shared.reserve_slots()
+        } else {
+            None
+        };
         let mut claimed = 0usize;
         let mut limit = 0usize;
         if let Some(mut reserved) = reserved {
             limit = reserved.num_permits();
+            let sent = Instant::now();
             match claim(shared, limit as u32).await {
                 Ok(steps) => {
                     store_failures = 0;
@@ -136,8 +154,8 @@ async fn claim_loop(
                         let Some(slot) = reserved.split(1) else {
                             break;
                         };
-                        track(shared, &step);
-                        launch(shared, step, slot, sender, &mut executors);
+                        let lease = track(shared, &step, sent);
+                        launch(shared, step, lease, slot, sender, &mut executors);
                     }
                 }
                 Err(e) => {
@@ -154,12 +172,23 @@ async fn claim_loop(
                 continue;
             }
         }
+        if claimed > 0 {
+            empty_claims = 0;
+        }
         let wait = if limit == 0 || claimed > 0 {
             // Handlers are running: new work or free slots wake us, no need to ask the store.
             config.poll_interval
         } else {
             match idle_wait(shared).await {
-                Some(wait) => wait.max(MIN_IDLE_WAIT),
+                Some(wait) if wait.is_zero() => {
+                    // A step looked ready but the claim got nothing: someone else holds it.
+                    empty_claims = empty_claims.saturating_add(1);
+                    empty_claim_wait(empty_claims, config.poll_interval)
+                }
+                Some(wait) => {
+                    empty_claims = 0;
+                    wait.max(MIN_IDLE_WAIT)
+                }
                 None => {
                     // Other orchestrators of this engine look again now rather than at their
                     // next poll.
@@ -210,28 +239,37 @@ async fn claim(
     shared.engine.store().claim_steps(&request).await
 }
 
+/// How long to wait after `empty` empty claims in a row while a step looked ready.
+fn empty_claim_wait(empty: u32, poll_interval: Duration) -> Duration {
+    MIN_IDLE_WAIT
+        .saturating_mul(1u32 << empty.saturating_sub(1).min(16))
+        .min(poll_interval)
+}
+
 /// Counts a claimed step as in flight and its lease as held (renewed by the heartbeat), from
-/// the moment the claim returns.
-pub(crate) fn track(shared: &Shared, step: &ClaimedStep) {
+/// the moment the claim returns; `sent` is when the claim was sent, where its lease starts.
+pub(crate) fn track(shared: &Shared, step: &ClaimedStep, sent: Instant) -> Arc<Lease> {
     bump(&shared.stats.steps_claimed, 1);
     shared.in_flight.fetch_add(1, Ordering::AcqRel);
-    shared.running().insert(step.step_id, step.attempt);
+    shared
+        .leases
+        .track(step.step_id, step.attempt, sent, shared.lease_budget())
 }
 
 /// Starts the steps a completion claimed for us, one slot each from those it reserved.
 fn launch_handed_off(
     shared: &Arc<Shared>,
     handed: HandedOff,
-    sender: &UnboundedSender<Report>,
+    sender: &Sender<Report>,
     executors: &mut JoinSet<()>,
 ) {
     let HandedOff { steps, mut slots } = handed;
-    for step in steps {
+    for (step, lease) in steps {
         // Never empty: the completion claimed no more steps than slots were reserved.
         let Some(slot) = slots.split(1) else {
             break;
         };
-        launch(shared, step, slot, sender, executors);
+        launch(shared, step, lease, slot, sender, executors);
     }
 }
 
@@ -239,8 +277,9 @@ fn launch_handed_off(
 fn launch(
     shared: &Arc<Shared>,
     step: ClaimedStep,
+    lease: Arc<Lease>,
     slot: OwnedSemaphorePermit,
-    sender: &UnboundedSender<Report>,
+    sender: &Sender<Report>,
     executors: &mut JoinSet<()>,
 ) {
     let events = shared.engine.events();
@@ -260,6 +299,7 @@ fn launch(
     executors.spawn(executor::execute(
         shared.clone(),
         step,
+        lease,
         slot,
         sender.clone(),
     ));

@@ -1,20 +1,25 @@
 //! Writes handler outcomes in batches, one batch at a time: everything available (up to
-//! `completion_batch`) goes into one `complete_and_claim` call. An outcome that cannot be written because the database is
-//! unavailable is kept and written again; only one the store refuses outright (or that cannot
-//! be written during a shutdown) is given up, and its lease left to expire and be rescued.
+//! `completion_batch`) goes into one `complete_and_claim` call. An outcome that cannot be
+//! written because the database is unavailable (or slow, or read-only during a failover) is
+//! kept and written again, for as long as it takes. One the store refuses for another reason
+//! is recorded instead as a permanent failure of the step whose error says why, so the step's
+//! history tells what happened; only when even that cannot be written (or the database stays
+//! away during a shutdown) is it given up, its lease left to expire and be rescued.
 
 use super::claimer::{HandedOff, track};
-use super::executor::Report;
+use super::executor::{Report, unstorable};
 use super::stats::bump;
 use super::{Shared, lease_expiry};
 use crate::events::Event;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
+use tasker_model::limits::storable_text;
 use tasker_model::{State, StepId};
 use tasker_store::{Completion, CompletionResult, Handoff, OutcomeKind};
 use tokio::sync::mpsc::error::TryRecvError;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::{Receiver, UnboundedSender};
+use tokio::time::Instant;
 
 /// During a shutdown, give up on a database that stays away this many times: the leases then
 /// expire and the steps are rescued by whoever comes next.
@@ -34,7 +39,7 @@ const GATHER_YIELDS: u32 = 16;
 /// two (interleaved runs), 5,000 in 1.36-1.38 s against 1.68-1.96 s.
 pub(crate) async fn run(
     shared: Arc<Shared>,
-    mut reports: UnboundedReceiver<Report>,
+    mut reports: Receiver<Report>,
     handoffs: UnboundedSender<HandedOff>,
 ) {
     let batch = shared.config.completion_batch;
@@ -50,32 +55,62 @@ pub(crate) async fn run(
     }
 }
 
-/// Writes a batch, retrying while the store is unavailable; isolates and finally drops (with
-/// an error in the log) an outcome the store keeps refusing.
+/// Writes a batch, retrying while the store is unavailable; isolates an outcome the store
+/// keeps refusing and records it as a failure that says why.
 async fn write_until_done(
     shared: &Shared,
-    pending: Vec<Report>,
+    mut pending: Vec<Report>,
     handoffs: &UnboundedSender<HandedOff>,
 ) {
-    let Err(e) = write_with_retries(shared, &pending, handoffs).await else {
+    let Err(e) = write_with_retries(shared, &mut pending, handoffs).await else {
         return;
     };
     if pending.len() == 1 {
-        forget(shared, &pending, &e);
+        record_refused(shared, pending, &e, handoffs).await;
         return;
     }
     tracing::warn!(error = %e, outcomes = pending.len(), "the store refuses a batch of outcomes; writing them one at a time");
     for report in pending {
-        let single = [report];
-        if let Err(e) = write_with_retries(shared, &single, handoffs).await {
-            forget(shared, &single, &e);
+        let mut single = vec![report];
+        if let Err(e) = write_with_retries(shared, &mut single, handoffs).await {
+            record_refused(shared, single, &e, handoffs).await;
         }
     }
 }
 
+/// The store refused an outcome for a reason other than availability: the step's history
+/// gets a permanent failure that quotes the refusal instead of nothing at all.
+async fn record_refused(
+    shared: &Shared,
+    mut single: Vec<Report>,
+    error: &tasker_store::Error,
+    handoffs: &UnboundedSender<HandedOff>,
+) {
+    let already_a_stand_in = single.iter().any(|r| {
+        matches!(&r.outcome.result, OutcomeKind::Failed { metadata, .. }
+            if metadata["failure"] == "unstorable_outcome")
+    });
+    if !already_a_stand_in {
+        bump(&shared.stats.outcomes_unstorable, single.len() as u64);
+        for report in &mut single {
+            let o = &report.outcome;
+            tracing::error!(%error, task_id = o.task_id, step_id = o.step_id, attempt = o.attempt, "the store refuses this outcome; recording a failure that says why instead");
+            report.outcome.result = unstorable(format!(
+                "the database refused it: {}",
+                storable_text(&error.to_string())
+            ));
+        }
+        match write_with_retries(shared, &mut single, handoffs).await {
+            Ok(()) => return,
+            Err(e) => return forget(shared, single, &e),
+        }
+    }
+    forget(shared, single, error);
+}
+
 async fn write_with_retries(
     shared: &Shared,
-    pending: &[Report],
+    pending: &mut [Report],
     handoffs: &UnboundedSender<HandedOff>,
 ) -> Result<(), tasker_store::Error> {
     let mut failures: u32 = 0;
@@ -96,27 +131,25 @@ async fn write_with_retries(
     }
 }
 
-/// Stops tracking outcomes that could not be written: their leases are no longer renewed, so
-/// they expire and the rescuer (here or elsewhere) turns them into failed attempts.
-fn forget(shared: &Shared, pending: &[Report], error: &tasker_store::Error) {
-    for report in pending {
+/// Stops tracking outcomes that could not be written at all: their leases are no longer
+/// renewed, so they expire and the rescuer (here or elsewhere) turns them into failed attempts
+/// (`lease_expired` in the step's history).
+fn forget(shared: &Shared, pending: Vec<Report>, error: &tasker_store::Error) {
+    for report in &pending {
         let o = &report.outcome;
         tracing::error!(%error, task_id = o.task_id, step_id = o.step_id, attempt = o.attempt, "giving up on writing an outcome; its lease will expire and the step will be rescued");
+        shared.leases.remove(o.step_id, o.attempt);
     }
-    {
-        let mut running = shared.running();
-        for report in pending {
-            running.remove(&report.outcome.step_id);
-        }
-    }
-    shared.leave_flight(pending.len());
+    let count = pending.len();
+    drop(pending); // the slots
+    shared.leave_flight(count);
 }
 
 /// Takes what is available, up to `batch`. Handlers of one claimed batch finish at nearly the
 /// same moment; yielding briefly lets them report, so that they share one write instead of the
 /// first paying for a write of its own.
 async fn gather(
-    reports: &mut UnboundedReceiver<Report>,
+    reports: &mut Receiver<Report>,
     pending: &mut Vec<Report>,
     batch: usize,
     closed: &mut bool,
@@ -148,7 +181,7 @@ pub(crate) fn store_backoff(failures: u32) -> Duration {
 
 async fn write(
     shared: &Shared,
-    pending: &[Report],
+    pending: &mut [Report],
     handoffs: &UnboundedSender<HandedOff>,
 ) -> Result<(), tasker_store::Error> {
     let outcomes: Vec<_> = pending.iter().map(|r| r.outcome.clone()).collect();
@@ -162,6 +195,7 @@ async fn write(
     // stopping: nothing new starts then.
     let reserved = if shared.trickling()
         && !shared.shutdown.is_triggered()
+        && shared.clock_ok.load(std::sync::atomic::Ordering::Acquire)
         && outcomes
             .iter()
             .any(|o| matches!(o.result, OutcomeKind::Succeeded { .. }))
@@ -175,6 +209,7 @@ async fn write(
         limit: slots.num_permits() as u32,
         lease_expires_at: lease_expiry(&shared.config, now),
     });
+    let sent = Instant::now();
     let Completion { results, claimed } = shared
         .engine
         .store()
@@ -187,16 +222,21 @@ async fn write(
     );
     // Tracked before the completed steps are let go, so that the orchestrator never looks idle
     // in between.
-    for step in &claimed {
-        track(shared, step);
-    }
+    let claimed: Vec<_> = claimed
+        .into_iter()
+        .map(|step| {
+            let lease = track(shared, &step, sent);
+            (step, lease)
+        })
+        .collect();
     bump(&shared.stats.steps_handed_off, claimed.len() as u64);
-    let handed_off: HashSet<StepId> = claimed.iter().map(|s| s.step_id).collect();
-    {
-        let mut running = shared.running();
-        for report in pending {
-            running.remove(&report.outcome.step_id);
-        }
+    let handed_off: HashSet<StepId> = claimed.iter().map(|(s, _)| s.step_id).collect();
+    for report in pending.iter_mut() {
+        shared
+            .leases
+            .remove(report.outcome.step_id, report.outcome.attempt);
+        // The handler's slot: free again now that its outcome is written.
+        report.slot.take();
     }
     // Published before the handed-off steps start, so that a parent's end comes before its
     // children's start on the event bus too.

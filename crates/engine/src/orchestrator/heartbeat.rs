@@ -1,8 +1,15 @@
 //! Renews the leases of the steps this orchestrator is running, every third of a lease, so
 //! that a long handler keeps its step and a dead process loses its steps within one lease.
+//!
+//! A renewal that comes back without a step whose handler still runs means the lease is gone
+//! (it expired before the renewal reached the database, or the step was rescued, resolved or
+//! cancelled): the attempt is told to stop at once. Each attempt also stops by itself when its
+//! local deadline passes without a renewal (`lease.rs`), so a heartbeat that stalls, or a
+//! database that does not answer, never leaves a handler running on an expired lease.
 
 use super::Shared;
 use std::sync::Arc;
+use tokio::time::Instant;
 
 pub(crate) async fn run(shared: Arc<Shared>) {
     let lease = shared.config.lease_duration;
@@ -12,30 +19,42 @@ pub(crate) async fn run(shared: Arc<Shared>) {
     ticker.tick().await;
     loop {
         ticker.tick().await;
-        let steps: Vec<(i64, i32)> = shared
-            .running()
-            .iter()
-            .map(|(&id, &attempt)| (id, attempt))
-            .collect();
-        if steps.is_empty() {
-            continue;
+        // A renewal that takes longer than a period is dropped and sent again at the next tick:
+        // one stalled statement must not hold back the renewals after it.
+        if tokio::time::timeout(period, renew(&shared)).await.is_err() {
+            tracing::warn!(timeout = ?period, "a lease renewal did not answer in time; trying again");
         }
-        let now = shared.engine.now();
-        let expires_at = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
-        match shared
-            .engine
-            .store()
-            .renew_leases(&shared.config.owner, &steps, now, expires_at)
-            .await
-            .map(|renewed| renewed.len())
-        {
-            Ok(renewed) if renewed < steps.len() => {
-                // Outcomes written meanwhile account for some; the rest were lost (rescued by
-                // someone else) and their completions will be fenced.
-                tracing::debug!(renewed, held = steps.len(), "some leases were not renewed");
+    }
+}
+
+/// One renewal of every lease held.
+pub(crate) async fn renew(shared: &Shared) {
+    let lease = shared.lease_budget();
+    let steps = shared.leases.held();
+    if steps.is_empty() {
+        return;
+    }
+    let sent = Instant::now();
+    let now = shared.engine.now();
+    let expires_at = super::lease_expiry(&shared.config, now);
+    match shared
+        .engine
+        .store()
+        .renew_leases(&shared.config.owner, &steps, now, expires_at)
+        .await
+    {
+        Ok(renewed) => {
+            let lost = shared.leases.renewal(&steps, &renewed, sent, lease);
+            for l in &lost {
+                tracing::warn!(
+                    step_id = l.step_id,
+                    attempt = l.attempt,
+                    "lease not renewed: it expired or the step was taken back; stopping the handler"
+                );
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, steps = steps.len(), "cannot renew leases"),
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, steps = steps.len(), "cannot renew leases; handlers stop when their leases run out")
         }
     }
 }

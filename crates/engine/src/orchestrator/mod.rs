@@ -9,10 +9,12 @@
 //! process elected for it (`leadership.rs`).
 
 mod claimer;
+mod clock_check;
 mod completer;
 mod executor;
 mod heartbeat;
 mod leadership;
+mod lease;
 mod outcome;
 mod rescuer;
 mod shutdown;
@@ -25,12 +27,10 @@ pub use stats::RunStats;
 use crate::config::OrchestratorConfig;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use lease::Leases;
 use stats::Stats;
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use tasker_model::StepId;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
@@ -40,9 +40,9 @@ pub(crate) struct Shared {
     pub(crate) config: OrchestratorConfig,
     pub(crate) stats: Stats,
     pub(crate) shutdown: ShutdownSignal,
-    /// Steps this orchestrator holds a lease on, with their attempt: renewed by the heartbeat
-    /// until their outcome is written.
-    pub(crate) running: Mutex<HashMap<StepId, i32>>,
+    /// The attempts this orchestrator holds a lease on: renewed by the heartbeat until their
+    /// outcome is written, stopped when their lease is lost (`lease.rs`).
+    pub(crate) leases: Leases,
     /// Claimed steps whose outcome is not written yet.
     pub(crate) in_flight: AtomicUsize,
     /// A handler finished or a batch of outcomes was written: the claimer has room again.
@@ -50,6 +50,9 @@ pub(crate) struct Shared {
     /// The last claimed step's outcome was written: an `until_idle` claimer checks whether
     /// all work is done.
     pub(crate) drained: Notify,
+    /// This process's clock agrees with the database's (`clock_check.rs`): claims and rescues
+    /// pause while it does not.
+    pub(crate) clock_ok: AtomicBool,
     /// One permit per handler allowed to run at once.
     pub(crate) slots: Arc<Semaphore>,
 }
@@ -67,8 +70,12 @@ pub(crate) fn lease_expiry(
 }
 
 impl Shared {
-    pub(crate) fn running(&self) -> std::sync::MutexGuard<'_, HashMap<StepId, i32>> {
-        self.running.lock().unwrap_or_else(|e| e.into_inner())
+    /// How long an attempt may run on its lease after the claim or renewal was sent: the lease
+    /// minus the clock skew tolerated between processes, so that an attempt has stopped before
+    /// any process could judge its lease expired.
+    pub(crate) fn lease_budget(&self) -> std::time::Duration {
+        let lease = self.config.lease_duration;
+        lease - clock_check::tolerated(lease)
     }
 
     /// The free slots, up to a claim batch, for steps about to be claimed: reserved before the
@@ -115,7 +122,8 @@ impl Orchestrator {
                 config,
                 stats: Stats::default(),
                 shutdown: ShutdownSignal::default(),
-                running: Mutex::new(HashMap::new()),
+                leases: Leases::default(),
+                clock_ok: AtomicBool::new(true),
                 in_flight: AtomicUsize::new(0),
                 progress: Notify::new(),
                 drained: Notify::new(),

@@ -20,7 +20,8 @@ pub(crate) async fn run(shared: Arc<Shared>) {
     loop {
         ticker.tick().await;
         leader = leadership::lead(&shared, leadership::RESCUER, leader).await;
-        if !leader {
+        // A clock running ahead would rescue leases that have not expired yet.
+        if !leader || !shared.clock_ok.load(std::sync::atomic::Ordering::Acquire) {
             continue;
         }
         match rescue(&shared).await {
@@ -98,5 +99,6 @@ fn report(shared: &Shared, lease: ExpiredLease, policy: &RetryPolicy) -> Report 
             ),
         },
         name: lease.name,
+        slot: None,
     }
 }

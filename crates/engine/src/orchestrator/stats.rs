@@ -19,6 +19,16 @@ pub struct RunStats {
     pub leases_recovered: u64,
     /// Outcomes the store refused because the lease was lost meanwhile.
     pub fenced_out: u64,
+    /// Attempts of this orchestrator stopped because their lease was lost (not renewed in
+    /// time, or the step was taken back): their handlers were cancelled and their outcomes
+    /// never written.
+    pub leases_lost: u64,
+    /// Steps given back without counting an attempt because this process cannot run them
+    /// (no handler for them here, or their template cannot be loaded).
+    pub steps_released: u64,
+    /// Outcomes that could not be stored as they were (a result the database refuses, or a
+    /// write refused for another reason) and were recorded as failures that say why.
+    pub outcomes_unstorable: u64,
 }
 
 #[derive(Debug, Default)]
@@ -32,6 +42,9 @@ pub(crate) struct Stats {
     pub(crate) tasks_failed: AtomicU64,
     pub(crate) leases_recovered: AtomicU64,
     pub(crate) fenced_out: AtomicU64,
+    pub(crate) leases_lost: AtomicU64,
+    pub(crate) steps_released: AtomicU64,
+    pub(crate) outcomes_unstorable: AtomicU64,
 }
 
 pub(crate) fn bump(counter: &AtomicU64, by: u64) {
@@ -51,6 +64,9 @@ impl Stats {
             tasks_failed: get(&self.tasks_failed),
             leases_recovered: get(&self.leases_recovered),
             fenced_out: get(&self.fenced_out),
+            leases_lost: get(&self.leases_lost),
+            steps_released: get(&self.steps_released),
+            outcomes_unstorable: get(&self.outcomes_unstorable),
         }
     }
 }

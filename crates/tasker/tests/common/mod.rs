@@ -3,6 +3,7 @@
 //! failure on CI, where nothing may be skipped).
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod chaos;
 pub mod faulty;
 pub mod workloads;
 
@@ -27,7 +28,9 @@ pub enum Backend {
 pub struct TestDb {
     pub backend: Backend,
     pub store: Arc<dyn Store>,
-    file: Option<PathBuf>,
+    /// The SQLite file, or the PostgreSQL schema, for tests that reach the database directly.
+    pub file: Option<PathBuf>,
+    pub schema: Option<String>,
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -37,6 +40,7 @@ impl TestDb {
     pub async fn new(backend: Backend, test: &str) -> Option<TestDb> {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let unique = format!("{}_{n}_{:08x}", std::process::id(), rand::random::<u32>());
+        let mut schema = None;
         let (store, file): (Arc<dyn Store>, _) = match backend {
             Backend::Sqlite => {
                 let path = std::env::temp_dir().join(format!("tasker_facade_{unique}.db"));
@@ -54,9 +58,10 @@ impl TestDb {
                             .expect("drop the schemas of finished test runs");
                     })
                     .await;
+                schema = Some(format!("tasker_test_{unique}"));
                 let options = PgOptions {
                     // `tasker_test_<pid>_...`: the shape the stale-schema cleaners recognise.
-                    schema: Some(format!("tasker_test_{unique}")),
+                    schema: schema.clone(),
                     pool_size: 8,
                 };
                 let store = PostgresStore::connect_with(&url, options)
@@ -70,6 +75,7 @@ impl TestDb {
             backend,
             store,
             file,
+            schema,
         })
     }
 
@@ -242,4 +248,42 @@ pub async fn assert_parents_finished_first(engine: &Engine, task: TaskId) {
 pub fn manual_clock() -> tasker::ManualClock {
     let now = chrono::Utc::now().timestamp();
     tasker::ManualClock::new(chrono::DateTime::from_timestamp(now, 0).expect("a valid time"))
+}
+
+/// Makes a running step's lease expired in the database, from outside the store (as a
+/// stalled or cut-off holder would find it): the rescuer may now take it back.
+pub async fn expire_lease_in_db(db: &TestDb, step: tasker::StepId) {
+    match db.backend {
+        Backend::Postgres => {
+            let url = std::env::var(URL_VAR).expect("url");
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .expect("connect");
+            tokio::spawn(connection);
+            let schema = db.schema.clone().expect("schema");
+            client
+                .execute(
+                    &format!(
+                        "UPDATE {schema}.workflow_steps SET lease_expires_at = now() - interval '1 hour' WHERE id = $1"
+                    ),
+                    &[&step],
+                )
+                .await
+                .expect("expire the lease");
+        }
+        Backend::Sqlite => {
+            let path = db.file.clone().expect("file");
+            tokio::task::spawn_blocking(move || {
+                let conn = rusqlite::Connection::open(path).expect("open");
+                conn.busy_timeout(Duration::from_secs(10)).expect("busy");
+                conn.execute(
+                    "UPDATE workflow_steps SET lease_expires_at = 0 WHERE id = ?1",
+                    [step],
+                )
+                .expect("expire the lease");
+            })
+            .await
+            .expect("expire");
+        }
+    }
 }

@@ -1,0 +1,136 @@
+//! What every backend can store, checked before anything is written, so that both backends
+//! accept and refuse the same values and a refusal names what is wrong and where.
+
+use serde_json::Value;
+
+/// The largest step result (serialized JSON) stored by default: 1 MiB.
+pub const DEFAULT_MAX_RESULT_BYTES: usize = 1024 * 1024;
+
+/// Why a JSON value cannot be stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnstorableJson {
+    /// PostgreSQL's `jsonb` and `text` refuse the NUL character (`\u0000`); SQLite would keep
+    /// it, so it is refused everywhere.
+    #[error("{what} contains a NUL character (\\u0000) at {pointer}")]
+    Nul { what: &'static str, pointer: String },
+    #[error("{what} is {size} bytes of JSON, more than the limit of {limit} bytes")]
+    TooLarge {
+        what: &'static str,
+        size: usize,
+        limit: usize,
+    },
+}
+
+/// Checks that `value` (named `what` in the error, e.g. "the step result") can be stored:
+/// no NUL character in any string or key, at most `limit` bytes once serialized.
+pub fn check_storable_json(
+    what: &'static str,
+    value: &Value,
+    limit: usize,
+) -> Result<(), UnstorableJson> {
+    if let Some(pointer) = find_nul(value) {
+        return Err(UnstorableJson::Nul { what, pointer });
+    }
+    let size = serialized_len(value, limit);
+    if size > limit {
+        return Err(UnstorableJson::TooLarge { what, size, limit });
+    }
+    Ok(())
+}
+
+/// Replaces NUL characters in a text that is about to be stored (an error message).
+pub fn storable_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        std::borrow::Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// The JSON pointer (RFC 6901) of the first string or key that holds a NUL character.
+pub fn find_nul(value: &Value) -> Option<String> {
+    fn escape(token: &str) -> String {
+        token.replace('~', "~0").replace('/', "~1")
+    }
+    match value {
+        Value::String(s) if s.contains('\0') => Some(String::new()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| find_nul(item).map(|rest| format!("/{i}{rest}"))),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                return Some(format!("/{}", escape(&key.replace('\0', "\\u0000"))));
+            }
+            find_nul(item).map(|rest| format!("/{}{rest}", escape(key)))
+        }),
+        _ => None,
+    }
+    .map(|p| if p.is_empty() { "/".to_owned() } else { p })
+}
+
+/// The serialized size of `value`, counted without building the text; stops counting a little
+/// past `limit` (the answer is then only known to exceed it).
+fn serialized_len(value: &Value, limit: usize) -> usize {
+    struct Counter {
+        bytes: usize,
+        stop_after: usize,
+    }
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.bytes += buf.len();
+            if self.bytes > self.stop_after {
+                return Err(std::io::Error::other("over the limit"));
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter {
+        bytes: 0,
+        stop_after: limit,
+    };
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn nul_characters_are_found_with_their_pointer() {
+        assert_eq!(
+            find_nul(&json!({"a": [1, {"b/c": "x\u{0}y"}]})),
+            Some("/a/1/b~1c".into())
+        );
+        assert_eq!(find_nul(&json!("\u{0}")), Some("/".into()));
+        assert_eq!(find_nul(&json!({"ok": "fine", "n": 1})), None);
+        let err = check_storable_json("the step result", &json!({"k\u{0}": 1}), 100).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the step result contains a NUL character (\\u0000) at /k\\u0000"
+        );
+    }
+
+    #[test]
+    fn sizes_are_counted_against_the_limit() {
+        let value = json!({"text": "x".repeat(100)});
+        assert!(check_storable_json("the step result", &value, 200).is_ok());
+        let err = check_storable_json("the step result", &value, 50).unwrap_err();
+        assert!(
+            matches!(err, UnstorableJson::TooLarge { limit: 50, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn error_texts_lose_their_nul_characters() {
+        assert_eq!(storable_text("a\u{0}b"), "a\u{FFFD}b");
+        assert!(matches!(storable_text("ab"), std::borrow::Cow::Borrowed(_)));
+    }
+}

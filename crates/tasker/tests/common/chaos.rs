@@ -1,0 +1,440 @@
+//! Fault injection for the lease tests: a store that delays and fails the orchestrator's
+//! statements at random (from a seed), and a recorder of handler runs in real time, so that a
+//! run's invariants can be checked against what actually executed.
+
+use async_trait::async_trait;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tasker::model::{
+    State, StepId, StepReadiness, StepRecord, TaskExecutionContext, TaskId, TaskRecord, TemplateId,
+    Timestamp, TransitionRecord,
+};
+use tasker::store::{
+    BackendInfo, BaselineReport, Capabilities, ClaimRequest, ClaimedStep, Completion, CreatedTask,
+    Error, ExpiredLease, Handoff, NewTask, NewTemplate, OutstandingWork, RegisteredTemplate,
+    Result, StepLayout, StepOutcome, Store, StoredTemplate, TableCounts, TaskFilter,
+};
+use tokio::time::Instant;
+
+/// How often and how badly the store misbehaves. Probabilities are per call.
+#[derive(Debug, Clone, Default)]
+pub struct ChaosPlan {
+    /// A hot-path statement is slow (up to `max_delay`).
+    pub slow: f64,
+    pub max_delay: Duration,
+    /// It fails before reaching the database.
+    pub fail_before: f64,
+    /// It commits, but the answer is lost (a connection dropped at commit).
+    pub fail_after: f64,
+    /// A lease renewal stalls for `stall` (longer than a lease).
+    pub renew_stall: f64,
+    pub stall: Duration,
+    /// The next this many renewals stall for `stall`, whatever `renew_stall` says.
+    pub stall_next_renewals: u32,
+    /// Every outcome write waits this long first (a stalled completer).
+    pub completion_stall: Duration,
+    /// Outcome writes that contain a success are refused as a database error.
+    pub refuse_successes: bool,
+    /// Claims come back empty although steps are ready (rows someone else holds locked).
+    pub hide_claims: bool,
+}
+
+impl ChaosPlan {
+    /// Nothing goes wrong.
+    pub fn calm() -> Self {
+        ChaosPlan::default()
+    }
+}
+
+/// What was injected, for the report printed with the seed.
+#[derive(Debug, Default)]
+pub struct Injected {
+    pub delays: AtomicU64,
+    pub stalls: AtomicU64,
+    pub failures_before: AtomicU64,
+    pub failures_after: AtomicU64,
+    /// Claim calls made, whatever their fate.
+    pub claims: AtomicU64,
+}
+
+impl std::fmt::Display for Injected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        write!(
+            f,
+            "{} slow statements, {} renewal stalls, {} failures before and {} after the database",
+            g(&self.delays),
+            g(&self.stalls),
+            g(&self.failures_before),
+            g(&self.failures_after)
+        )
+    }
+}
+
+pub struct ChaosStore {
+    inner: Arc<dyn Store>,
+    plan: Mutex<ChaosPlan>,
+    rng: Mutex<StdRng>,
+    pub injected: Injected,
+}
+
+/// The portable kinds the backends map SQLSTATE classes to: 08xxx, 57P0x, 57014, 25006 and
+/// 53xxx are `Unavailable`; 40001, 40P01 and 55P03 are `Conflict`; anything else `Database`.
+fn random_error(rng: &mut StdRng) -> Error {
+    match rng.random_range(0..100) {
+        0..=24 => Error::Unavailable("injected: connection lost (08006)".into()),
+        25..=39 => Error::Unavailable("injected: statement timeout (57014)".into()),
+        40..=49 => {
+            Error::Unavailable("injected: read-only transaction after failover (25006)".into())
+        }
+        50..=59 => Error::Unavailable("injected: too many connections (53300)".into()),
+        60..=79 => Error::Conflict("injected: serialization failure (40001)".into()),
+        80..=94 => Error::Conflict("injected: deadlock detected (40P01)".into()),
+        _ => Error::Database("injected: internal error (XX000)".into()),
+    }
+}
+
+impl ChaosStore {
+    pub fn new(inner: Arc<dyn Store>, plan: ChaosPlan, seed: u64) -> Self {
+        ChaosStore {
+            inner,
+            plan: Mutex::new(plan),
+            rng: Mutex::new(StdRng::seed_from_u64(seed)),
+            injected: Injected::default(),
+        }
+    }
+
+    pub fn set_plan(&self, plan: ChaosPlan) {
+        *self.plan.lock().unwrap() = plan;
+    }
+
+    fn plan(&self) -> ChaosPlan {
+        self.plan.lock().unwrap().clone()
+    }
+
+    /// Decides this call's fate: a delay, then maybe an error before, maybe one after.
+    fn draw(&self, renewal: bool) -> (Duration, Option<Error>, Option<Error>) {
+        let plan = {
+            let mut plan = self.plan.lock().unwrap();
+            let current = plan.clone();
+            if renewal {
+                plan.stall_next_renewals = plan.stall_next_renewals.saturating_sub(1);
+            }
+            current
+        };
+        let mut rng = self.rng.lock().unwrap();
+        let mut delay = Duration::ZERO;
+        if renewal && (plan.stall_next_renewals > 0 || rng.random_bool(plan.renew_stall)) {
+            self.injected.stalls.fetch_add(1, Ordering::Relaxed);
+            delay = plan.stall;
+        } else if rng.random_bool(plan.slow) && !plan.max_delay.is_zero() {
+            self.injected.delays.fetch_add(1, Ordering::Relaxed);
+            delay = rng.random_range(Duration::ZERO..plan.max_delay);
+        }
+        let before = rng.random_bool(plan.fail_before).then(|| {
+            self.injected
+                .failures_before
+                .fetch_add(1, Ordering::Relaxed);
+            random_error(&mut rng)
+        });
+        let after = (before.is_none() && rng.random_bool(plan.fail_after)).then(|| {
+            self.injected.failures_after.fetch_add(1, Ordering::Relaxed);
+            Error::Unavailable("injected: connection lost at commit (08006)".into())
+        });
+        (delay, before, after)
+    }
+
+    async fn faulty<T, F>(&self, renewal: bool, call: F) -> Result<T>
+    where
+        F: std::future::Future<Output = Result<T>>,
+    {
+        let (delay, before, after) = self.draw(renewal);
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        if let Some(e) = before {
+            return Err(e);
+        }
+        let result = call.await;
+        match (result, after) {
+            (Ok(_), Some(e)) => Err(e),
+            (result, _) => result,
+        }
+    }
+}
+
+#[async_trait]
+impl Store for ChaosStore {
+    fn backend_name(&self) -> &'static str {
+        self.inner.backend_name()
+    }
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+    async fn describe(&self) -> Result<BackendInfo> {
+        self.inner.describe().await
+    }
+    async fn migrate(&self) -> Result<Vec<String>> {
+        self.inner.migrate().await
+    }
+    async fn pending_migrations(&self) -> Result<Vec<String>> {
+        self.inner.pending_migrations().await
+    }
+    async fn register_template(
+        &self,
+        t: &NewTemplate,
+        now: Timestamp,
+    ) -> Result<RegisteredTemplate> {
+        self.inner.register_template(t, now).await
+    }
+    async fn find_template(
+        &self,
+        namespace: &str,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<Option<StoredTemplate>> {
+        self.inner.find_template(namespace, name, version).await
+    }
+    async fn template_by_id(&self, id: TemplateId) -> Result<Option<StoredTemplate>> {
+        self.inner.template_by_id(id).await
+    }
+    async fn list_templates(&self) -> Result<Vec<StoredTemplate>> {
+        self.inner.list_templates().await
+    }
+    async fn create_tasks(&self, tasks: &[NewTask], now: Timestamp) -> Result<Vec<CreatedTask>> {
+        self.inner.create_tasks(tasks, now).await
+    }
+    async fn task(&self, id: TaskId) -> Result<Option<TaskRecord>> {
+        self.inner.task(id).await
+    }
+    async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskRecord>> {
+        self.inner.list_tasks(filter).await
+    }
+    async fn count_tasks_by_state(&self) -> Result<Vec<(State, i64)>> {
+        self.inner.count_tasks_by_state().await
+    }
+    async fn steps_of_task(&self, task_id: TaskId) -> Result<Vec<StepRecord>> {
+        self.inner.steps_of_task(task_id).await
+    }
+    async fn step(&self, id: StepId) -> Result<Option<StepRecord>> {
+        self.inner.step(id).await
+    }
+    async fn task_transitions(&self, task_id: TaskId) -> Result<Vec<TransitionRecord>> {
+        self.inner.task_transitions(task_id).await
+    }
+    async fn step_transitions_of_task(&self, task_id: TaskId) -> Result<Vec<TransitionRecord>> {
+        self.inner.step_transitions_of_task(task_id).await
+    }
+    async fn current_task_transition(&self, task_id: TaskId) -> Result<Option<TransitionRecord>> {
+        self.inner.current_task_transition(task_id).await
+    }
+    async fn claim_steps(&self, request: &ClaimRequest) -> Result<Vec<ClaimedStep>> {
+        self.injected.claims.fetch_add(1, Ordering::Relaxed);
+        if self.plan().hide_claims {
+            return Ok(Vec::new());
+        }
+        self.faulty(false, self.inner.claim_steps(request)).await
+    }
+    async fn complete_and_claim(
+        &self,
+        outcomes: &[StepOutcome],
+        now: Timestamp,
+        handoff: Option<&Handoff>,
+    ) -> Result<Completion> {
+        let plan = self.plan();
+        if !plan.completion_stall.is_zero() {
+            tokio::time::sleep(plan.completion_stall).await;
+        }
+        let success = outcomes
+            .iter()
+            .any(|o| matches!(o.result, tasker::store::OutcomeKind::Succeeded { .. }));
+        if plan.refuse_successes && success {
+            return Err(Error::Database(
+                "injected: value too long for type (22001)".into(),
+            ));
+        }
+        self.faulty(false, self.inner.complete_and_claim(outcomes, now, handoff))
+            .await
+    }
+    async fn renew_leases(
+        &self,
+        owner: &str,
+        steps: &[(StepId, i32)],
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<Vec<StepId>> {
+        self.faulty(true, self.inner.renew_leases(owner, steps, now, expires_at))
+            .await
+    }
+    async fn expired_leases(&self, now: Timestamp, limit: u32) -> Result<Vec<ExpiredLease>> {
+        self.faulty(false, self.inner.expired_leases(now, limit))
+            .await
+    }
+    async fn release_leases(&self, owner: &str, now: Timestamp) -> Result<u64> {
+        self.faulty(false, self.inner.release_leases(owner, now))
+            .await
+    }
+    async fn release_steps(
+        &self,
+        owner: &str,
+        steps: &[(StepId, i32)],
+        now: Timestamp,
+        ready_at: Timestamp,
+        reason: &str,
+    ) -> Result<Vec<StepId>> {
+        self.faulty(
+            false,
+            self.inner
+                .release_steps(owner, steps, now, ready_at, reason),
+        )
+        .await
+    }
+    async fn database_time(&self) -> Result<Timestamp> {
+        self.inner.database_time().await
+    }
+    async fn next_ready_at(&self) -> Result<Option<Timestamp>> {
+        self.faulty(false, self.inner.next_ready_at()).await
+    }
+    async fn outstanding_work(&self) -> Result<OutstandingWork> {
+        self.faulty(false, self.inner.outstanding_work()).await
+    }
+    async fn try_acquire_leadership(
+        &self,
+        name: &str,
+        owner: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<bool> {
+        self.faulty(
+            false,
+            self.inner
+                .try_acquire_leadership(name, owner, now, expires_at),
+        )
+        .await
+    }
+    async fn release_leadership(&self, name: &str, owner: &str) -> Result<()> {
+        self.inner.release_leadership(name, owner).await
+    }
+    fn wakeups(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        self.inner.wakeups()
+    }
+    async fn cancel_task(&self, task_id: TaskId, now: Timestamp) -> Result<TaskRecord> {
+        self.inner.cancel_task(task_id, now).await
+    }
+    async fn retry_task(&self, task_id: TaskId, now: Timestamp) -> Result<TaskRecord> {
+        self.inner.retry_task(task_id, now).await
+    }
+    async fn resolve_step(&self, step_id: StepId, now: Timestamp) -> Result<StepRecord> {
+        self.inner.resolve_step(step_id, now).await
+    }
+    async fn step_readiness(
+        &self,
+        task_ids: &[TaskId],
+        now: Timestamp,
+    ) -> Result<Vec<StepReadiness>> {
+        self.inner.step_readiness(task_ids, now).await
+    }
+    async fn task_execution_context(
+        &self,
+        task_ids: &[TaskId],
+        now: Timestamp,
+    ) -> Result<Vec<TaskExecutionContext>> {
+        self.inner.task_execution_context(task_ids, now).await
+    }
+    async fn table_counts(&self) -> Result<TableCounts> {
+        self.inner.table_counts().await
+    }
+    async fn seed_completed_tasks(
+        &self,
+        template_id: TemplateId,
+        layout: &StepLayout,
+        count: u64,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.inner
+            .seed_completed_tasks(template_id, layout, count, now)
+            .await
+    }
+    async fn baseline_queue(&self, jobs: u64, workers: usize) -> Result<BaselineReport> {
+        self.inner.baseline_queue(jobs, workers).await
+    }
+}
+
+/// How a handler run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnd {
+    Succeeded,
+    Failed,
+    /// Dropped or cancelled before it returned.
+    Stopped,
+}
+
+/// One handler run, in real (monotonic) time.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub step_id: StepId,
+    pub attempt: i32,
+    pub start: Instant,
+    pub end: Instant,
+    pub how: RunEnd,
+}
+
+/// Every handler run of a test.
+#[derive(Debug, Default, Clone)]
+pub struct Recorder {
+    runs: Arc<Mutex<Vec<Run>>>,
+    started: Arc<AtomicU64>,
+}
+
+impl Recorder {
+    /// Starts recording a run; it ends when the guard is finished or dropped.
+    pub fn start(&self, step_id: StepId, attempt: i32) -> RunGuard {
+        self.started.fetch_add(1, Ordering::Relaxed);
+        RunGuard {
+            recorder: self.clone(),
+            step_id,
+            attempt,
+            start: Instant::now(),
+            how: RunEnd::Stopped,
+        }
+    }
+
+    /// Every finished run, in the order they ended.
+    pub fn runs(&self) -> Vec<Run> {
+        self.runs.lock().unwrap().clone()
+    }
+
+    /// Runs started so far, finished or not.
+    pub fn runs_started(&self) -> u64 {
+        self.started.load(Ordering::Relaxed)
+    }
+}
+
+pub struct RunGuard {
+    recorder: Recorder,
+    step_id: StepId,
+    attempt: i32,
+    start: Instant,
+    how: RunEnd,
+}
+
+impl RunGuard {
+    pub fn finish(mut self, how: RunEnd) {
+        self.how = how;
+    }
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        self.recorder.runs.lock().unwrap().push(Run {
+            step_id: self.step_id,
+            attempt: self.attempt,
+            start: self.start,
+            end: Instant::now(),
+            how: self.how,
+        });
+    }
+}
