@@ -2,12 +2,19 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use tasker_model::backoff::DEFAULT_MAX_RETRY_AFTER;
 use tasker_model::{Clock, SystemClock};
 
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
     /// Retry failed steps at once instead of after their backoff (tests, demos).
     pub retry_backoff_disabled: bool,
+    /// The longest wait a handler's retry-after may ask for ([`StepError::retry_after`]); a
+    /// longer request waits this long. The backoff's own `max_ms` does not bound a retry-after.
+    /// Default one hour.
+    ///
+    /// [`StepError::retry_after`]: crate::StepError::retry_after
+    pub max_retry_after: Duration,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -15,6 +22,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             retry_backoff_disabled: false,
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
             clock: Arc::new(SystemClock),
         }
     }
