@@ -43,8 +43,8 @@ impl StepHandler for Command {
             "parents": ctx.parent_results,
         });
         let mut child = spawn(&program, &args)?;
-        // Declared before anything that can return or be dropped: whatever way this future ends,
-        // the group goes with it.
+        // Held until this future ends, however it ends (a result, a time-out, a cancellation, or
+        // the future dropped): the group goes with it.
         let _group = ProcessGroup::of(&child);
         if let Some(mut pipe) = child.stdin.take() {
             let stdin = input.to_string().into_bytes();
