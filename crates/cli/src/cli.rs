@@ -1,9 +1,56 @@
 //! The command-line grammar. Parsing only: what each command does lives in `commands/`.
 
+use clap::builder::RangedU64ValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
+use tasker::limits;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://tasker.db";
+
+/// The allowed values of the numeric flags, inclusive, checked when the flags are parsed. The
+/// orchestrator's flags use the engine's own [`limits`].
+pub mod ranges {
+    use super::{RangeInclusive, limits};
+
+    /// `run --lease-ms`.
+    pub const LEASE_MS: RangeInclusive<u64> = limits::LEASE_MS;
+    /// `run --poll-ms`.
+    pub const POLL_MS: RangeInclusive<u64> = limits::POLL_MS;
+    /// `run --concurrency`.
+    pub const CONCURRENCY: RangeInclusive<u64> =
+        *limits::CONCURRENCY.start() as u64..=*limits::CONCURRENCY.end() as u64;
+    /// `task create --wait --timeout`, in seconds: up to 30 days.
+    pub const WAIT_TIMEOUT_SECONDS: RangeInclusive<u64> = 1..=2_592_000;
+    /// `task list --limit`.
+    pub const LIST_LIMIT: RangeInclusive<u64> = 1..=10_000;
+    /// `demo --tasks`.
+    pub const DEMO_TASKS: RangeInclusive<u64> = 1..=1_000_000;
+    /// `bench --tasks`, each size.
+    pub const BENCH_TASKS: RangeInclusive<u64> = 1..=10_000_000;
+    /// `bench --history`, each size.
+    pub const BENCH_HISTORY: RangeInclusive<u64> = 1..=100_000_000;
+    /// `bench --workers`.
+    pub const BENCH_WORKERS: RangeInclusive<u64> = 1..=64;
+    /// `bench --samples`.
+    pub const BENCH_SAMPLES: RangeInclusive<u64> = 1..=1_000_000;
+    /// `bench --fanout`.
+    pub const BENCH_FANOUT: RangeInclusive<u64> = 1..=1_000_000;
+    /// `bench --runs`.
+    pub const BENCH_RUNS: RangeInclusive<u64> = 1..=1_000;
+}
+
+fn u64_in(range: RangeInclusive<u64>) -> RangedU64ValueParser<u64> {
+    RangedU64ValueParser::new().range(range)
+}
+
+fn usize_in(range: RangeInclusive<u64>) -> RangedU64ValueParser<usize> {
+    RangedU64ValueParser::new().range(range)
+}
+
+fn u32_in(range: RangeInclusive<u64>) -> RangedU64ValueParser<u32> {
+    RangedU64ValueParser::new().range(range)
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -108,8 +155,9 @@ pub struct CreateArgs {
     /// Run an in-process orchestrator until the task finishes; exit 1 if it ends in error.
     #[arg(long)]
     pub wait: bool,
-    /// With --wait: give up after this many seconds.
-    #[arg(long, requires = "wait", value_name = "SECONDS")]
+    /// With --wait: give up after this many seconds (1 to 2592000, 30 days).
+    #[arg(long, requires = "wait", value_name = "SECONDS",
+          value_parser = u64_in(ranges::WAIT_TIMEOUT_SECONDS))]
     pub timeout: Option<u64>,
 }
 
@@ -120,7 +168,8 @@ pub struct ListArgs {
     pub state: Option<String>,
     #[arg(long, value_name = "NS")]
     pub namespace: Option<String>,
-    #[arg(long, default_value_t = 50)]
+    /// How many tasks to show (1 to 10000).
+    #[arg(long, default_value_t = 50, value_parser = u32_in(ranges::LIST_LIMIT))]
     pub limit: u32,
     /// Only tasks with a smaller id: the next page after the last id shown.
     #[arg(long, value_name = "ID")]
@@ -141,22 +190,24 @@ pub struct RunArgs {
     /// Stop when nothing is runnable, waiting for a retry or running.
     #[arg(long)]
     pub until_idle: bool,
-    /// Handlers running at once.
-    #[arg(long, value_name = "N")]
+    /// Handlers running at once (1 to 100000).
+    #[arg(long, value_name = "N", value_parser = usize_in(ranges::CONCURRENCY))]
     pub concurrency: Option<usize>,
-    /// How long a claimed step stays leased before another orchestrator may recover it.
-    #[arg(long, value_name = "N")]
+    /// How long a claimed step stays leased before another orchestrator may recover it, in
+    /// milliseconds (100 to 86400000, 24 h) [default: 30000].
+    #[arg(long, value_name = "N", value_parser = u64_in(ranges::LEASE_MS))]
     pub lease_ms: Option<u64>,
     /// How often to look for work when nothing signals it [default: 1000]. On PostgreSQL,
-    /// work created or released by other processes is signalled (LISTEN/NOTIFY).
-    #[arg(long, value_name = "N")]
+    /// work created or released by other processes is signalled (LISTEN/NOTIFY). In
+    /// milliseconds, 1 to 3600000 (1 h).
+    #[arg(long, value_name = "N", value_parser = u64_in(ranges::POLL_MS))]
     pub poll_ms: Option<u64>,
 }
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// How many tasks to create.
-    #[arg(long, default_value_t = 1000)]
+    /// How many tasks to create (1 to 1000000).
+    #[arg(long, default_value_t = 1000, value_parser = usize_in(ranges::DEMO_TASKS))]
     pub tasks: usize,
 }
 
@@ -169,7 +220,8 @@ pub struct BenchArgs {
         long,
         value_delimiter = ',',
         default_value = "50,500,5000,50000",
-        value_name = "N,..."
+        value_name = "N,...",
+        value_parser = u64_in(ranges::BENCH_TASKS)
     )]
     pub tasks: Vec<u64>,
     /// Scale: a bundled template (NAMESPACE/NAME) or a template file (.yaml).
@@ -177,24 +229,25 @@ pub struct BenchArgs {
     pub template: String,
     /// Orchestrators for scale and fan-out: 1 runs one in this process; more start that many
     /// `tasker run --until-idle` processes on the same database (PostgreSQL only).
-    #[arg(long, default_value_t = 1, value_name = "K")]
+    #[arg(long, default_value_t = 1, value_name = "K", value_parser = usize_in(ranges::BENCH_WORKERS))]
     pub workers: usize,
     /// History: completed tasks to seed before measuring, one column per size.
     #[arg(
         long,
         value_delimiter = ',',
         default_value = "10000,100000,1000000",
-        value_name = "H,..."
+        value_name = "H,...",
+        value_parser = u64_in(ranges::BENCH_HISTORY)
     )]
     pub history: Vec<u64>,
     /// Latency: tasks to time one at a time (history takes five times as many per query).
-    #[arg(long, default_value_t = 200, value_name = "N")]
+    #[arg(long, default_value_t = 200, value_name = "N", value_parser = usize_in(ranges::BENCH_SAMPLES))]
     pub samples: usize,
     /// Fan-out: steps between the root and the join.
-    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    #[arg(long, default_value_t = 10_000, value_name = "N", value_parser = usize_in(ranges::BENCH_FANOUT))]
     pub fanout: usize,
     /// Repeat each measurement (history: seeded once) and report the median, min and max.
-    #[arg(long, default_value_t = 3, value_name = "N")]
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = usize_in(ranges::BENCH_RUNS))]
     pub runs: usize,
     /// The smallest size of every scenario, once: what CI runs (no timing targets apply).
     #[arg(long)]

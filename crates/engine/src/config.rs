@@ -1,20 +1,39 @@
-//! Settings of the engine and of an orchestrator.
+//! Settings of the engine and of an orchestrator, and the ranges they must stay within.
 
 use std::sync::Arc;
 use std::time::Duration;
+use tasker_model::backoff::DEFAULT_MAX_RETRY_AFTER;
 use tasker_model::{Clock, SystemClock};
 
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
     /// Retry failed steps at once instead of after their backoff (tests, demos).
     pub retry_backoff_disabled: bool,
+    /// The longest wait a handler's retry-after may ask for ([`StepError::retry_after`]); a
+    /// longer request waits this long. The backoff's own `max_ms` does not bound a retry-after.
+    /// Default one hour.
+    ///
+    /// [`StepError::retry_after`]: crate::StepError::retry_after
+    pub max_retry_after: Duration,
     pub clock: Arc<dyn Clock>,
+}
+
+impl EngineConfig {
+    /// Checks every setting against its range in [`limits`].
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_ms(
+            "max_retry_after",
+            self.max_retry_after,
+            limits::MAX_RETRY_AFTER_MS,
+        )
+    }
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             retry_backoff_disabled: false,
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
             clock: Arc::new(SystemClock),
         }
     }
@@ -57,6 +76,92 @@ impl Default for OrchestratorConfig {
     }
 }
 
+impl OrchestratorConfig {
+    /// Checks every setting against its range in [`limits`]. A setting out of range is refused
+    /// rather than clamped: a lease of 10^17 ms would overflow its expiry into "now".
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_ms("lease_duration", self.lease_duration, limits::LEASE_MS)?;
+        check_ms("poll_interval", self.poll_interval, limits::POLL_MS)?;
+        check_ms("rescue_interval", self.rescue_interval, limits::RESCUE_MS)?;
+        check("concurrency", self.concurrency, limits::CONCURRENCY)?;
+        check("claim_batch", self.claim_batch, limits::CLAIM_BATCH)?;
+        check(
+            "completion_batch",
+            self.completion_batch,
+            limits::COMPLETION_BATCH,
+        )
+    }
+}
+
+/// The allowed range of every setting, inclusive; durations in milliseconds. The command line
+/// checks its flags against the same ranges.
+pub mod limits {
+    use std::ops::RangeInclusive;
+
+    /// `OrchestratorConfig::lease_duration`: 100 ms to 24 h.
+    pub const LEASE_MS: RangeInclusive<u64> = 100..=86_400_000;
+    /// `OrchestratorConfig::poll_interval`: 1 ms to 1 h.
+    pub const POLL_MS: RangeInclusive<u64> = 1..=3_600_000;
+    /// `OrchestratorConfig::rescue_interval`: 1 ms to 1 h.
+    pub const RESCUE_MS: RangeInclusive<u64> = 1..=3_600_000;
+    /// `OrchestratorConfig::concurrency`: handlers at once (far below the semaphore's maximum).
+    pub const CONCURRENCY: RangeInclusive<usize> = 1..=100_000;
+    /// `OrchestratorConfig::claim_batch`: steps per claim.
+    pub const CLAIM_BATCH: RangeInclusive<u32> = 1..=10_000;
+    /// `OrchestratorConfig::completion_batch`: outcomes per store call.
+    pub const COMPLETION_BATCH: RangeInclusive<usize> = 1..=100_000;
+    /// `EngineConfig::max_retry_after`: 1 s to 7 days.
+    pub const MAX_RETRY_AFTER_MS: RangeInclusive<u64> = 1_000..=604_800_000;
+}
+
+/// A setting outside its allowed range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{setting} must be within {allowed}, got {value}")]
+#[non_exhaustive]
+pub struct ConfigError {
+    /// The setting's field name, e.g. `lease_duration`.
+    pub setting: &'static str,
+    /// The value given, with its unit.
+    pub value: String,
+    /// The allowed range, inclusive, with its unit.
+    pub allowed: String,
+}
+
+fn check<T>(
+    setting: &'static str,
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<(), ConfigError>
+where
+    T: PartialOrd + std::fmt::Display,
+{
+    if range.contains(&value) {
+        return Ok(());
+    }
+    Err(ConfigError {
+        setting,
+        value: value.to_string(),
+        allowed: format!("{}..={}", range.start(), range.end()),
+    })
+}
+
+fn check_ms(
+    setting: &'static str,
+    value: Duration,
+    range_ms: std::ops::RangeInclusive<u64>,
+) -> Result<(), ConfigError> {
+    let low = Duration::from_millis(*range_ms.start());
+    let high = Duration::from_millis(*range_ms.end());
+    if (low..=high).contains(&value) {
+        return Ok(());
+    }
+    Err(ConfigError {
+        setting,
+        value: format!("{} ms", value.as_millis()),
+        allowed: format!("{}..={} ms", range_ms.start(), range_ms.end()),
+    })
+}
+
 /// `<hostname>-<pid>-<random>`: readable in `task show`, unique across restarts.
 pub fn default_owner() -> String {
     let host = std::env::var("HOSTNAME")
@@ -71,4 +176,137 @@ pub fn default_owner() -> String {
         .unwrap_or_else(|| "localhost".to_owned());
     let suffix: u32 = rand::random();
     format!("{host}-{}-{suffix:08x}", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_valid() {
+        assert_eq!(OrchestratorConfig::default().validate(), Ok(()));
+        assert_eq!(EngineConfig::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn every_setting_is_checked_against_its_range() {
+        let cases: Vec<(&str, OrchestratorConfig)> = vec![
+            (
+                "lease_duration",
+                OrchestratorConfig {
+                    // 10^17 ms overflowed the lease's expiry into "now".
+                    lease_duration: Duration::from_millis(100_000_000_000_000_000),
+                    ..OrchestratorConfig::default()
+                },
+            ),
+            (
+                "lease_duration",
+                OrchestratorConfig {
+                    lease_duration: Duration::from_millis(99),
+                    ..OrchestratorConfig::default()
+                },
+            ),
+            (
+                "poll_interval",
+                OrchestratorConfig {
+                    poll_interval: Duration::ZERO,
+                    ..OrchestratorConfig::default()
+                },
+            ),
+            (
+                "poll_interval",
+                OrchestratorConfig {
+                    poll_interval: Duration::MAX,
+                    ..OrchestratorConfig::default()
+                },
+            ),
+            (
+                "rescue_interval",
+                OrchestratorConfig {
+                    rescue_interval: Duration::from_secs(3_601),
+                    ..OrchestratorConfig::default()
+                },
+            ),
+            (
+                "concurrency",
+                OrchestratorConfig {
+                    concurrency: usize::MAX,
+                    ..OrchestratorConfig::default()
+                },
+            ),
+            (
+                "concurrency",
+                OrchestratorConfig {
+                    concurrency: 0,
+                    ..OrchestratorConfig::default()
+                },
+            ),
+            (
+                "claim_batch",
+                OrchestratorConfig {
+                    claim_batch: 10_001,
+                    ..OrchestratorConfig::default()
+                },
+            ),
+            (
+                "completion_batch",
+                OrchestratorConfig {
+                    completion_batch: 0,
+                    ..OrchestratorConfig::default()
+                },
+            ),
+        ];
+        for (setting, config) in cases {
+            let err = config.validate().expect_err(setting);
+            assert_eq!(err.setting, setting);
+            let message = err.to_string();
+            assert!(message.starts_with(setting), "{message}");
+            assert!(message.contains("..="), "{message}");
+        }
+        let err = OrchestratorConfig {
+            lease_duration: Duration::from_millis(99),
+            ..OrchestratorConfig::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "lease_duration must be within 100..=86400000 ms, got 99 ms"
+        );
+    }
+
+    #[test]
+    fn the_bounds_themselves_are_allowed() {
+        let low = OrchestratorConfig {
+            lease_duration: Duration::from_millis(*limits::LEASE_MS.start()),
+            poll_interval: Duration::from_millis(*limits::POLL_MS.start()),
+            rescue_interval: Duration::from_millis(*limits::RESCUE_MS.start()),
+            concurrency: *limits::CONCURRENCY.start(),
+            claim_batch: *limits::CLAIM_BATCH.start(),
+            completion_batch: *limits::COMPLETION_BATCH.start(),
+            ..OrchestratorConfig::default()
+        };
+        assert_eq!(low.validate(), Ok(()));
+        let high = OrchestratorConfig {
+            lease_duration: Duration::from_millis(*limits::LEASE_MS.end()),
+            poll_interval: Duration::from_millis(*limits::POLL_MS.end()),
+            rescue_interval: Duration::from_millis(*limits::RESCUE_MS.end()),
+            concurrency: *limits::CONCURRENCY.end(),
+            claim_batch: *limits::CLAIM_BATCH.end(),
+            completion_batch: *limits::COMPLETION_BATCH.end(),
+            ..OrchestratorConfig::default()
+        };
+        assert_eq!(high.validate(), Ok(()));
+    }
+
+    #[test]
+    fn the_retry_after_ceiling_is_checked() {
+        for bad in [Duration::ZERO, Duration::from_secs(8 * 86_400)] {
+            let config = EngineConfig {
+                max_retry_after: bad,
+                ..EngineConfig::default()
+            };
+            assert_eq!(config.validate().unwrap_err().setting, "max_retry_after");
+        }
+    }
 }

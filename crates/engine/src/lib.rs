@@ -12,7 +12,7 @@ mod events;
 pub mod handler;
 mod orchestrator;
 
-pub use config::{EngineConfig, OrchestratorConfig, default_owner};
+pub use config::{ConfigError, EngineConfig, OrchestratorConfig, default_owner, limits};
 pub use engine::{
     CreateTask, Engine, HistoryEntry, HistorySubject, TaskDetails, TemplateRef, explain_steps,
 };

@@ -4,6 +4,12 @@
 //! and `attempts < max_attempts`. The default backoff waits a random time in
 //! `[base * multiplier^(n-1), base * multiplier^n]` after the n-th failure, capped at `max_ms`:
 //! with the defaults (1 s, x2, 30 s cap) the first failure waits 1-2 s, the second 2-4 s, ...
+//! `n` counts the failures of the step's current set of attempts: after `task retry` the
+//! backoff starts again from the first failure ([`attempt_in_set`]).
+//!
+//! A handler that asks for a retry-after gets exactly that wait, whatever the backoff's `max_ms`,
+//! up to a separate ceiling ([`DEFAULT_MAX_RETRY_AFTER`], one hour, unless the engine's
+//! configuration says otherwise).
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -13,6 +19,8 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 pub const DEFAULT_BASE_MS: u64 = 1_000;
 pub const DEFAULT_MULTIPLIER: f64 = 2.0;
 pub const DEFAULT_MAX_MS: u64 = 30_000;
+/// The longest wait a handler's retry-after may ask for, unless configured otherwise.
+pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(3_600);
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -65,7 +73,7 @@ impl Backoff {
         }
     }
 
-    /// The ceiling on any wait, which also caps a handler's explicit retry-after.
+    /// The ceiling on any computed wait (a handler's retry-after is not bound by it).
     pub fn max_delay(&self) -> Option<Duration> {
         match *self {
             Backoff::None => None,
@@ -97,14 +105,31 @@ pub fn retry_eligible(attempts: i32, max_attempts: i32, retryable: bool) -> bool
     attempts == 0 || (retryable && attempts < max_attempts)
 }
 
+/// The rank (1-based) of `attempt` within the step's current set of attempts, the `n` of the
+/// backoff. A step starts with `retry_limit` attempts; each `task retry` gives a step that failed
+/// for good `max_attempts = attempts + retry_limit`, so its current set started after attempt
+/// `max_attempts - retry_limit`. When the facts do not fit (a rank below 1), the attempt number
+/// itself is used.
+pub fn attempt_in_set(attempt: i32, max_attempts: i32, retry_limit: i32) -> u32 {
+    let in_set = i64::from(attempt) - (i64::from(max_attempts) - i64::from(retry_limit));
+    let rank = if in_set >= 1 {
+        in_set
+    } else {
+        i64::from(attempt)
+    };
+    u32::try_from(rank.max(1)).unwrap_or(u32::MAX)
+}
+
 impl RetryPolicy {
-    /// How long to wait before the next attempt, given that attempt `failed_attempt` just failed.
-    /// A handler's explicit `retry_after` wins over the computed backoff, capped at `max_ms`.
+    /// How long to wait before the next attempt, given that the `failed_attempt`-th attempt of
+    /// the current set just failed. A handler's explicit `retry_after` wins over the computed
+    /// backoff and its `max_ms`; it is only capped at `max_retry_after`.
     /// `backoff_disabled` (a test-environment switch) makes every retry eligible at once.
     pub fn next_delay<R: Rng + ?Sized>(
         &self,
         failed_attempt: u32,
         retry_after: Option<Duration>,
+        max_retry_after: Duration,
         backoff_disabled: bool,
         rng: &mut R,
     ) -> Duration {
@@ -112,10 +137,7 @@ impl RetryPolicy {
             return Duration::ZERO;
         }
         match retry_after {
-            Some(wait) => match self.backoff.max_delay() {
-                Some(cap) => wait.min(cap),
-                None => wait,
-            },
+            Some(wait) => wait.min(max_retry_after),
             None => self.backoff.delay(failed_attempt, rng),
         }
     }
@@ -179,20 +201,56 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_wins_but_is_capped() {
+    fn retry_after_wins_over_the_backoff_cap_up_to_the_ceiling() {
         let mut rng = StdRng::seed_from_u64(1);
         let policy = RetryPolicy::default();
-        let wait = policy.next_delay(1, Some(Duration::from_millis(250)), false, &mut rng);
+        let hour = DEFAULT_MAX_RETRY_AFTER;
+        let wait = policy.next_delay(1, Some(Duration::from_millis(250)), hour, false, &mut rng);
         assert_eq!(ms(wait), 250);
-        let wait = policy.next_delay(1, Some(Duration::from_secs(120)), false, &mut rng);
-        assert_eq!(ms(wait), 30_000);
+        // A 429 asking for a minute waits a minute, although the backoff caps at 30 s.
+        let wait = policy.next_delay(1, Some(Duration::from_secs(60)), hour, false, &mut rng);
+        assert_eq!(ms(wait), 60_000);
+        let wait = policy.next_delay(1, Some(Duration::from_secs(7_200)), hour, false, &mut rng);
+        assert_eq!(wait, hour);
+        let ceiling = Duration::from_secs(10);
+        let wait = policy.next_delay(1, Some(Duration::from_secs(60)), ceiling, false, &mut rng);
+        assert_eq!(wait, ceiling);
+        let none = RetryPolicy {
+            backoff: Backoff::None,
+            ..RetryPolicy::default()
+        };
+        let wait = none.next_delay(1, Some(Duration::from_secs(90)), hour, false, &mut rng);
+        assert_eq!(ms(wait), 90_000);
+    }
+
+    #[test]
+    fn the_backoff_counts_failures_within_the_current_set_of_attempts() {
+        // Never retried: the attempt number itself.
+        assert_eq!(attempt_in_set(1, 3, 3), 1);
+        assert_eq!(attempt_in_set(3, 3, 3), 3);
+        // Failed for good after 3 of 3, then `task retry`: max_attempts 6.
+        assert_eq!(attempt_in_set(4, 6, 3), 1);
+        assert_eq!(attempt_in_set(5, 6, 3), 2);
+        // Failed for good at its first attempt (max_attempts became 1), then `task retry`.
+        assert_eq!(attempt_in_set(2, 4, 3), 1);
+        // Two `task retry`s.
+        assert_eq!(attempt_in_set(7, 9, 3), 1);
+        // Inconsistent facts (a policy that changed): fall back to the attempt number.
+        assert_eq!(attempt_in_set(2, 9, 3), 2);
+        assert_eq!(attempt_in_set(0, 3, 3), 1);
     }
 
     #[test]
     fn disabled_backoff_retries_at_once() {
         let mut rng = StdRng::seed_from_u64(1);
         let policy = RetryPolicy::default();
-        let wait = policy.next_delay(2, Some(Duration::from_secs(5)), true, &mut rng);
+        let wait = policy.next_delay(
+            2,
+            Some(Duration::from_secs(5)),
+            DEFAULT_MAX_RETRY_AFTER,
+            true,
+            &mut rng,
+        );
         assert_eq!(wait, Duration::ZERO);
     }
 

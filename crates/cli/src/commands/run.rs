@@ -14,21 +14,20 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> anyhow::Result<ExitCode> {
         until_idle: args.until_idle,
         ..OrchestratorConfig::default()
     };
+    // The flags were range-checked when parsed (`cli::ranges`, the engine's `limits`).
     if let Some(n) = args.concurrency {
-        anyhow::ensure!(n > 0, "--concurrency must be at least 1");
         config.concurrency = n;
     }
     if let Some(ms) = args.lease_ms {
-        anyhow::ensure!(ms > 0, "--lease-ms must be at least 1");
         config.lease_duration = Duration::from_millis(ms);
         // A lease shorter than the rescue interval would leave a dead worker's steps waiting
         // for the rescuer rather than for the lease: look twice per lease.
         config.rescue_interval = config.rescue_interval.min(config.lease_duration / 2);
     }
     if let Some(ms) = args.poll_ms {
-        anyhow::ensure!(ms > 0, "--poll-ms must be at least 1");
         config.poll_interval = Duration::from_millis(ms);
     }
+    config.validate()?;
     if !ctx.json {
         eprintln!(
             "orchestrator {} on {} ({} handlers at once{}); ctrl-c stops it",

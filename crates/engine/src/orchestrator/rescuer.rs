@@ -91,12 +91,7 @@ fn report(shared: &Shared, lease: ExpiredLease, policy: &RetryPolicy) -> Report 
             owner: lease.owner,
             attempt: lease.attempt,
             lease_expired: true,
-            result: failed(
-                &failure,
-                facts,
-                engine.now(),
-                engine.config().retry_backoff_disabled,
-            ),
+            result: failed(&failure, facts, engine.now(), engine.config()),
         },
         name: lease.name,
         slot: None,

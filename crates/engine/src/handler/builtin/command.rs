@@ -13,6 +13,13 @@ pub const EXIT_RETRYABLE: i32 = 75;
 /// `{"task_id", "step", "attempt", "context", "config", "parents"}`. Its stdout, as JSON, is the
 /// result (empty stdout is `{}`). Exit 0 succeeds, 75 fails retryably, anything else fails
 /// permanently. `config.timeout_ms` kills the program when it runs longer.
+///
+/// On Unix the program runs in a process group of its own, and the whole group (the program and
+/// everything it started that stayed in the group) is killed when the timeout passes, when the
+/// attempt is cancelled (its lease was lost, or the orchestrator stops and its grace period ran
+/// out: a retryable failure), when the handler is dropped, and when the program exits and leaves
+/// something behind. No attempt leaves processes running beside the next one. A program that must
+/// outlive its step has to leave the group itself (`setsid`).
 #[derive(Debug, Clone, Copy)]
 pub struct Command;
 
@@ -35,16 +42,39 @@ impl StepHandler for Command {
             "config": ctx.config,
             "parents": ctx.parent_results,
         });
-        let run = run(&program, &args, input.to_string().into_bytes());
-        let output = match timeout {
-            // Dropping the future drops the child, and `kill_on_drop` kills it.
-            Some(limit) => tokio::time::timeout(limit, run).await.map_err(|_| {
-                StepError::retryable(format!(
+        let mut child = spawn(&program, &args)?;
+        // Held until this future ends, however it ends (a result, a time-out, a cancellation, or
+        // the future dropped): the group goes with it.
+        let _group = ProcessGroup::of(&child);
+        if let Some(mut pipe) = child.stdin.take() {
+            let stdin = input.to_string().into_bytes();
+            // Written concurrently with reading stdout, so that a program that writes before it
+            // reads cannot deadlock on a full pipe. A program that ignores its input closes the
+            // pipe early; that is not an error.
+            tokio::spawn(async move {
+                let _ = pipe.write_all(&stdin).await;
+            });
+        }
+        let limit = async {
+            match timeout {
+                Some(limit) => tokio::time::sleep(limit).await,
+                None => std::future::pending().await,
+            }
+        };
+        let output = tokio::select! {
+            output = child.wait_with_output() => output
+                .map_err(|e| StepError::retryable(format!("waiting for {program} failed: {e}")))?,
+            () = limit => {
+                return Err(StepError::retryable(format!(
                     "{program} killed after its timeout of {} ms",
-                    limit.as_millis()
-                ))
-            })??,
-            None => run.await?,
+                    timeout.unwrap_or_default().as_millis()
+                )));
+            }
+            () = ctx.cancellation.cancelled() => {
+                return Err(StepError::retryable(format!(
+                    "{program} killed: the attempt was cancelled"
+                )));
+            }
         };
         interpret(&program, output)
     }
@@ -69,31 +99,56 @@ fn args(config: &Value) -> Result<Vec<String>, StepError> {
     }
 }
 
-async fn run(
-    program: &str,
-    args: &[String],
-    stdin: Vec<u8>,
-) -> Result<std::process::Output, StepError> {
-    let mut child = tokio::process::Command::new(program)
+fn spawn(program: &str, args: &[String]) -> Result<tokio::process::Child, StepError> {
+    let mut command = tokio::process::Command::new(program);
+    command
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
+        .kill_on_drop(true);
+    #[cfg(unix)]
+    command.process_group(0);
+    command
         .spawn()
-        .map_err(|e| StepError::permanent(format!("cannot start {program}: {e}")))?;
-    if let Some(mut pipe) = child.stdin.take() {
-        // Written concurrently with reading stdout, so that a program that writes before it
-        // reads cannot deadlock on a full pipe. A program that ignores its input closes the
-        // pipe early; that is not an error.
-        tokio::spawn(async move {
-            let _ = pipe.write_all(&stdin).await;
-        });
+        .map_err(|e| StepError::permanent(format!("cannot start {program}: {e}")))
+}
+
+/// The process group a command runs in, killed (SIGKILL) when this guard is dropped. Where
+/// process groups do not exist, dropping the child kills the program alone (`kill_on_drop`).
+struct ProcessGroup {
+    #[cfg(unix)]
+    id: Option<rustix::process::Pid>,
+}
+
+impl ProcessGroup {
+    /// The group the child leads (it was spawned with `process_group(0)`, so its pid is the
+    /// group's id).
+    fn of(child: &tokio::process::Child) -> ProcessGroup {
+        #[cfg(unix)]
+        {
+            let id = child
+                .id()
+                .and_then(|pid| i32::try_from(pid).ok())
+                .and_then(rustix::process::Pid::from_raw);
+            ProcessGroup { id }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = child;
+            ProcessGroup {}
+        }
     }
-    child
-        .wait_with_output()
-        .await
-        .map_err(|e| StepError::retryable(format!("waiting for {program} failed: {e}")))
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(id) = self.id {
+            // ESRCH (nothing left in the group) is the common case after a clean exit.
+            let _ = rustix::process::kill_process_group(id, rustix::process::Signal::KILL);
+        }
+    }
 }
 
 fn interpret(program: &str, output: std::process::Output) -> StepResult {
@@ -209,5 +264,139 @@ mod tests {
             matches!(&err, StepError::Retryable { message, .. } if message.contains("timeout")),
             "{err:?}"
         );
+    }
+
+    /// A script that starts a background `sleep`, records the shell's pid and the sleep's in
+    /// `pids` (atomically, by rename), then waits for it.
+    #[cfg(unix)]
+    fn sleeper(dir: &std::path::Path) -> Value {
+        let pids = dir.join("pids");
+        sh(&format!(
+            "sleep 300 & echo \"$$ $!\" > {p}.tmp && mv {p}.tmp {p}; sleep 300; wait",
+            p = pids.display()
+        ))
+    }
+
+    #[cfg(unix)]
+    struct Scratch(std::path::PathBuf);
+
+    #[cfg(unix)]
+    impl Scratch {
+        fn new(name: &str) -> Scratch {
+            let dir = std::env::temp_dir().join(format!(
+                "tasker-command-{name}-{}-{}",
+                std::process::id(),
+                rand::random::<u32>()
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            Scratch(dir)
+        }
+
+        /// The pids the script wrote, once it has written them.
+        async fn pids(&self) -> Vec<u32> {
+            let path = self.0.join("pids");
+            for _ in 0..500 {
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    return text
+                        .split_whitespace()
+                        .map(|p| p.parse().unwrap())
+                        .collect();
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            panic!("the script never wrote {}", path.display());
+        }
+    }
+
+    #[cfg(unix)]
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// Is the process still running (neither gone nor a zombie)?
+    #[cfg(unix)]
+    fn alive(pid: u32) -> bool {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => false,
+            Ok(stat) => {
+                let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+                !state.starts_with('Z') && !state.starts_with('X')
+            }
+        }
+    }
+
+    /// Every pid has exited; a SIGKILL is delivered asynchronously, so allow it a moment.
+    #[cfg(unix)]
+    async fn assert_all_gone(pids: &[u32]) {
+        assert_eq!(pids.len(), 2, "{pids:?}");
+        for _ in 0..250 {
+            if !pids.iter().any(|&p| alive(p)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let left: Vec<u32> = pids.iter().copied().filter(|&p| alive(p)).collect();
+        panic!("processes of the command left running: {left:?}");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_timeout_kills_everything_the_program_started() {
+        let scratch = Scratch::new("timeout");
+        let mut config = sleeper(&scratch.0);
+        config["timeout_ms"] = json!(1_000);
+        let err = Command.call(ctx(config)).await.unwrap_err();
+        assert!(
+            matches!(&err, StepError::Retryable { message, .. } if message.contains("timeout")),
+            "{err:?}"
+        );
+        assert_all_gone(&scratch.pids().await).await;
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_clean_exit_kills_what_the_program_left_behind() {
+        // The background sleep lets go of stdout, so the program's exit ends the step.
+        let script = "sleep 300 >/dev/null 2>&1 & echo \"[$$, $!]\"";
+        let result = Command.call(ctx(sh(script))).await.unwrap();
+        let pids: Vec<u32> = serde_json::from_value(result).unwrap();
+        assert_all_gone(&pids).await;
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn cancelling_the_attempt_kills_everything_the_program_started() {
+        let scratch = Scratch::new("cancel");
+        let context = ctx(sleeper(&scratch.0));
+        let token = context.cancellation.clone();
+        let call = tokio::spawn(async move { Command.call(context).await });
+        let pids = scratch.pids().await;
+        token.cancel();
+        let err = tokio::time::timeout(Duration::from_secs(10), call)
+            .await
+            .expect("the handler ignored the cancellation")
+            .unwrap()
+            .unwrap_err();
+        assert!(
+            matches!(&err, StepError::Retryable { message, .. } if message.contains("cancelled")),
+            "{err:?}"
+        );
+        assert_all_gone(&pids).await;
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn dropping_the_handler_kills_everything_the_program_started() {
+        let scratch = Scratch::new("drop");
+        // `async_trait` boxes the future, so dropping it here drops the handler's state.
+        let mut call = Command.call(ctx(sleeper(&scratch.0)));
+        let pids = tokio::select! {
+            result = &mut call => panic!("the command ended: {result:?}"),
+            pids = scratch.pids() => pids,
+        };
+        drop(call);
+        assert_all_gone(&pids).await;
     }
 }

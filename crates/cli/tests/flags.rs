@@ -1,0 +1,107 @@
+//! Numeric flags are range-checked when they are parsed: a value out of range is refused with
+//! a message that names the allowed range, before anything touches the database.
+
+mod common;
+
+use common::Sandbox;
+
+const HUGE: &str = "18446744073709551615";
+
+/// Runs `args` and expects a usage error that quotes `range` for `flag`.
+fn refused(sandbox: &Sandbox, args: &[&str], flag: &str, range: &str) {
+    let out = sandbox.run(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "tasker {args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "tasker {args:?}: {stderr}");
+    assert!(stderr.contains(flag), "tasker {args:?}: {stderr}");
+    assert!(
+        stderr.contains(&format!("is not in {range}")),
+        "tasker {args:?} should name the range {range}: {stderr}"
+    );
+}
+
+#[test]
+fn run_refuses_durations_and_sizes_out_of_range() {
+    let sandbox = Sandbox::new();
+    for value in ["0", "99", "86400001", "100000000000000000", HUGE] {
+        refused(
+            &sandbox,
+            &["run", "--until-idle", "--lease-ms", value],
+            "--lease-ms",
+            "100..=86400000",
+        );
+    }
+    for value in ["0", "100001", HUGE] {
+        refused(
+            &sandbox,
+            &["run", "--until-idle", "--concurrency", value],
+            "--concurrency",
+            "1..=100000",
+        );
+    }
+    for value in ["0", "3600001", HUGE] {
+        refused(
+            &sandbox,
+            &["run", "--until-idle", "--poll-ms", value],
+            "--poll-ms",
+            "1..=3600000",
+        );
+    }
+}
+
+#[test]
+fn task_flags_are_range_checked() {
+    let sandbox = Sandbox::new();
+    for value in ["0", "2592001", HUGE] {
+        refused(
+            &sandbox,
+            &[
+                "task",
+                "create",
+                "examples/linear",
+                "--wait",
+                "--timeout",
+                value,
+            ],
+            "--timeout",
+            "1..=2592000",
+        );
+    }
+    for value in ["0", "10001", HUGE] {
+        refused(
+            &sandbox,
+            &["task", "list", "--limit", value],
+            "--limit",
+            "1..=10000",
+        );
+    }
+}
+
+#[test]
+fn demo_and_bench_sizes_are_range_checked() {
+    let sandbox = Sandbox::new();
+    refused(
+        &sandbox,
+        &["demo", "--tasks", HUGE],
+        "--tasks",
+        "1..=1000000",
+    );
+    refused(
+        &sandbox,
+        &["demo", "--tasks", "0"],
+        "--tasks",
+        "1..=1000000",
+    );
+    let bench = [
+        ("--tasks", "50,0", "1..=10000000"),
+        ("--tasks", HUGE, "1..=10000000"),
+        ("--history", HUGE, "1..=100000000"),
+        ("--workers", HUGE, "1..=64"),
+        ("--samples", "0", "1..=1000000"),
+        ("--fanout", HUGE, "1..=1000000"),
+        ("--runs", "0", "1..=1000"),
+    ];
+    for (flag, value, range) in bench {
+        refused(&sandbox, &["bench", flag, value], flag, range);
+    }
+}
