@@ -45,6 +45,9 @@ pub enum Error {
         limit_ms: i64,
         lease_ms: u128,
     },
+    /// A setting of the engine or of an orchestrator is out of its range.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     /// The orchestrator's own task ended abnormally (panicked or was aborted).
     #[error("orchestrator stopped abnormally: {0}")]
     Orchestrator(String),

@@ -368,7 +368,38 @@ async fn a_clock_too_far_off_the_database_is_refused(db: TestDb) {
         .expect("a second off is within what a 30 s lease tolerates");
 }
 
+/// Defect 11: a lease so long that its expiry overflows (it used to become "now", and every
+/// running step was rescued at once) is refused before anything is claimed, as is a
+/// concurrency beyond what a semaphore holds.
+async fn out_of_range_settings_are_refused_before_anything_runs(db: TestDb) {
+    let recorder = Recorder::default();
+    let engine = db.engine_with(handlers(&recorder), EngineConfig::default());
+    let task = one_task(&engine, "slow", 0).await;
+    for config in [
+        OrchestratorConfig {
+            lease_duration: Duration::from_millis(u64::MAX),
+            ..common::until_idle("huge-lease")
+        },
+        OrchestratorConfig {
+            concurrency: usize::MAX,
+            ..common::until_idle("huge-concurrency")
+        },
+    ] {
+        match engine.orchestrator(config).run().await {
+            Err(e @ Error::Config(_)) => assert!(e.to_string().contains("must be within"), "{e}"),
+            other => panic!("expected a range error, got {other:?}"),
+        }
+    }
+    let work = step(&engine, task, "work").await;
+    assert_eq!(
+        (work.state, work.attempts),
+        (State::Pending, 0),
+        "nothing ran"
+    );
+}
+
 on_every_backend!(
+    out_of_range_settings_are_refused_before_anything_runs,
     a_lost_lease_stops_its_handler_and_never_overlaps_the_next_attempt,
     a_stalled_heartbeat_stops_the_attempt_before_anyone_can_rescue_it,
     a_stalled_completer_holds_no_more_leases_than_its_concurrency,

@@ -45,7 +45,8 @@ pub type StepResult = Result<Value, StepError>;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StepError {
     /// Worth another attempt, if the step's retry policy allows one. `retry_after` overrides the
-    /// computed backoff (capped by the policy's maximum).
+    /// computed backoff and its `max_ms`, bounded only by `EngineConfig::max_retry_after`
+    /// (default 1 hour).
     #[error("{message}")]
     Retryable {
         message: String,

@@ -34,6 +34,10 @@ pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
     let config = &shared.config;
     tracing::info!(owner = %config.owner, concurrency = config.concurrency, backend = shared.engine.store().backend_name(), "orchestrator started");
     // Every report holds its handler's slot until it is written, so this never fills up.
+    // Out-of-range settings are refused before anything is claimed (a huge lease once
+    // overflowed into "expired now").
+    shared.engine.config().validate()?;
+    config.validate()?;
     clock_check::check_at_start(&shared).await?;
     let (sender, receiver) = mpsc::channel::<Report>(config.concurrency);
     let (handoff_sender, mut handoffs) = mpsc::unbounded_channel::<HandedOff>();

@@ -191,12 +191,7 @@ async fn run_step(shared: &Shared, step: &ClaimedStep, lease: &Lease) -> Verdict
             retryable: step.retryable,
             policy,
         };
-        Verdict::Outcome(failed(
-            &failure,
-            facts,
-            engine.now(),
-            engine.config().retry_backoff_disabled,
-        ))
+        Verdict::Outcome(failed(&failure, facts, engine.now(), engine.config()))
     };
     let cached = match engine.template_by_id(step.template_id).await {
         Ok(cached) => cached,

@@ -111,11 +111,12 @@ pub struct Orchestrator {
 }
 
 impl Orchestrator {
-    pub(crate) fn new(engine: Engine, mut config: OrchestratorConfig) -> Self {
-        config.concurrency = config.concurrency.max(1);
-        config.claim_batch = config.claim_batch.max(1);
-        config.completion_batch = config.completion_batch.max(1);
-        let slots = Arc::new(Semaphore::new(config.concurrency));
+    /// Settings are checked when it runs ([`OrchestratorConfig::validate`]).
+    pub(crate) fn new(engine: Engine, config: OrchestratorConfig) -> Self {
+        // Out-of-range settings are refused when it runs; until then nothing may panic here.
+        let slots = Arc::new(Semaphore::new(
+            config.concurrency.min(Semaphore::MAX_PERMITS),
+        ));
         Orchestrator {
             shared: Arc::new(Shared {
                 engine,
