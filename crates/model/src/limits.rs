@@ -48,26 +48,29 @@ pub fn storable_text(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// The JSON pointer (RFC 6901) of the first string or key that holds a NUL character.
+/// The JSON pointer (RFC 6901) of the first string or key that holds a NUL character (`/`
+/// for a top-level string; a NUL in the pointer's own keys is written `\u0000`).
 pub fn find_nul(value: &Value) -> Option<String> {
     fn escape(token: &str) -> String {
         token.replace('~', "~0").replace('/', "~1")
     }
-    match value {
-        Value::String(s) if s.contains('\0') => Some(String::new()),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, item)| find_nul(item).map(|rest| format!("/{i}{rest}"))),
-        Value::Object(map) => map.iter().find_map(|(key, item)| {
-            if key.contains('\0') {
-                return Some(format!("/{}", escape(&key.replace('\0', "\\u0000"))));
-            }
-            find_nul(item).map(|rest| format!("/{}{rest}", escape(key)))
-        }),
-        _ => None,
+    fn walk(value: &Value) -> Option<String> {
+        match value {
+            Value::String(s) if s.contains('\0') => Some(String::new()),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| walk(item).map(|rest| format!("/{i}{rest}"))),
+            Value::Object(map) => map.iter().find_map(|(key, item)| {
+                if key.contains('\0') {
+                    return Some(format!("/{}", escape(&key.replace('\0', "\\u0000"))));
+                }
+                walk(item).map(|rest| format!("/{}{rest}", escape(key)))
+            }),
+            _ => None,
+        }
     }
-    .map(|p| if p.is_empty() { "/".to_owned() } else { p })
+    walk(value).map(|p| if p.is_empty() { "/".to_owned() } else { p })
 }
 
 /// The serialized size of `value`, counted without building the text; stops counting a little

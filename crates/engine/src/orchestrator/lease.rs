@@ -251,8 +251,9 @@ mod tests {
         tokio::time::advance(LEASE / 2).await;
         let lost = leases.renewal(&[(7, 1)], &[7], Instant::now(), LEASE);
         assert!(lost.is_empty());
-        // Renewed at LEASE/2: still held at LEASE, lost at 1.5 LEASE.
-        let stopped = tokio::time::timeout(LEASE, lease.must_stop()).await;
+        // Renewed at LEASE/2: still held just before 1.5 LEASE, lost at 1.5 LEASE.
+        let almost = LEASE - Duration::from_millis(1);
+        let stopped = tokio::time::timeout(almost, lease.must_stop()).await;
         assert!(stopped.is_err(), "the renewal moved the deadline");
         assert!(!lease.is_lost());
         lease.must_stop().await;
