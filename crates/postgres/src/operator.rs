@@ -175,6 +175,8 @@ pub(crate) async fn retry_task(
         seq,
     );
     history.write(&tx, now).await?;
+    // The retried steps are runnable: other processes may take them now.
+    crate::notify::hint(&tx, store.schema.as_deref()).await?;
     tx.commit().await.db()?;
     task_record(store, task_id).await
 }
@@ -262,6 +264,10 @@ pub(crate) async fn resolve_step(
         wake_steps(&tx, task_id, now).await?;
     }
     history.write(&tx, now).await?;
+    if matches!(new_state, State::Pending | State::InProgress) {
+        // Released children or an unblocked task: other processes may have work now.
+        crate::notify::hint(&tx, store.schema.as_deref()).await?;
+    }
     tx.commit().await.db()?;
     read::step(store, step_id).await?.ok_or_else(not_found)
 }
