@@ -20,6 +20,7 @@ async fn open(url: &str, schema: &str, app: &str) -> PostgresStore {
         PgOptions {
             schema: Some(schema.to_owned()),
             pool_size: 2,
+            ..PgOptions::default()
         },
     )
     .await

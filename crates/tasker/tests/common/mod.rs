@@ -58,6 +58,7 @@ impl TestDb {
                     // `tasker_test_<pid>_...`: the shape the stale-schema cleaners recognise.
                     schema: Some(format!("tasker_test_{unique}")),
                     pool_size: 8,
+                    ..PgOptions::default()
                 };
                 let store = PostgresStore::connect_with(&url, options)
                     .await
