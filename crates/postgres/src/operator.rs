@@ -1,6 +1,7 @@
 //! Operator actions: cancel and retry a task, resolve a step by hand. Each locks the task row
-//! first (the same order as the hot path), checks the transition against the model's tables,
-//! then applies it as a compare-and-set.
+//! first, then its steps (the order of every writer that waits for locks; claims take both
+//! without waiting), checks the transition against the model's tables, then applies it as a
+//! compare-and-set.
 
 use crate::PostgresStore;
 use crate::complete;
