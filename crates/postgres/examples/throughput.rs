@@ -37,6 +37,7 @@ async fn main() -> Result<(), Failure> {
             PgOptions {
                 schema: Some("tasker_throughput".into()),
                 pool_size: workers + 2,
+                ..PgOptions::default()
             },
         )
         .await?,

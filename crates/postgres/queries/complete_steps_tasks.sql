@@ -2,7 +2,9 @@
 -- and finish tasks: complete when nothing remains, error when blocked and nothing runs. A
 -- task whose state changes gets its transition in the same statement ($1 is the time).
 -- "Nothing runs" counts the task's steps through (task_id, position); with the state in the
--- WHERE clause the planner could pick the partial index of all running steps instead.
+-- WHERE clause the planner could pick the partial index of all running steps instead. The
+-- count is exact: the caller holds the task's row lock, and a claim starts a step only under
+-- that lock (claim_ready.sql), so no step of the task can start before this transaction ends.
 WITH applied AS (
     SELECT *
     FROM unnest($2::bigint[], $3::boolean[], $4::boolean[]) AS a(task_id, ok, permanent)

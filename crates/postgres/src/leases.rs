@@ -25,7 +25,7 @@ pub(crate) async fn renew(
     steps.sort_unstable();
     let ids: Vec<i64> = steps.iter().map(|s| s.0).collect();
     let attempts: Vec<i32> = steps.iter().map(|s| s.1).collect();
-    let client = store.client().await?;
+    let client = store.lease_client().await?;
     let statement = client.prepare_cached(sql::RENEW_LEASES).await.db()?;
     client
         .query(&statement, &[&owner, &expires_at, &ids, &attempts, &now])
@@ -37,7 +37,7 @@ pub(crate) async fn renew(
 }
 
 pub(crate) async fn database_time(store: &PostgresStore) -> Result<Timestamp> {
-    let client = store.client().await?;
+    let client = store.lease_client().await?;
     let statement = client.prepare_cached(sql::DATABASE_TIME).await.db()?;
     let row = client.query_one(&statement, &[]).await.db()?;
     get(&row, "now")
@@ -72,7 +72,7 @@ pub(crate) async fn expired(
 }
 
 pub(crate) async fn release(store: &PostgresStore, owner: &str, now: Timestamp) -> Result<u64> {
-    let mut client = store.client().await?;
+    let mut client = store.lease_client().await?;
     let tx = client.transaction().await.db()?;
     let leased = tx.prepare_cached(sql::LEASED_TASKS).await.db()?;
     let task_ids = tx
@@ -139,7 +139,7 @@ pub(crate) async fn release_steps(
     steps.sort_unstable();
     let ids: Vec<i64> = steps.iter().map(|s| s.0).collect();
     let attempts: Vec<i32> = steps.iter().map(|s| s.1).collect();
-    let mut client = store.client().await?;
+    let mut client = store.lease_client().await?;
     let tx = client.transaction().await.db()?;
     let tasks = tx.prepare_cached(sql::STEPS_TASKS).await.db()?;
     let mut task_ids = tx

@@ -12,7 +12,7 @@
 //!
 //! let store = PostgresStore::connect_with(
 //!     "postgres://postgres@127.0.0.1:5432/tasker",
-//!     PgOptions { schema: Some("tasker".into()), pool_size: 16 },
+//!     PgOptions { schema: Some("tasker".into()), ..PgOptions::default() },
 //! )
 //! .await?;
 //! store.migrate().await?;
@@ -40,6 +40,7 @@ mod transitions;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use std::time::Duration;
 use tasker_model::{
     State, StepId, StepReadiness, StepRecord, TaskExecutionContext, TaskId, TaskRecord, TemplateId,
     Timestamp, TransitionRecord,
@@ -51,12 +52,38 @@ use tasker_store::{
 };
 
 /// Connection options beyond the URL.
+///
+/// Every call on the database path is bounded: waiting for a pooled connection
+/// (`pool_wait_timeout`), opening one (`connect_timeout`), each statement on the server
+/// (`statement_timeout`) and each wait for a lock (`lock_timeout`); a dead peer is noticed by
+/// TCP keepalives (`keepalives_idle`). A call that runs out of time fails with
+/// [`Error::Unavailable`] (or [`Error::Conflict`] for a lock wait), which callers retry.
 #[derive(Debug, Clone)]
 pub struct PgOptions {
     /// Schema for every table (set as the `search_path` of each connection); `None` uses the
     /// server's default. Tests give each run its own schema.
     pub schema: Option<String>,
+    /// Connections of the main pool (claims, completions, operator actions, reads).
     pub pool_size: usize,
+    /// Connections of a pool of their own for lease renewals, lease releases and
+    /// `database_time`, so that a busy main pool cannot keep a heartbeat from renewing.
+    pub lease_pool_size: usize,
+    /// How long a call waits for a free connection of its pool before it fails as
+    /// unavailable (default 10 s).
+    pub pool_wait_timeout: Duration,
+    /// How long opening a connection may take (default 5 s), unless the URL sets
+    /// `connect_timeout`.
+    pub connect_timeout: Duration,
+    /// Idle time before TCP keepalive probes start on each connection (default 30 s), unless the
+    /// URL sets `keepalives_idle`; `None` keeps the driver's default. Keepalives stay on unless
+    /// the URL turns them off (`keepalives=0`).
+    pub keepalives_idle: Option<Duration>,
+    /// The server-side `statement_timeout` of each connection (default 30 s), unless the URL's
+    /// `options` set one; `None` leaves the server's setting. Migrations run without it.
+    pub statement_timeout: Option<Duration>,
+    /// The server-side `lock_timeout` of each connection (default 10 s), unless the URL's
+    /// `options` set one; `None` leaves the server's setting. Migrations run without it.
+    pub lock_timeout: Option<Duration>,
 }
 
 impl Default for PgOptions {
@@ -64,6 +91,12 @@ impl Default for PgOptions {
         PgOptions {
             schema: None,
             pool_size: 16,
+            lease_pool_size: 2,
+            pool_wait_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+            keepalives_idle: Some(Duration::from_secs(30)),
+            statement_timeout: Some(Duration::from_secs(30)),
+            lock_timeout: Some(Duration::from_secs(10)),
         }
     }
 }
@@ -71,6 +104,8 @@ impl Default for PgOptions {
 /// The PostgreSQL [`Store`].
 pub struct PostgresStore {
     pool: Pool,
+    /// Lease renewals and releases, apart from the main pool (see [`PgOptions::lease_pool_size`]).
+    lease_pool: Pool,
     schema: Option<String>,
     /// Cross-process wake-ups: one listening connection outside the pool, started on demand.
     notifier: notify::Notifier,
@@ -90,31 +125,43 @@ impl PostgresStore {
             .map_err(|e| Error::Database(format!("invalid database url: {e}")))?;
         // JIT compilation costs tens of milliseconds per statement, and the planner's cost
         // estimates on young tables easily cross its threshold: never worth it for short OLTP
-        // statements. Options the URL carries (`?options=...`) are kept.
+        // statements. Options the URL carries (`?options=...`) are kept, and win.
+        let given = config.get_options().unwrap_or_default().to_owned();
         let mut session = String::from("-c jit=off");
         if let Some(schema) = &options.schema {
             check_schema_name(schema)?;
             session.push_str(&format!(" -c search_path={schema}"));
         }
-        let session = match config.get_options() {
-            Some(given) => format!("{given} {session}"),
-            None => session,
+        for (name, value) in [
+            ("statement_timeout", options.statement_timeout),
+            ("lock_timeout", options.lock_timeout),
+        ] {
+            if let Some(value) = value
+                && !given.contains(name)
+            {
+                session.push_str(&format!(" -c {name}={}", value.as_millis().max(1)));
+            }
+        }
+        let session = if given.is_empty() {
+            session
+        } else {
+            format!("{given} {session}")
         };
         config.options(session);
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(options.connect_timeout);
+        }
+        if let Some(idle) = options.keepalives_idle
+            && !url_sets(url, "keepalives_idle")
+        {
+            config.keepalives_idle(idle);
+        }
         let notifier = notify::Notifier::new(config.clone(), options.schema.as_deref());
-        let manager = Manager::from_config(
-            config,
-            tokio_postgres::NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(options.pool_size.max(1))
-            .build()
-            .map_err(|e| Error::Database(format!("cannot build connection pool: {e}")))?;
+        let pool = build_pool(config.clone(), options.pool_size, &options)?;
+        let lease_pool = build_pool(config, options.lease_pool_size, &options)?;
         let store = PostgresStore {
             pool,
+            lease_pool,
             schema: options.schema,
             notifier,
             last_claim_size: std::sync::atomic::AtomicUsize::new(0),
@@ -126,6 +173,39 @@ impl PostgresStore {
     pub(crate) async fn client(&self) -> Result<Object> {
         self.pool.get().await.map_err(error::pool)
     }
+
+    /// A connection of the lease pool: renewals and releases of leases only.
+    pub(crate) async fn lease_client(&self) -> Result<Object> {
+        self.lease_pool.get().await.map_err(error::pool)
+    }
+}
+
+/// Whether the URL names the connection parameter `name` (in either URL or key=value form).
+fn url_sets(url: &str, name: &str) -> bool {
+    url.split(['?', '&', ' '])
+        .any(|part| part.trim_start().starts_with(&format!("{name}=")))
+}
+
+fn build_pool(config: tokio_postgres::Config, size: usize, options: &PgOptions) -> Result<Pool> {
+    let connect = *config
+        .get_connect_timeout()
+        .unwrap_or(&options.connect_timeout);
+    let manager = Manager::from_config(
+        config,
+        tokio_postgres::NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size.max(1))
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .wait_timeout(Some(options.pool_wait_timeout))
+        // The connect timeout bounds opening a connection already; this bounds the whole of it.
+        .create_timeout(Some(connect + Duration::from_secs(1)))
+        .recycle_timeout(Some(connect))
+        .build()
+        .map_err(|e| Error::Database(format!("cannot build connection pool: {e}")))
 }
 
 /// Schema names go into a connection option and DDL, so only plain identifiers are accepted.

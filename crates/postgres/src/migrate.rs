@@ -19,6 +19,12 @@ pub(crate) async fn migrate(store: &PostgresStore, schema: Option<&str>) -> Resu
     // One migrator per schema at a time, across processes: the others wait here, then find
     // nothing left to apply.
     let lock_key = format!("tasker migrate {}", schema.unwrap_or("default"));
+    // Migrations may rewrite large tables and wait for other migrators: no time limit on
+    // this connection until they are done (then back to the connection's own settings).
+    client
+        .batch_execute("SET statement_timeout = 0; SET lock_timeout = 0")
+        .await
+        .db()?;
     client
         .execute("SELECT pg_advisory_lock(hashtext($1))", &[&lock_key])
         .await
@@ -28,8 +34,13 @@ pub(crate) async fn migrate(store: &PostgresStore, schema: Option<&str>) -> Resu
         .execute("SELECT pg_advisory_unlock(hashtext($1))", &[&lock_key])
         .await
         .db();
+    let reset = client
+        .batch_execute("RESET statement_timeout; RESET lock_timeout")
+        .await
+        .db();
     let applied = outcome?;
     unlocked?;
+    reset?;
     Ok(applied)
 }
 

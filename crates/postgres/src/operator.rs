@@ -1,6 +1,7 @@
 //! Operator actions: cancel and retry a task, resolve a step by hand. Each locks the task row
-//! first (the same order as the hot path), checks the transition against the model's tables,
-//! then applies it as a compare-and-set.
+//! first, then its steps (the order of every writer that waits for locks; claims take both
+//! without waiting), checks the transition against the model's tables, then applies it as a
+//! compare-and-set.
 
 use crate::PostgresStore;
 use crate::complete;
@@ -175,6 +176,8 @@ pub(crate) async fn retry_task(
         seq,
     );
     history.write(&tx, now).await?;
+    // The retried steps are runnable: other processes may take them now.
+    crate::notify::hint(&tx, store.schema.as_deref()).await?;
     tx.commit().await.db()?;
     task_record(store, task_id).await
 }
@@ -262,6 +265,10 @@ pub(crate) async fn resolve_step(
         wake_steps(&tx, task_id, now).await?;
     }
     history.write(&tx, now).await?;
+    if matches!(new_state, State::Pending | State::InProgress) {
+        // Released children or an unblocked task: other processes may have work now.
+        crate::notify::hint(&tx, store.schema.as_deref()).await?;
+    }
     tx.commit().await.db()?;
     read::step(store, step_id).await?.ok_or_else(not_found)
 }

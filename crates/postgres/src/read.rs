@@ -33,6 +33,8 @@ pub(crate) async fn describe(store: &PostgresStore) -> Result<BackendInfo> {
         "shared_buffers",
         "max_connections",
         "autovacuum",
+        "statement_timeout",
+        "lock_timeout",
     ] {
         settings.push((name.to_owned(), get::<String>(row, name)?));
     }

@@ -24,6 +24,7 @@ async fn a_schema_name_that_is_not_a_plain_identifier_is_refused() {
         PgOptions {
             schema: Some("x; DROP TABLE tasks".into()),
             pool_size: 1,
+            ..PgOptions::default()
         },
     )
     .await;
@@ -49,6 +50,7 @@ async fn concurrent_migrators_apply_each_migration_once() {
                 PgOptions {
                     schema: Some(schema),
                     pool_size: 1,
+                    ..PgOptions::default()
                 },
             )
             .await?;
@@ -90,6 +92,7 @@ async fn a_fresh_schema_reports_its_pending_migrations() {
         PgOptions {
             schema: Some(schema),
             pool_size: 1,
+            ..PgOptions::default()
         },
     )
     .await

@@ -476,7 +476,9 @@ async fn migrations_are_current_after_migrate_and_idempotent() {
             "synchronous_commit",
             "shared_buffers",
             "max_connections",
-            "autovacuum"
+            "autovacuum",
+            "statement_timeout",
+            "lock_timeout"
         ]
     );
     let autovacuum = &info.settings[3].1;

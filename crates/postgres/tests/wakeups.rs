@@ -8,7 +8,9 @@ mod common;
 use std::time::Duration;
 use tasker_postgres::{PgOptions, PostgresStore};
 use tasker_store::Store;
-use tasker_store::conformance::fixture::{claim, create, layout, t0};
+use tasker_store::conformance::fixture::{
+    claim, complete, create, failure, layout, layout_with, secs, t0,
+};
 use tokio::sync::watch::Receiver;
 
 async fn open(url: &str, schema: &str, app: &str) -> PostgresStore {
@@ -18,6 +20,7 @@ async fn open(url: &str, schema: &str, app: &str) -> PostgresStore {
         PgOptions {
             schema: Some(schema.to_owned()),
             pool_size: 2,
+            ..PgOptions::default()
         },
     )
     .await
@@ -114,5 +117,49 @@ async fn leases_given_back_at_shutdown_wake_other_processes() {
         .await
         .expect("release");
     assert_eq!(released, 1);
+    assert!(woken(&mut wakeups, Duration::from_secs(5)).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_retry_and_step_resolve_wake_other_processes() {
+    let Some(here) = common::fresh_schema("wakeups").await else {
+        return;
+    };
+    let (_, _listener, mut wakeups) = listener(&here).await;
+    let store = &*here.store;
+    wakeups.borrow_and_update();
+    // a and b fail for good; c waits for b.
+    let task_id = create(
+        store,
+        &layout_with(
+            &[("a", false, 1), ("b", false, 1), ("c", true, 1)],
+            &[("b", "c")],
+        ),
+        t0(),
+    )
+    .await;
+    assert!(woken(&mut wakeups, Duration::from_secs(5)).await);
+    let running = claim(store, 2, t0()).await;
+    assert_eq!(running.len(), 2);
+    complete(store, failure(&running[0], None), t0()).await;
+    complete(store, failure(&running[1], None), t0()).await;
+
+    // The retry makes a and b runnable again.
+    wakeups.borrow_and_update();
+    store
+        .retry_task(task_id, t0() + secs(1))
+        .await
+        .expect("retry");
+    assert!(woken(&mut wakeups, Duration::from_secs(5)).await);
+
+    // Resolving b makes c runnable.
+    let again = claim(store, 2, t0() + secs(1)).await;
+    assert_eq!(again.len(), 2);
+    complete(store, failure(&again[1], None), t0() + secs(1)).await;
+    wakeups.borrow_and_update();
+    store
+        .resolve_step(again[1].step_id, t0() + secs(2))
+        .await
+        .expect("resolve");
     assert!(woken(&mut wakeups, Duration::from_secs(5)).await);
 }

@@ -37,6 +37,10 @@ pub(crate) fn open(location: &Location) -> Result<Connection> {
             other => other,
         })?,
     };
+    // The one time-out of this backend: a statement that finds the database locked by another
+    // process (the CLI, a second program) retries for up to 5 s, then fails as unavailable
+    // (SQLITE_BUSY), which callers retry. Within a process nothing waits: the store's one
+    // connection runs one call at a time on its blocking thread.
     conn.busy_timeout(Duration::from_secs(5)).sql()?;
     // WAL lets readers in other processes (the CLI) look while the orchestrator writes;
     // NORMAL is durable across application crashes and syncs only at checkpoints.

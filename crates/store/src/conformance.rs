@@ -60,6 +60,7 @@ macro_rules! conformance_tests {
             cancel_of_a_finished_task_is_invalid,
             retry_task_gives_failed_steps_more_attempts,
             retry_task_runs_a_non_retryable_step_once_more,
+            a_task_retried_step_given_back_at_shutdown_runs_again,
             resolve_step_releases_children_and_unblocks_the_task,
             resolving_the_last_step_completes_the_task,
             resolving_a_blocking_step_while_a_sibling_runs_unblocks_the_task,

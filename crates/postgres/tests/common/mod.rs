@@ -74,6 +74,7 @@ pub async fn fresh_schema(test: &str) -> Option<Fresh> {
         PgOptions {
             schema: Some(schema.clone()),
             pool_size: 4,
+            ..PgOptions::default()
         },
     )
     .await

@@ -290,3 +290,67 @@ pub async fn a_permanent_failure_with_attempts_left_still_blocks(store: Arc<dyn 
     check_task(&*store, task_id, t0()).await;
     assert_eq!(claim(&*store, 10, t0()).await[0].attempt, 2);
 }
+
+/// A step that `task retry` gave a fresh set of attempts stays eligible whenever it is pending
+/// again, even though it is not retryable and already made attempts: after a shutdown gave its
+/// lease back, and after its task was blocked meanwhile and then unblocked.
+pub async fn a_task_retried_step_given_back_at_shutdown_runs_again(store: Arc<dyn Store>) {
+    let task_id = create(
+        &*store,
+        &layout_with(&[("a", false, 1), ("b", false, 1)], &[]),
+        t0(),
+    )
+    .await;
+    let first = claim(&*store, 2, t0()).await;
+    complete(&*store, failure(&first[0], None), t0()).await;
+    complete(&*store, failure(&first[1], None), t0()).await;
+    assert_eq!(task_state(&*store, task_id).await, State::Error);
+
+    let now = t0() + secs(1);
+    store.retry_task(task_id, now).await.expect("retry");
+    let second = claim(&*store, 2, now).await;
+    assert_eq!(names(&second), ["a", "b"]);
+    assert!(second.iter().all(|c| c.attempt == 2));
+    // A shutdown gives both back: runnable again at once, with the same attempt number.
+    let released = store
+        .release_leases("worker-1", now)
+        .await
+        .expect("release");
+    assert_eq!(released, 2);
+    check_task(&*store, task_id, now).await;
+    let third = claim(&*store, 2, now).await;
+    assert_eq!(names(&third), ["a", "b"]);
+    assert!(third.iter().all(|c| c.attempt == 2));
+
+    // a fails for good while b runs: blocked. b is given back: the task errors, b waits.
+    let later = now + secs(1);
+    complete(&*store, failure(&third[0], None), later).await;
+    assert_eq!(
+        store
+            .release_leases("worker-1", later)
+            .await
+            .expect("release"),
+        1
+    );
+    assert_eq!(task_state(&*store, task_id).await, State::Error);
+    let b = step_named(&*store, task_id, "b").await;
+    assert_eq!((b.state, b.attempts, b.ready_at), (State::Pending, 1, None));
+    check_task(&*store, task_id, later).await;
+
+    // Resolving a unblocks the task: b is runnable again.
+    let resolved_at = later + secs(1);
+    store
+        .resolve_step(third[0].step_id, resolved_at)
+        .await
+        .expect("resolve");
+    assert_eq!(task_state(&*store, task_id).await, State::InProgress);
+    let b = step_named(&*store, task_id, "b").await;
+    assert_eq!((b.state, b.ready_at), (State::Pending, Some(resolved_at)));
+    check_task(&*store, task_id, resolved_at).await;
+    let fourth = claim(&*store, 2, resolved_at).await;
+    assert_eq!(names(&fourth), ["b"]);
+    assert_eq!(fourth[0].attempt, 2);
+    let done = complete(&*store, success(&fourth[0], json!("b")), resolved_at).await;
+    assert_eq!(done.task_finished, Some(State::Complete));
+    check_task(&*store, task_id, resolved_at).await;
+}

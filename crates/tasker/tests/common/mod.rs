@@ -63,6 +63,7 @@ impl TestDb {
                     // `tasker_test_<pid>_...`: the shape the stale-schema cleaners recognise.
                     schema: schema.clone(),
                     pool_size: 8,
+                    ..PgOptions::default()
                 };
                 let store = PostgresStore::connect_with(&url, options)
                     .await
