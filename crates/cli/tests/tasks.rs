@@ -270,3 +270,63 @@ fn unknown_ids_give_a_clear_error() {
     let (_, stderr) = sandbox.fails(&["task", "list", "--state", "done"]);
     assert!(stderr.contains("unknown state"), "{stderr}");
 }
+
+/// A `--wait` that times out gives up at once: the running command (and what it started) is
+/// stopped and the step given back, not left running for a whole lease.
+#[test]
+fn a_wait_that_times_out_stops_the_command_and_gives_the_step_back() {
+    let sandbox = Sandbox::migrated();
+    let pid_file = sandbox.dir().join("grandchild.pid");
+    let yaml = format!(
+        "namespace: t\nname: slow\nversion: 1.0.0\nsteps:\n  - name: long\n    handler: command\n    config: {{ program: sh, args: [\"-c\", \"sleep 300 & echo $! > {}; wait\"] }}\n",
+        pid_file.display()
+    );
+    let file = sandbox.write("slow.yaml", &yaml);
+    sandbox.ok(&["template", "register", &file]);
+    let mut child = sandbox
+        .bare_command()
+        .args(["--database-url", sandbox.url()])
+        .args(["task", "create", "t/slow", "--wait", "--timeout", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn tasker");
+    // A hang guard, far above the one second asked for: the default lease is 30 s, and a
+    // shutdown that waits for the handler takes that long.
+    let mut status = None;
+    for _ in 0..150 {
+        if let Some(s) = child.try_wait().expect("wait") {
+            status = Some(s);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let Some(status) = status else {
+        let _ = child.kill();
+        panic!("task create --wait --timeout 1 was still running after 15 s");
+    };
+    let output = child.wait_with_output().expect("output");
+    assert!(!status.success());
+    let stderr = common::text(&output.stderr);
+    assert!(stderr.contains("timed out"), "{stderr}");
+
+    let pid = std::fs::read_to_string(&pid_file).expect("the command started");
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+    // Gone, or a zombie waiting for its parent (init) to reap it.
+    let state = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .next();
+    assert!(
+        stat.is_empty() || state == Some("Z"),
+        "the command's child is still running: {stat}"
+    );
+    let list = sandbox.json(&["task", "list"]);
+    let id = list[0]["id"].as_i64().expect("a task").to_string();
+    let show = sandbox.json(&["task", "show", &id]);
+    let long = step(&show, "long");
+    assert_eq!(long["state"], "pending", "{long}");
+    assert_eq!(long["attempts"], 0, "the attempt was given back: {long}");
+}

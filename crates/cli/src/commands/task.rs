@@ -59,8 +59,15 @@ async fn create(ctx: &Ctx, args: CreateArgs) -> anyhow::Result<ExitCode> {
         result = engine.wait_for_task(created.id, timeout) => Some(result),
         _ = stop => None,
     };
-    // Shut down before reporting so that no lease is left behind, whatever happened.
-    handle.shutdown().await?;
+    // Shut down before reporting so that no lease is left behind, whatever happened. A caller
+    // that gave up (time-out, ctrl-c) does not wait for running handlers: they are stopped
+    // and their steps given back for `tasker run` to pick up.
+    let completed = matches!(&finished, Some(Ok(_)));
+    if completed {
+        handle.shutdown().await?;
+    } else {
+        handle.shutdown_now().await?;
+    }
     let Some(result) = finished else {
         bail!(
             "interrupted; task {} keeps its state and can be picked up by `tasker run`",

@@ -55,17 +55,30 @@ pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
     // what the other locked. More claimers come from more processes.
     let mut executors = claim_loop(&shared, &sender, &mut handoffs).await;
 
-    // Graceful stop: let running handlers finish within one lease, then cut them off.
-    let deadline = tokio::time::sleep(config.lease_duration);
+    // Graceful stop: let running handlers finish within one lease, then cut them off (at
+    // once for `shutdown_now`).
+    let grace = if shared.stopping_now.load(Ordering::Acquire) {
+        std::time::Duration::ZERO
+    } else {
+        config.lease_duration
+    };
+    let deadline = tokio::time::sleep(grace);
     tokio::pin!(deadline);
     while !executors.is_empty() {
         tokio::select! {
             _ = executors.join_next() => {}
-            _ = &mut deadline => {
-                tracing::warn!(running = executors.len(), "handlers still running at shutdown; their steps will be released");
-                executors.abort_all();
-                while executors.join_next().await.is_some() {}
-            }
+            _ = async { (&mut deadline).await; }, if !deadline.is_elapsed() => {}
+            _ = shared.stop_now.notified() => {}
+        }
+        if deadline.is_elapsed() || shared.stopping_now.load(Ordering::Acquire) {
+            tracing::warn!(
+                running = executors.len(),
+                "handlers still running at shutdown; stopping them and releasing their steps"
+            );
+            // Dropped first (the `command` handler kills its process group on drop); their
+            // tokens are cancelled below, once nothing can mistake that for a lost lease.
+            executors.abort_all();
+            while executors.join_next().await.is_some() {}
         }
     }
     drop(sender);

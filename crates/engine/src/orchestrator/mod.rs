@@ -53,6 +53,10 @@ pub(crate) struct Shared {
     /// This process's clock agrees with the database's (`clock_check.rs`): claims and rescues
     /// pause while it does not.
     pub(crate) clock_ok: AtomicBool,
+    /// Stop without the grace period: running handlers are stopped at once (their leases are
+    /// given back, the attempts not counted).
+    pub(crate) stop_now: Notify,
+    pub(crate) stopping_now: std::sync::atomic::AtomicBool,
     /// One permit per handler allowed to run at once.
     pub(crate) slots: Arc<Semaphore>,
 }
@@ -125,6 +129,8 @@ impl Orchestrator {
                 shutdown: ShutdownSignal::default(),
                 leases: Leases::default(),
                 clock_ok: AtomicBool::new(true),
+                stop_now: Notify::new(),
+                stopping_now: AtomicBool::new(false),
                 in_flight: AtomicUsize::new(0),
                 progress: Notify::new(),
                 drained: Notify::new(),
@@ -177,6 +183,17 @@ impl OrchestratorHandle {
     /// Stops claiming, waits for running handlers (up to the lease duration), records their
     /// outcomes and releases any lease left.
     pub async fn shutdown(mut self) -> Result<RunStats> {
+        self.shared.shutdown.trigger();
+        self.wait().await
+    }
+
+    /// Stops without waiting for running handlers: they are told to stop (their cancellation
+    /// tokens fire, their futures are dropped, `command` process groups are killed), their
+    /// outcomes are not written and their leases are given back at once without counting the
+    /// attempts. For a caller that gives up (a `--wait` time-out).
+    pub async fn shutdown_now(mut self) -> Result<RunStats> {
+        self.shared.stopping_now.store(true, Ordering::Release);
+        self.shared.stop_now.notify_one();
         self.shared.shutdown.trigger();
         self.wait().await
     }
