@@ -238,9 +238,11 @@ async fn chaos_case(db: TestDb, seed: u64) {
 
     // Invariant 3, sampled while everything runs: a task in `error` has no running step.
     let sampler_store = db.store.clone();
+    let stop_sampling = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = stop_sampling.clone();
     let sampler = tokio::spawn(async move {
         let mut violations = Vec::new();
-        loop {
+        while !stop.load(std::sync::atomic::Ordering::Acquire) {
             let failed = sampler_store
                 .list_tasks(&TaskFilter {
                     state: Some(State::Error),
@@ -266,10 +268,11 @@ async fn chaos_case(db: TestDb, seed: u64) {
                 }
             }
             if violations.len() > 10 {
-                return violations;
+                break;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+        violations
     });
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
@@ -317,12 +320,9 @@ async fn chaos_case(db: TestDb, seed: u64) {
     for handle in fleet.running.iter_mut().filter_map(Option::take) {
         handle.shutdown().await.expect("shutdown");
     }
-    sampler.abort();
-    let mut violations = match sampler.await {
-        Ok(v) => v,
-        Err(_) => Vec::new(),
-    };
-    // The sampler was aborted while sampling: check once more, at rest.
+    stop_sampling.store(true, std::sync::atomic::Ordering::Release);
+    let mut violations = sampler.await.expect("the sampler");
+    // And once more, at rest.
     for &task in &tasks {
         let state = db.store.task(task).await.unwrap().unwrap().state;
         if state == State::Error {
