@@ -183,7 +183,7 @@ async fn chaos_case(db: TestDb, seed: u64) {
             max_delay: Duration::from_millis(250),
             fail_before: 0.04,
             fail_after: 0.02,
-            renew_stall: 0.05,
+            renew_stall: 0.1,
             stall: LEASE + LEASE / 2,
             ..ChaosPlan::calm()
         },
@@ -306,7 +306,12 @@ async fn chaos_case(db: TestDb, seed: u64) {
                 }
                 fleet.start(i);
             }
-            25..=54 => {
+            25..=39 => {
+                // Heartbeats stall for longer than a lease (a paused process, a stuck pool).
+                actions.push("stall renewals".to_owned());
+                chaos.stall_renewals(4);
+            }
+            40..=64 => {
                 let task = unfinished[rng.random_range(0..unfinished.len())];
                 let hold = Duration::from_millis(rng.random_range(50..400));
                 actions.push(format!("lock task {task} for {hold:?}"));

@@ -111,6 +111,11 @@ impl ChaosStore {
         *self.plan.lock().unwrap() = plan;
     }
 
+    /// The next `n` renewals stall (see [`ChaosPlan::stall_next_renewals`]).
+    pub fn stall_renewals(&self, n: u32) {
+        self.plan.lock().unwrap().stall_next_renewals = n;
+    }
+
     fn plan(&self) -> ChaosPlan {
         self.plan.lock().unwrap().clone()
     }
