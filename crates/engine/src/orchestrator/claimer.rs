@@ -33,12 +33,12 @@ const MIN_IDLE_WAIT: Duration = Duration::from_millis(1);
 pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
     let config = &shared.config;
     tracing::info!(owner = %config.owner, concurrency = config.concurrency, backend = shared.engine.store().backend_name(), "orchestrator started");
-    // Every report holds its handler's slot until it is written, so this never fills up.
     // Out-of-range settings are refused before anything is claimed (a huge lease once
     // overflowed into "expired now").
     shared.engine.config().validate()?;
     config.validate()?;
     clock_check::check_at_start(&shared).await?;
+    // Every report holds its handler's slot until it is written, so this never fills up.
     let (sender, receiver) = mpsc::channel::<Report>(config.concurrency);
     let (handoff_sender, mut handoffs) = mpsc::unbounded_channel::<HandedOff>();
     // Dropping this future (an aborted orchestrator) drops these sets, which aborts every task
@@ -55,30 +55,26 @@ pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
     // what the other locked. More claimers come from more processes.
     let mut executors = claim_loop(&shared, &sender, &mut handoffs).await;
 
-    // Graceful stop: let running handlers finish within one lease, then cut them off (at
-    // once for `shutdown_now`).
-    let grace = if shared.stopping_now.load(Ordering::Acquire) {
-        std::time::Duration::ZERO
-    } else {
-        config.lease_duration
+    // Graceful stop: let running handlers finish within one lease (not at all after
+    // `shutdown_now`), then cut them off.
+    let cut_off = async {
+        tokio::select! {
+            _ = tokio::time::sleep(config.lease_duration) => {}
+            _ = shared.stop_now.notified() => {}
+        }
     };
-    let deadline = tokio::time::sleep(grace);
-    tokio::pin!(deadline);
+    tokio::pin!(cut_off);
     while !executors.is_empty() {
         tokio::select! {
             _ = executors.join_next() => {}
-            _ = async { (&mut deadline).await; }, if !deadline.is_elapsed() => {}
-            _ = shared.stop_now.notified() => {}
-        }
-        if deadline.is_elapsed() || shared.stopping_now.load(Ordering::Acquire) {
-            tracing::warn!(
-                running = executors.len(),
-                "handlers still running at shutdown; stopping them and releasing their steps"
-            );
-            // Dropped first (the `command` handler kills its process group on drop); their
-            // tokens are cancelled below, once nothing can mistake that for a lost lease.
-            executors.abort_all();
-            while executors.join_next().await.is_some() {}
+            _ = &mut cut_off => {
+                tracing::warn!(running = executors.len(), "handlers still running at shutdown; stopping them and releasing their steps");
+                // Dropped first (the `command` handler kills its process group on drop);
+                // their tokens are cancelled below, once nothing can mistake that for a lost
+                // lease.
+                executors.abort_all();
+                while executors.join_next().await.is_some() {}
+            }
         }
     }
     drop(sender);

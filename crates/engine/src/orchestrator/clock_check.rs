@@ -23,33 +23,46 @@ fn interval(lease: Duration) -> Duration {
     (lease * 2).clamp(Duration::from_secs(1), Duration::from_secs(60))
 }
 
-/// This clock minus the database's (positive: ahead). `None` for clocks that do not follow
-/// real time (a `ManualClock` in tests) or when the database cannot be asked.
-async fn measure(shared: &Shared) -> Option<chrono::Duration> {
+/// This clock minus the database's (positive: ahead), known to within the returned
+/// uncertainty (half the round trip). The best of a few readings: a database that answers
+/// slowly (a busy SQLite connection, a loaded server) makes one reading vague, not wrong.
+/// `None` for clocks that do not follow real time (a `ManualClock` in tests) or when the
+/// database cannot be asked.
+async fn measure(shared: &Shared) -> Option<(chrono::Duration, chrono::Duration)> {
     let engine = &shared.engine;
     if !engine.config().clock.follows_real_time() {
         return None;
     }
-    let before = engine.now();
-    let database = match engine.store().database_time().await {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read the database's clock to check this one");
-            return None;
+    let mut best: Option<(chrono::Duration, chrono::Duration)> = None;
+    for _ in 0..READINGS {
+        let before = engine.now();
+        let database = match engine.store().database_time().await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the database's clock to check this one");
+                return best;
+            }
+        };
+        let after = engine.now();
+        // The database read its clock somewhere between the two readings of ours.
+        let uncertainty = (after - before) / 2;
+        let skew = before + uncertainty - database;
+        if best.is_none_or(|(_, u)| uncertainty < u) {
+            best = Some((skew, uncertainty));
         }
-    };
-    let after = engine.now();
-    // The database read its clock somewhere between the two readings of ours.
-    let ours = before + (after - before) / 2;
-    Some(ours - database)
+    }
+    best
 }
+
+/// Readings per check.
+const READINGS: usize = 3;
 
 /// Refuses to start with a clock too far off the database's.
 pub(crate) async fn check_at_start(shared: &Shared) -> Result<()> {
-    let Some(skew) = measure(shared).await else {
+    let Some((skew, uncertainty)) = measure(shared).await else {
         return Ok(());
     };
-    judge(shared, skew).map_err(|()| skew_error(shared, skew))
+    judge(shared, skew, uncertainty).map_err(|()| skew_error(shared, skew))
 }
 
 /// Checks again every little while, pausing claims and rescues while the skew is too large.
@@ -59,10 +72,10 @@ pub(crate) async fn watch(shared: std::sync::Arc<Shared>) {
     ticker.tick().await;
     loop {
         ticker.tick().await;
-        let Some(skew) = measure(&shared).await else {
+        let Some((skew, uncertainty)) = measure(&shared).await else {
             continue;
         };
-        let ok = judge(&shared, skew).is_ok();
+        let ok = judge(&shared, skew, uncertainty).is_ok();
         let was_ok = shared.clock_ok.swap(ok, Ordering::AcqRel);
         if was_ok && !ok {
             tracing::error!(error = %skew_error(&shared, skew), "pausing claims and rescues until the clocks agree again");
@@ -75,10 +88,17 @@ pub(crate) async fn watch(shared: std::sync::Arc<Shared>) {
     }
 }
 
-/// `Err` above the tolerated skew; a warning above half of it.
-fn judge(shared: &Shared, skew: chrono::Duration) -> std::result::Result<(), ()> {
+/// `Err` when the skew is surely above the tolerated one (even allowing for the uncertainty
+/// of the reading); a warning above half of it.
+fn judge(
+    shared: &Shared,
+    skew: chrono::Duration,
+    uncertainty: chrono::Duration,
+) -> std::result::Result<(), ()> {
     let tolerated = tolerated(shared.config.lease_duration);
-    let off = skew.abs().to_std().unwrap_or(Duration::MAX);
+    let off = (skew.abs() - uncertainty)
+        .to_std()
+        .unwrap_or(Duration::ZERO);
     if off > tolerated {
         return Err(());
     }

@@ -54,9 +54,9 @@ pub(crate) struct Shared {
     /// pause while it does not.
     pub(crate) clock_ok: AtomicBool,
     /// Stop without the grace period: running handlers are stopped at once (their leases are
-    /// given back, the attempts not counted).
+    /// given back, the attempts not counted). A stored permit: it holds even when the claim
+    /// loop has not reached its graceful stop yet.
     pub(crate) stop_now: Notify,
-    pub(crate) stopping_now: std::sync::atomic::AtomicBool,
     /// One permit per handler allowed to run at once.
     pub(crate) slots: Arc<Semaphore>,
 }
@@ -130,7 +130,6 @@ impl Orchestrator {
                 leases: Leases::default(),
                 clock_ok: AtomicBool::new(true),
                 stop_now: Notify::new(),
-                stopping_now: AtomicBool::new(false),
                 in_flight: AtomicUsize::new(0),
                 progress: Notify::new(),
                 drained: Notify::new(),
@@ -192,7 +191,6 @@ impl OrchestratorHandle {
     /// outcomes are not written and their leases are given back at once without counting the
     /// attempts. For a caller that gives up (a `--wait` time-out).
     pub async fn shutdown_now(mut self) -> Result<RunStats> {
-        self.shared.stopping_now.store(true, Ordering::Release);
         self.shared.stop_now.notify_one();
         self.shared.shutdown.trigger();
         self.wait().await
