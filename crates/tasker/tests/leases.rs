@@ -17,7 +17,9 @@ use tasker::{
     OrchestratorConfig, State, StepContext, StepError, TaskId,
 };
 
-const LEASE: Duration = Duration::from_millis(600);
+/// Long enough that a loaded machine does not lose leases by itself (their budget is 5/6 of
+/// this from the moment the claim was sent).
+const LEASE: Duration = Duration::from_secs(2);
 
 /// `slow` sleeps for `config.ms` (stopping when told to) and records each run.
 fn handlers(recorder: &Recorder) -> HandlerRegistry {
@@ -137,8 +139,8 @@ async fn a_stalled_heartbeat_stops_the_attempt_before_anyone_can_rescue_it(db: T
     let chaos = Arc::new(ChaosStore::new(
         db.store.clone(),
         ChaosPlan {
-            // Renewals go out every 200 ms and each stalled one is dropped at the next: three
-            // in a row leave the lease unrenewed past its 500 ms budget.
+            // Renewals go out every third of a lease and each stalled one is dropped at the
+            // next: three in a row leave the lease unrenewed past its budget.
             stall_next_renewals: 3,
             stall: LEASE * 3,
             ..ChaosPlan::calm()
@@ -146,7 +148,7 @@ async fn a_stalled_heartbeat_stops_the_attempt_before_anyone_can_rescue_it(db: T
         1,
     ));
     let engine = Engine::new(chaos.clone(), handlers(&recorder), EngineConfig::default());
-    let task = one_task(&engine, "slow", 1_200).await;
+    let task = one_task(&engine, "slow", 4_000).await;
     let orchestrator = engine.orchestrator(orchestrator("stalled")).spawn();
     eventually("the first attempt to stop", || {
         let stopped = recorder.runs().iter().any(|r| r.how == RunEnd::Stopped);
