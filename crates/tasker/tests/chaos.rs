@@ -17,7 +17,7 @@
 
 mod common;
 
-use common::chaos::{ChaosPlan, ChaosStore, Recorder, RunEnd};
+use common::chaos::{ChaosPlan, ChaosStore, Recorder, RunEnd, recorded_sleep};
 use common::{Backend, TestDb};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -85,15 +85,8 @@ fn handlers(recorder: Recorder, seed: u64) -> HandlerRegistry {
     handlers.register("chaos", move |ctx: StepContext| {
         let recorder = recorder.clone();
         async move {
-            let run = recorder.start(ctx.step_id, ctx.attempt);
             let ms = ctx.config["ms"].as_u64().unwrap_or(0);
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(ms)) => {}
-                _ = ctx.cancellation.cancelled() => {
-                    run.finish(RunEnd::Stopped);
-                    return Err(StepError::retryable("stopped"));
-                }
-            }
+            let run = recorded_sleep(&recorder, &ctx, ms).await?;
             let mut rng = StdRng::seed_from_u64(
                 seed ^ (ctx.step_id as u64).rotate_left(17) ^ ctx.attempt as u64,
             );

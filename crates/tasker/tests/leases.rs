@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::chaos::{ChaosPlan, ChaosStore, Recorder, RunEnd};
+use common::chaos::{ChaosPlan, ChaosStore, Recorder, RunEnd, recorded_sleep};
 use common::{TestDb, eventually, step};
 use serde_json::json;
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tasker::{
     CreateTask, Engine, EngineConfig, Error, Event, HandlerRegistry, OffsetClock,
-    OrchestratorConfig, State, StepContext, StepError, TaskId,
+    OrchestratorConfig, State, StepContext, TaskId,
 };
 
 /// Long enough that a loaded machine does not lose leases by itself (their budget is 5/6 of
@@ -28,15 +28,8 @@ fn handlers(recorder: &Recorder) -> HandlerRegistry {
     handlers.register("slow", move |ctx: StepContext| {
         let recorder = recorder.clone();
         async move {
-            let run = recorder.start(ctx.step_id, ctx.attempt);
             let ms = ctx.config["ms"].as_u64().unwrap_or(0);
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(ms)) => {}
-                _ = ctx.cancellation.cancelled() => {
-                    run.finish(RunEnd::Stopped);
-                    return Err(StepError::retryable("stopped"));
-                }
-            }
+            let run = recorded_sleep(&recorder, &ctx, ms).await?;
             run.finish(RunEnd::Succeeded);
             Ok(json!({"attempt": ctx.attempt}))
         }

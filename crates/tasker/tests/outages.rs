@@ -1,9 +1,10 @@
 //! The orchestrator rides out a database that fails: outages are retried with backoff, and an
-//! outcome the store refuses is given up, its lease left to expire and be rescued.
+//! outcome the store keeps refusing (even as a failure that says why) is given up, its lease
+//! left to expire and be rescued.
 
 mod common;
 
-use common::faulty::{Faults, FaultyStore};
+use common::chaos::{ChaosPlan, ChaosStore};
 use common::workloads::yaml;
 use common::{TestDb, run_until_idle, step};
 use serde_json::json;
@@ -12,13 +13,14 @@ use std::time::Duration;
 use tasker::{CreateTask, Engine, EngineConfig, HandlerRegistry, OrchestratorConfig, State};
 
 async fn outages_are_retried_and_nothing_is_lost(db: TestDb) {
-    let faulty = Arc::new(FaultyStore::new(
+    let faulty = Arc::new(ChaosStore::new(
         db.store.clone(),
-        Faults {
+        ChaosPlan {
             claims_unavailable: 3,
             completions_unavailable: 3,
-            refused_attempt: None,
+            ..ChaosPlan::calm()
         },
+        1,
     ));
     let engine = Engine::new(
         faulty,
@@ -47,7 +49,7 @@ async fn outages_are_retried_and_nothing_is_lost(db: TestDb) {
 }
 
 async fn a_refused_outcome_is_rescued_after_its_lease_expires(db: TestDb) {
-    let faulty = Arc::new(FaultyStore::new(db.store.clone(), Faults::default()));
+    let faulty = Arc::new(ChaosStore::new(db.store.clone(), ChaosPlan::calm(), 1));
     let engine = Engine::new(
         faulty.clone(),
         HandlerRegistry::with_builtins(),
@@ -66,9 +68,9 @@ async fn a_refused_outcome_is_rescued_after_its_lease_expires(db: TestDb) {
         .unwrap()
         .id;
     let refused = step(&engine, task, "branch_b").await;
-    faulty.set(Faults {
+    faulty.set_plan(ChaosPlan {
         refused_attempt: Some((refused.id, 1)),
-        ..Faults::default()
+        ..ChaosPlan::calm()
     });
     let stats = tokio::time::timeout(
         Duration::from_secs(30),

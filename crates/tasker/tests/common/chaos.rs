@@ -1,6 +1,7 @@
-//! Fault injection for the lease tests: a store that delays and fails the orchestrator's
-//! statements at random (from a seed), and a recorder of handler runs in real time, so that a
-//! run's invariants can be checked against what actually executed.
+//! Fault injection: a store that delays and fails the orchestrator's statements, on purpose
+//! (a number of outages, one refused outcome) or at random (from a seed), and a recorder of
+//! handler runs in real time, so that a run's invariants can be checked against what actually
+//! executed.
 
 use async_trait::async_trait;
 use rand::rngs::StdRng;
@@ -40,6 +41,12 @@ pub struct ChaosPlan {
     pub refuse_successes: bool,
     /// Claims come back empty although steps are ready (rows someone else holds locked).
     pub hide_claims: bool,
+    /// The next this many claims fail as if the database were down.
+    pub claims_unavailable: u32,
+    /// The next this many outcome writes fail as if the database were down.
+    pub completions_unavailable: u32,
+    /// Owner outcomes (not rescues) of this step and attempt are refused as a database error.
+    pub refused_attempt: Option<(StepId, i32)>,
 }
 
 impl ChaosPlan {
@@ -118,6 +125,15 @@ impl ChaosStore {
 
     fn plan(&self) -> ChaosPlan {
         self.plan.lock().unwrap().clone()
+    }
+
+    /// Takes one from an outage counter of the plan; `true` while it lasts.
+    fn outage(&self, counter: impl Fn(&mut ChaosPlan) -> &mut u32) -> bool {
+        let mut plan = self.plan.lock().unwrap();
+        let left = counter(&mut plan);
+        let hit = *left > 0;
+        *left = left.saturating_sub(1);
+        hit
     }
 
     /// Decides this call's fate: a delay, then maybe an error before, maybe one after.
@@ -238,6 +254,9 @@ impl Store for ChaosStore {
     }
     async fn claim_steps(&self, request: &ClaimRequest) -> Result<Vec<ClaimedStep>> {
         self.injected.claims.fetch_add(1, Ordering::Relaxed);
+        if self.outage(|p| &mut p.claims_unavailable) {
+            return Err(Error::Unavailable("injected outage".into()));
+        }
         if self.plan().hide_claims {
             return Ok(Vec::new());
         }
@@ -249,7 +268,19 @@ impl Store for ChaosStore {
         now: Timestamp,
         handoff: Option<&Handoff>,
     ) -> Result<Completion> {
+        if self.outage(|p| &mut p.completions_unavailable) {
+            return Err(Error::Unavailable("injected outage".into()));
+        }
         let plan = self.plan();
+        if let Some((step, attempt)) = plan.refused_attempt
+            && outcomes
+                .iter()
+                .any(|o| o.step_id == step && o.attempt == attempt && !o.lease_expired)
+        {
+            return Err(Error::Database(format!(
+                "injected refusal of step {step} attempt {attempt}"
+            )));
+        }
         if !plan.completion_stall.is_zero() {
             tokio::time::sleep(plan.completion_stall).await;
         }
@@ -365,6 +396,24 @@ impl Store for ChaosStore {
     }
     async fn baseline_queue(&self, jobs: u64, workers: usize) -> Result<BaselineReport> {
         self.inner.baseline_queue(jobs, workers).await
+    }
+}
+
+/// What a test handler does: sleeps for `ms`, recorded in `recorder`, and stops early (an
+/// `Err` to return, the run recorded as stopped) when its attempt is cancelled. The caller
+/// finishes the returned run with how it ends.
+pub async fn recorded_sleep(
+    recorder: &Recorder,
+    ctx: &tasker::StepContext,
+    ms: u64,
+) -> std::result::Result<RunGuard, tasker::StepError> {
+    let run = recorder.start(ctx.step_id, ctx.attempt);
+    tokio::select! {
+        _ = tokio::time::sleep(Duration::from_millis(ms)) => Ok(run),
+        _ = ctx.cancellation.cancelled() => {
+            run.finish(RunEnd::Stopped);
+            Err(tasker::StepError::retryable("stopped"))
+        }
     }
 }
 

@@ -4,7 +4,6 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod chaos;
-pub mod faulty;
 pub mod workloads;
 
 use std::path::PathBuf;
