@@ -8,6 +8,10 @@ pub const DEFAULT_MAX_RESULT_BYTES: usize = 1024 * 1024;
 
 /// The largest template file (YAML text) that is parsed at all: 4 MiB. Checked before parsing.
 pub const MAX_TEMPLATE_BYTES: usize = 4 * 1024 * 1024;
+/// YAML aliases (`*name`) may replay at most this many parser events in one template, so a
+/// few hundred bytes of nested aliases ("billion laughs") cannot make the parser build
+/// millions of nodes.
+pub const MAX_YAML_ALIAS_EVENTS: usize = 20_000;
 /// The most steps a template may have.
 pub const MAX_STEPS: usize = 10_000;
 /// Namespaces and template names: at most this many characters of `[A-Za-z0-9_.-]`.

@@ -268,3 +268,22 @@ fn a_context_with_a_nul_is_refused_with_or_without_a_schema() {
         .unwrap_err();
     assert_eq!(err.0[0].pointer, "/s");
 }
+
+#[test]
+fn nested_aliases_are_refused_before_they_expand() {
+    let yaml = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/corpus/templates/billion_laughs.yaml"
+    ))
+    .unwrap();
+    assert_eq!(
+        errors_of(&yaml),
+        vec!["the template is too large: its aliases expand to more than 20000 YAML events"]
+    );
+    // A few aliases, as people use them to share settings, are fine.
+    let yaml = format!(
+        "{HEADER}steps:\n  - {{name: a, handler: noop, retry: &r {{max_attempts: 5, base_ms: 10}}}}\n  - {{name: b, handler: noop, retry: *r}}\n"
+    );
+    let template = Template::from_yaml(&yaml).unwrap();
+    assert_eq!(template.steps[1].retry.max_attempts, 5);
+}

@@ -14,7 +14,7 @@ pub use schema::{ContextError, ContextErrors, ContextSchema};
 pub use spec::{BackoffKind, DefaultsSpec, RetrySpec, StepSpec, TemplateSpec};
 
 use crate::RetryPolicy;
-use crate::limits::{MAX_STEPS, MAX_TEMPLATE_BYTES, find_nul};
+use crate::limits::{MAX_STEPS, MAX_TEMPLATE_BYTES, MAX_YAML_ALIAS_EVENTS, find_nul};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -68,8 +68,20 @@ impl Template {
                 ),
             ));
         }
-        let spec: TemplateSpec = serde_saphyr::from_str(yaml).map_err(|e| {
+        let mut options = serde_saphyr::Options::default();
+        options.alias_limits.max_total_replayed_events = MAX_YAML_ALIAS_EVENTS;
+        let spec: TemplateSpec = serde_saphyr::from_str_with_options(yaml, options).map_err(|e| {
             let text = e.to_string();
+            if matches!(e, serde_saphyr::Error::AliasReplayLimitExceeded { .. })
+                || text.contains("alias replay")
+            {
+                return TemplateErrors::single(
+                    "",
+                    format!(
+                        "the template is too large: its aliases expand to more than {MAX_YAML_ALIAS_EVENTS} YAML events"
+                    ),
+                );
+            }
             // The parser's message (with a snippet of the input) says `budget breached: WHAT`.
             if let Some((_, rest)) = text.split_once("budget breached: ") {
                 let what = rest.lines().next().unwrap_or_default();
