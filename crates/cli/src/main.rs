@@ -7,6 +7,8 @@ mod bench;
 mod cli;
 mod commands;
 mod demo;
+#[cfg(test)]
+mod fuzz_flags;
 
 use clap::Parser;
 use std::process::ExitCode;
