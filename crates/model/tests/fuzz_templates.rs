@@ -4,7 +4,7 @@
 
 mod fuzz_support;
 
-use fuzz_support::{config, corpus, edits, hostile_string, json_value, mutate};
+use fuzz_support::{config, corpus, edits, hostile_string, json_value_sized, mutate};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -95,8 +95,8 @@ proptest! {
         name in hostile_string(),
         version in prop_oneof![Just("1.0.0".to_owned()), hostile_string(), "[0-9]{1,25}\\.[0-9]{1,25}\\.[0-9]{1,25}"],
         description in proptest::option::of(hostile_string()),
-        schema in proptest::option::of(json_value()),
-        steps in proptest::collection::vec((hostile_string(), hostile_string(), json_value(), proptest::collection::vec(hostile_string(), 0..3), json_value()), 0..6),
+        schema in proptest::option::of(json_value_sized(6, 24)),
+        steps in proptest::collection::vec((hostile_string(), hostile_string(), json_value_sized(6, 24), proptest::collection::vec(hostile_string(), 0..3), json_value_sized(3, 8)), 0..6),
     ) {
         EXECUTIONS.fetch_add(1, Ordering::Relaxed);
         let steps: Vec<Value> = steps

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 use std::path::PathBuf;
 
-pub const DEFAULT_CASES: u32 = 1_500;
+pub const DEFAULT_CASES: u32 = 1_000;
 
 /// Cases per property: `TASKER_FUZZ_CASES`, or [`DEFAULT_CASES`].
 pub fn cases() -> u32 {
@@ -168,6 +168,11 @@ pub fn hostile_string() -> impl Strategy<Value = String> {
 /// Arbitrary JSON values: hostile strings and keys, numbers at the edges of every type, and
 /// nesting up to a few dozen levels.
 pub fn json_value() -> impl Strategy<Value = Value> {
+    json_value_sized(32, 256)
+}
+
+/// [`json_value`] with at most `depth` levels and about `size` nodes.
+pub fn json_value_sized(depth: u32, size: u32) -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
@@ -176,7 +181,7 @@ pub fn json_value() -> impl Strategy<Value = Value> {
         any::<f64>().prop_map(Value::from),
         hostile_string().prop_map(Value::String),
     ];
-    leaf.prop_recursive(32, 256, 6, |inner| {
+    leaf.prop_recursive(depth, size, 6, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
             proptest::collection::btree_map(hostile_string(), inner, 0..6)
