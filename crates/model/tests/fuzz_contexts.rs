@@ -1,10 +1,11 @@
 //! Fuzzing the context reader and schema validation: any text or JSON value given as a task's
 //! context gets a prepared context or errors with pointers; never a panic. A prepared context
-//! holds no NUL character and prepares again to itself.
+//! holds no NUL character and prepares again to itself. Cases are cheap here: 6,000 per
+//! property by default (`TASKER_FUZZ_CASES` overrides).
 
 mod fuzz_support;
 
-use fuzz_support::{config, corpus, edits, json_value, mutate};
+use fuzz_support::{config_with_default, corpus, edits, json_value, mutate};
 use proptest::prelude::*;
 use serde_json::Value;
 use tasker_model::{Template, limits};
@@ -82,7 +83,7 @@ fn the_corpus_gets_a_context_or_errors() {
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(config_with_default(6_000))]
 
     #[test]
     fn arbitrary_values(context in json_value()) {

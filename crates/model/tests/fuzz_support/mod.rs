@@ -11,17 +11,22 @@ use std::path::PathBuf;
 
 pub const DEFAULT_CASES: u32 = 1_000;
 
-/// Cases per property: `TASKER_FUZZ_CASES`, or [`DEFAULT_CASES`].
-pub fn cases() -> u32 {
+/// Cases per property: `TASKER_FUZZ_CASES`, or `default`.
+pub fn cases(default: u32) -> u32 {
     std::env::var("TASKER_FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_CASES)
+        .unwrap_or(default)
 }
 
 pub fn config() -> ProptestConfig {
+    config_with_default(DEFAULT_CASES)
+}
+
+/// For a target whose cases are cheaper: a larger default, same override.
+pub fn config_with_default(default: u32) -> ProptestConfig {
     ProptestConfig {
-        cases: cases(),
+        cases: cases(default),
         // Shrinking a hostile input can take long; the failing case is printed as found.
         max_shrink_iters: 200,
         ..ProptestConfig::default()
