@@ -7,6 +7,8 @@ mod bench;
 mod cli;
 mod commands;
 mod demo;
+#[cfg(test)]
+mod fuzz_flags;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -27,7 +29,10 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(args)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors quote template and context text: escape control characters, line by line.
+            let text = format!("{e:#}");
+            let lines: Vec<_> = text.lines().map(output::clean).collect();
+            eprintln!("error: {}", lines.join("\n"));
             ExitCode::FAILURE
         }
     }

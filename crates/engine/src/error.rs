@@ -29,6 +29,15 @@ pub enum Error {
     StepNotFound(StepId),
     #[error("template {0} identifies tasks by the caller's idempotency key, and none was given")]
     IdempotencyKeyRequired(String),
+    /// The idempotency key is empty, longer than 255 characters or holds a NUL character.
+    #[error("{0}")]
+    InvalidIdempotencyKey(String),
+    /// The idempotency key already created a task, with another context: the request is not a
+    /// retry of that one (an HTTP API answers 409 Conflict).
+    #[error(
+        "idempotency key {key:?} already created task {task} with a different context; use a new key for a new task"
+    )]
+    IdempotencyConflict { key: String, task: TaskId },
     #[error("timed out: {0}")]
     Timeout(String),
     #[error(

@@ -6,6 +6,55 @@ use serde_json::Value;
 /// The largest step result (serialized JSON) stored by default: 1 MiB.
 pub const DEFAULT_MAX_RESULT_BYTES: usize = 1024 * 1024;
 
+/// The largest template file (YAML text) that is parsed at all: 4 MiB. Checked before parsing.
+pub const MAX_TEMPLATE_BYTES: usize = 4 * 1024 * 1024;
+/// YAML aliases (`*name`) may replay at most this many parser events in one template, so a
+/// few hundred bytes of nested aliases ("billion laughs") cannot make the parser build
+/// millions of nodes.
+pub const MAX_YAML_ALIAS_EVENTS: usize = 20_000;
+/// The most steps a template may have.
+pub const MAX_STEPS: usize = 10_000;
+/// Namespaces and template names: at most this many characters of `[A-Za-z0-9_.-]`.
+pub const MAX_IDENTIFIER_CHARS: usize = 128;
+/// Template versions: at most this many characters, each numeric part at most `i64::MAX`
+/// (both backends store the parts as 64-bit integers).
+pub const MAX_VERSION_CHARS: usize = 64;
+/// Step names and handler names.
+pub const MAX_STEP_NAME_CHARS: usize = 128;
+/// Template and step descriptions.
+pub const MAX_DESCRIPTION_CHARS: usize = 4_096;
+/// Entries in one step's `depends_on`.
+pub const MAX_DEPENDS_ON: usize = 1_000;
+/// The ceiling on `max_attempts`.
+pub const MAX_ATTEMPTS: u32 = 1_000;
+/// The ceiling on `base_ms` and `max_ms` of a backoff: one day.
+pub const MAX_BACKOFF_MS: u64 = 24 * 3_600 * 1_000;
+/// The ceiling on a backoff's `multiplier`.
+pub const MAX_MULTIPLIER: f64 = 100.0;
+/// The ceiling on a step's `timeout_ms` (and the `command` and `sleep` handlers' own
+/// `timeout_ms` / `ms`): seven days.
+pub const MAX_TIMEOUT_MS: u64 = 7 * 24 * 3_600 * 1_000;
+/// Idempotency keys: 1 to 255 characters, no NUL.
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+
+/// Checks a caller's idempotency key: not empty, at most [`MAX_IDEMPOTENCY_KEY_CHARS`]
+/// characters, no NUL character. The error says which rule it breaks.
+pub fn check_idempotency_key(key: &str) -> Result<(), String> {
+    if key.is_empty() {
+        return Err("the idempotency key must not be empty".to_owned());
+    }
+    let chars = key.chars().count();
+    if chars > MAX_IDEMPOTENCY_KEY_CHARS {
+        return Err(format!(
+            "the idempotency key is {chars} characters long, more than the limit of {MAX_IDEMPOTENCY_KEY_CHARS}"
+        ));
+    }
+    if key.contains('\0') {
+        return Err("the idempotency key contains a NUL character (\\u0000)".to_owned());
+    }
+    Ok(())
+}
+
 /// Why a JSON value cannot be stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -128,6 +177,27 @@ mod tests {
         assert!(
             matches!(err, UnstorableJson::TooLarge { limit: 50, .. }),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn idempotency_keys_are_checked() {
+        assert!(check_idempotency_key("order-1").is_ok());
+        assert!(check_idempotency_key(&"k".repeat(255)).is_ok());
+        assert!(
+            check_idempotency_key("")
+                .unwrap_err()
+                .contains("must not be empty")
+        );
+        assert!(
+            check_idempotency_key(&"k".repeat(256))
+                .unwrap_err()
+                .contains("256 characters long, more than the limit of 255")
+        );
+        assert!(
+            check_idempotency_key("a\u{0}b")
+                .unwrap_err()
+                .contains("NUL")
         );
     }
 

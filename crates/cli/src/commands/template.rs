@@ -4,7 +4,7 @@ use super::Ctx;
 use crate::cli::TemplateCommand;
 use crate::output::template::{self as out, Registration, Validation};
 use anyhow::Context as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tasker::model::{Template, TemplateError};
 use tasker::{HandlerRegistry, TemplateRef};
@@ -27,13 +27,24 @@ pub async fn run(ctx: &Ctx, command: TemplateCommand) -> anyhow::Result<ExitCode
         }
         TemplateCommand::Register { files } => {
             let engine = ctx.engine().await?;
-            let mut done = Vec::with_capacity(files.len());
-            for file in &files {
-                let yaml = read(file)?;
-                let (template, registered) = engine
-                    .register_template_yaml(&yaml)
-                    .await
-                    .with_context(|| format!("cannot register {}", file.display()))?;
+            let templates = check_all(&engine, &files)?;
+            let mut done: Vec<Registration> = Vec::with_capacity(files.len());
+            for (file, template) in files.iter().zip(&templates) {
+                let registered = match engine.register_template(template).await {
+                    Ok(registered) => registered,
+                    Err(e) => {
+                        let before: Vec<&str> = done.iter().map(|r| r.template.as_str()).collect();
+                        return Err(anyhow::Error::new(e).context(format!(
+                            "cannot register {} (registered before it: {})",
+                            file.display(),
+                            if before.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                before.join(", ")
+                            }
+                        )));
+                    }
+                };
                 done.push(Registration {
                     file: file.display().to_string(),
                     template: template.key(),
@@ -61,6 +72,38 @@ pub fn parse_ref(text: &str) -> anyhow::Result<TemplateRef> {
     Ok(text.parse::<TemplateRef>()?)
 }
 
+/// Reads, parses and checks every file against the engine's handlers before any is
+/// registered: one bad file refuses them all, naming every problem of every file.
+fn check_all(engine: &tasker::Engine, files: &[PathBuf]) -> anyhow::Result<Vec<Template>> {
+    let mut templates = Vec::with_capacity(files.len());
+    let mut problems = Vec::new();
+    for file in files {
+        let checked = read(file).and_then(|yaml| {
+            let template = Template::from_yaml(&yaml)?;
+            engine.check_template(&template)?;
+            Ok(template)
+        });
+        match checked {
+            Ok(template) => templates.push(template),
+            Err(e) => problems.push(format!("{}: {e:#}", file.display())),
+        }
+    }
+    if problems.is_empty() {
+        return Ok(templates);
+    }
+    anyhow::bail!(
+        "{} of {} files cannot be registered, so nothing was registered:\n{}",
+        problems.len(),
+        files.len(),
+        problems
+            .iter()
+            .flat_map(|p| p.lines())
+            .map(|line| crate::output::clean(line).into_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
+    )
+}
+
 fn read(file: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
 }
@@ -83,7 +126,7 @@ fn validate_file(file: &Path, builtins: &HandlerRegistry) -> Validation {
         Ok(template) => template,
         Err(errors) => return invalid(errors.0),
     };
-    let errors = match template.check_handlers(|h| builtins.contains(h)) {
+    let errors = match builtins.check_template(&template) {
         Ok(()) => Vec::new(),
         Err(errors) => errors.0,
     };

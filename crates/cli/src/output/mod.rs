@@ -48,11 +48,49 @@ pub fn stdout_failed(error: std::io::Error) -> ! {
     std::process::exit(1);
 }
 
+/// Text from templates, contexts or the database, made safe for a terminal: control characters
+/// (C0, DEL and C1, including newlines and ESC) are written as escapes (`\n`, `\t`, `\r`,
+/// `\u{1b}`), so a step name cannot draw a fake table row or send terminal commands. Every
+/// human printer passes such text through here (tables do it for every cell); `--json` output
+/// is left exact.
+pub fn clean(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() || c == '\u{7f}';
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// JSON on one line, for metadata columns.
 pub fn compact(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::Null => String::new(),
         serde_json::Value::Object(map) if map.is_empty() => String::new(),
-        other => other.to_string(),
+        // JSON escapes C0 controls but not DEL or C1 (U+009B starts a terminal command).
+        other => clean(&other.to_string()).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(clean("plain é"), "plain é");
+        assert_eq!(
+            clean("a\nb\tc\rd\u{1b}[31m\u{0}\u{7f}\u{9b}"),
+            "a\\nb\\tc\\rd\\u{1b}[31m\\u{0}\\u{7f}\\u{9b}"
+        );
     }
 }

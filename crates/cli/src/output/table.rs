@@ -18,8 +18,17 @@ impl Table {
         }
     }
 
+    /// Cells are passed through [`super::clean`]: a control character in a cell is escaped.
     pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
+        self.rows.push(
+            cells
+                .into_iter()
+                .map(|cell| match super::clean(&cell) {
+                    std::borrow::Cow::Borrowed(_) => cell,
+                    std::borrow::Cow::Owned(escaped) => escaped,
+                })
+                .collect(),
+        );
     }
 
     pub fn render(&self) -> String {

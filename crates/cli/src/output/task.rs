@@ -1,13 +1,17 @@
 //! Tasks and steps: lists, the detailed view, history.
 
 use super::table::Table;
-use super::{compact, time};
+use super::{clean, compact, time};
 use serde_json::{Value, json};
 use tasker::model::{State, StepRecord, TaskRecord};
 use tasker::{HistoryEntry, HistorySubject, TaskDetails};
 
 fn template_key(task: &TaskRecord) -> String {
-    format!("{}/{}@{}", task.namespace, task.name, task.version)
+    clean(&format!(
+        "{}/{}@{}",
+        task.namespace, task.name, task.version
+    ))
+    .into_owned()
 }
 
 fn progress(task: &TaskRecord) -> String {
@@ -107,9 +111,9 @@ pub fn details(details: &TaskDetails, json: bool) -> anyhow::Result<()> {
         exec.completion_percentage
     );
     if let Some(key) = &task.idempotency_key {
-        outln!("  idempotency key {key}");
+        outln!("  idempotency key {}", clean(key));
     }
-    outln!("  context {}", task.context);
+    outln!("  context {}", compact(&task.context));
     outln!();
     let mut table = Table::new(&["STEP", "ID", "STATE", "ATTEMPTS", "DEPENDS ON", "WHY"]);
     for (i, step) in details.steps.iter().enumerate() {
@@ -158,7 +162,7 @@ pub fn step(step: &StepRecord, json: bool) -> anyhow::Result<()> {
     outln!(
         "step {} ({}) of task {}  {}  attempts {}/{}",
         step.id,
-        step.name,
+        clean(&step.name),
         step.task_id,
         step.state,
         step.attempts,

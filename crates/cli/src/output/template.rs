@@ -1,7 +1,7 @@
 //! Templates: validation reports, registration lines, the list and the level-by-level view.
 
 use super::table::Table;
-use super::time;
+use super::{clean, time};
 use serde::Serialize;
 use serde_json::json;
 use tasker::model::{Backoff, RetryPolicy, Template, TemplateError};
@@ -27,14 +27,14 @@ pub fn validations(reports: &[Validation], json: bool) -> anyhow::Result<()> {
         if report.valid {
             outln!(
                 "ok       {} ({}, {} steps)",
-                report.file,
-                report.template.as_deref().unwrap_or("?"),
+                clean(&report.file),
+                clean(report.template.as_deref().unwrap_or("?")),
                 report.steps.unwrap_or(0)
             );
         } else {
-            eprintln!("invalid  {}", report.file);
+            eprintln!("invalid  {}", clean(&report.file));
             for error in &report.errors {
-                eprintln!("  {error}");
+                eprintln!("  {}", clean(&error.to_string()));
             }
         }
     }
@@ -59,7 +59,12 @@ pub fn registrations(done: &[Registration], json: bool) -> anyhow::Result<()> {
         } else {
             "unchanged "
         };
-        outln!("{verb}  {} (id {}) from {}", r.template, r.id, r.file);
+        outln!(
+            "{verb}  {} (id {}) from {}",
+            clean(&r.template),
+            r.id,
+            clean(&r.file)
+        );
     }
     Ok(())
 }
@@ -126,9 +131,9 @@ pub fn show(stored: &StoredTemplate, template: &Template, json: bool) -> anyhow:
             "levels": names,
         }));
     }
-    outln!("{}  (id {})", template.key(), stored.id);
+    outln!("{}  (id {})", clean(&template.key()), stored.id);
     if let Some(description) = &template.description {
-        outln!("  {description}");
+        outln!("  {}", clean(description));
     }
     outln!(
         "  identity: {}",
@@ -138,7 +143,7 @@ pub fn show(stored: &StoredTemplate, template: &Template, json: bool) -> anyhow:
             .unwrap_or_default()
     );
     if let Some(schema) = &template.input_schema {
-        outln!("  input schema: {}", schema_outline(schema));
+        outln!("  input schema: {}", clean(&schema_outline(schema)));
     }
     outln!("  registered: {}", time::rfc3339(stored.created_at));
     outln!();

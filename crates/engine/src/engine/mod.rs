@@ -1,5 +1,6 @@
 //! The engine: the API applications and the CLI use.
 
+mod idempotency;
 mod inspect;
 mod operator;
 mod requests;

@@ -41,6 +41,7 @@ impl Engine {
             return Ok(Vec::new());
         }
         let created = self.store().create_tasks(&new_tasks, self.now()).await?;
+        super::idempotency::check_conflicts(self, &new_tasks, &created).await?;
         let fresh = created.iter().filter(|c| c.created).count();
         tracing::debug!(
             requested = new_tasks.len(),
@@ -75,6 +76,7 @@ fn new_task(cached: &CachedTemplate, request: CreateTask) -> Result<NewTask> {
             template: template.key(),
             errors,
         })?;
+    super::idempotency::check_key(request.idempotency_key.as_deref())?;
     if template.identity == IdentityStrategy::CallerProvided && request.idempotency_key.is_none() {
         return Err(Error::IdempotencyKeyRequired(template.key()));
     }

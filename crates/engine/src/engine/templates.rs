@@ -75,12 +75,17 @@ pub(crate) fn step_layout(template: &Template) -> StepLayout {
 }
 
 impl Engine {
-    /// Checks that every handler the template names is registered, then stores it.
+    /// Checks what registration checks, without storing anything: every handler the template
+    /// names is registered, and each accepts its step's config.
+    pub fn check_template(&self, template: &Template) -> Result<()> {
+        Ok(self.handlers().check_template(template)?)
+    }
+
+    /// Checks the template ([`Engine::check_template`]), then stores it.
     /// Registering the same version again with the same definition is a no-op
     /// (`created: false`); with another definition it is an error.
     pub async fn register_template(&self, template: &Template) -> Result<RegisteredTemplate> {
-        let handlers = self.handlers();
-        template.check_handlers(|name| handlers.contains(name))?;
+        self.check_template(template)?;
         let new = NewTemplate {
             namespace: template.namespace.clone(),
             name: template.name.clone(),

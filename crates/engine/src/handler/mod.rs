@@ -17,6 +17,15 @@ pub use tokio_util::sync::CancellationToken;
 #[async_trait]
 pub trait StepHandler: Send + Sync + 'static {
     async fn call(&self, ctx: StepContext) -> StepResult;
+
+    /// Checks a step's `config` when a template naming this handler is registered, so that a
+    /// config the handler cannot use is refused then rather than failing every task at run
+    /// time. An error that concerns one field starts with its name and a colon
+    /// (`"timeout_ms: must be ..."`); it is reported at `steps[i].config.timeout_ms`.
+    /// The default accepts any config.
+    fn check_config(&self, _config: &Value) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone)]

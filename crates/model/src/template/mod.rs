@@ -14,6 +14,7 @@ pub use schema::{ContextError, ContextErrors, ContextSchema};
 pub use spec::{BackoffKind, DefaultsSpec, RetrySpec, StepSpec, TemplateSpec};
 
 use crate::RetryPolicy;
+use crate::limits::{MAX_STEPS, MAX_TEMPLATE_BYTES, MAX_YAML_ALIAS_EVENTS, find_nul};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -53,9 +54,47 @@ pub struct StepDefinition {
 impl Template {
     /// Parse and validate a YAML template. Every problem found is reported, each with the path
     /// of the field it concerns (`steps[2].depends_on[0]`).
+    ///
+    /// A text over [`MAX_TEMPLATE_BYTES`] is refused before it is parsed, and one that passes the
+    /// YAML parser's budget (nodes, nesting, aliases) is refused as too large, naming the step
+    /// limit, since a long list of steps is the usual way to get there.
     pub fn from_yaml(yaml: &str) -> Result<Template, TemplateErrors> {
-        let spec: TemplateSpec = serde_saphyr::from_str(yaml)
-            .map_err(|e| TemplateErrors::single("", format!("invalid YAML: {e}")))?;
+        if yaml.len() > MAX_TEMPLATE_BYTES {
+            return Err(TemplateErrors::single(
+                "",
+                format!(
+                    "the template is too large: {} bytes, more than the limit of {MAX_TEMPLATE_BYTES} bytes",
+                    yaml.len()
+                ),
+            ));
+        }
+        let mut options = serde_saphyr::Options::default();
+        options.alias_limits.max_total_replayed_events = MAX_YAML_ALIAS_EVENTS;
+        let spec: TemplateSpec = serde_saphyr::from_str_with_options(yaml, options).map_err(|e| {
+            let text = e.to_string();
+            if matches!(e, serde_saphyr::Error::AliasReplayLimitExceeded { .. })
+                || text.contains("alias replay")
+            {
+                return TemplateErrors::single(
+                    "",
+                    format!(
+                        "the template is too large: its aliases expand to more than {MAX_YAML_ALIAS_EVENTS} YAML events"
+                    ),
+                );
+            }
+            // The parser's message (with a snippet of the input) says `budget breached: WHAT`.
+            if let Some((_, rest)) = text.split_once("budget breached: ") {
+                let what = rest.lines().next().unwrap_or_default();
+                TemplateErrors::single(
+                    "",
+                    format!(
+                        "the template is too large: the YAML parser stopped at its limit ({what}); a template may have at most {MAX_STEPS} steps and {MAX_TEMPLATE_BYTES} bytes"
+                    ),
+                )
+            } else {
+                TemplateErrors::single("", format!("invalid YAML: {text}"))
+            }
+        })?;
         Template::from_spec(spec)
     }
 
@@ -98,7 +137,15 @@ impl Template {
     }
 
     /// Check a task's context against the input schema and fill in its defaults.
+    /// A NUL character anywhere in the context (PostgreSQL cannot store one) is refused the same
+    /// way, with its pointer, whether or not the template has a schema.
     pub fn prepare_context(&self, context: Value) -> Result<Value, ContextErrors> {
+        if let Some(pointer) = find_nul(&context) {
+            return Err(ContextErrors(vec![ContextError {
+                pointer,
+                message: "contains a NUL character (\\u0000)".to_owned(),
+            }]));
+        }
         match &self.schema {
             Some(schema) => schema.prepare(context),
             None => Ok(context),

@@ -2,6 +2,7 @@
 //! without writing Rust, and to call out to any program.
 
 mod command;
+mod config_checks;
 mod fail;
 mod noop;
 mod sleep;
@@ -10,6 +11,8 @@ pub use command::Command;
 pub use fail::Fail;
 pub use noop::Noop;
 pub use sleep::Sleep;
+
+pub(crate) use config_checks::Checked;
 
 use super::StepError;
 use serde_json::Value;
