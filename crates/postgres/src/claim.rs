@@ -6,10 +6,11 @@ use crate::error::DbResult;
 use crate::rows::get;
 use crate::sql;
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tasker_model::Timestamp;
-use tasker_store::{ClaimRequest, ClaimedStep, Result};
+use tasker_store::{ClaimRequest, ClaimedStep, Error, Result};
 use tokio_postgres::Row;
 
 pub(crate) async fn claim_steps(
@@ -50,15 +51,27 @@ pub(crate) async fn claim_steps(
 
 /// The steps a claim statement (`claim_picked.sql`) returned, with the tasks it started.
 pub(crate) fn claimed_steps(rows: &[Row], lease_expires_at: Timestamp) -> Result<Vec<ClaimedStep>> {
-    // Started tasks come first (the statement orders them so), then the claimed steps.
+    // Started tasks and the contexts of the batch's tasks come first (the statement orders
+    // them so), then the claimed steps. Each context is read once and shared by its steps.
     let mut started: HashSet<i64> = HashSet::new();
+    let mut contexts: HashMap<i64, Arc<Value>> = HashMap::new();
     let mut claimed = Vec::with_capacity(rows.len());
     for row in rows {
         let task_id: i64 = get(row, "task_id")?;
-        if get::<&str>(row, "kind")? == "task_started" {
-            started.insert(task_id);
-            continue;
+        match get::<&str>(row, "kind")? {
+            "task_started" => {
+                started.insert(task_id);
+                continue;
+            }
+            "task_context" => {
+                contexts.insert(task_id, Arc::new(get(row, "context")?));
+                continue;
+            }
+            _ => {}
         }
+        let task_context = contexts.get(&task_id).cloned().ok_or_else(|| {
+            Error::Database(format!("the claim returned no context for task {task_id}"))
+        })?;
         let step_id: i64 = get(row, "id")?;
         let attempt: i32 = get(row, "attempts")?;
         // Several steps of one task may be claimed together; the first reports the start.
@@ -76,7 +89,7 @@ pub(crate) fn claimed_steps(rows: &[Row], lease_expires_at: Timestamp) -> Result
             retryable: get(row, "retryable")?,
             lease_expires_at,
             inputs: get(row, "inputs")?,
-            task_context: get(row, "context")?,
+            task_context,
             parent_results: names.into_iter().zip(results).collect(),
             task_started,
         });

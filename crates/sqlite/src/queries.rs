@@ -61,6 +61,7 @@ pub(crate) const TASK_FIND_IDENTITY: &str = include_str!("../queries/task_find_i
 pub(crate) const TASK_RESET_FAILED: &str = include_str!("../queries/task_reset_failed.sql");
 pub(crate) const TASK_RESTORE_READY: &str = include_str!("../queries/task_restore_ready.sql");
 pub(crate) const TASK_ROW: &str = include_str!("../queries/task_row.sql");
+pub(crate) const TASK_CONTEXT: &str = include_str!("../queries/task_context.sql");
 pub(crate) const TASK_SET_STATE: &str = include_str!("../queries/task_set_state.sql");
 pub(crate) const TASK_STEP_FAILED: &str = include_str!("../queries/task_step_failed.sql");
 pub(crate) const TASK_STEP_FINISHED: &str = include_str!("../queries/task_step_finished.sql");

@@ -45,6 +45,7 @@ macro_rules! conformance_tests {
             identity_dedupes_within_a_batch_and_across_calls,
             list_tasks_is_newest_first_with_filters,
             claim_takes_ready_steps_oldest_first,
+            steps_of_a_task_claimed_together_share_its_context,
             claim_respects_the_limit_and_never_claims_twice,
             parent_results_reach_the_child,
             concurrent_claimers_get_disjoint_steps,

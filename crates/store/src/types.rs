@@ -116,7 +116,8 @@ pub struct ClaimedStep {
     pub retryable: bool,
     pub lease_expires_at: Timestamp,
     pub inputs: Option<Value>,
-    pub task_context: Value,
+    /// The task's context, one copy shared by the steps of a task claimed together.
+    pub task_context: Arc<Value>,
     /// Results of the parent steps, by name (a resolved parent without results maps to null).
     pub parent_results: Vec<(String, Value)>,
     /// This claim moved the task `pending -> in_progress`.

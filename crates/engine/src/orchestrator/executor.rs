@@ -238,7 +238,8 @@ async fn call_handler(
         step_id: step.step_id,
         step_name: step.name.clone(),
         attempt: step.attempt,
-        context: step.task_context.clone(),
+        // The one copy a handler may own; the claimed step keeps sharing its task's.
+        context: (*step.task_context).clone(),
         config: definition.config.clone(),
         parent_results: step.parent_results.iter().cloned().collect(),
         cancellation: cancellation.clone(),

@@ -29,7 +29,7 @@ pub async fn claim_takes_ready_steps_oldest_first(store: Arc<dyn Store>) {
         assert!(c.retryable);
         assert!(c.task_started);
         assert_eq!(c.lease_expires_at, now + secs(LEASE_SECS));
-        assert_eq!(c.task_context, json!({"order": 42}));
+        assert_eq!(*c.task_context, json!({"order": 42}));
         assert_eq!(c.inputs, Some(json!({"step": c.name})));
         assert!(c.parent_results.is_empty());
     }
@@ -205,4 +205,25 @@ pub async fn diamond_releases_the_join_after_both_branches(store: Arc<dyn Store>
     check_task(&*store, task_id, now).await;
     let outstanding = store.outstanding_work().await.expect("outstanding");
     assert!(!outstanding.scheduled && !outstanding.running);
+}
+
+/// Issue 11: the steps of one task claimed together share one copy of its context.
+pub async fn steps_of_a_task_claimed_together_share_its_context(store: Arc<dyn Store>) {
+    let wide = layout(&["a", "b", "c"], &[]);
+    let first = create(&*store, &wide, t0()).await;
+    let second = create(&*store, &wide, t0()).await;
+    let claimed = claim(&*store, 10, t0() + secs(1)).await;
+    assert_eq!(claimed.len(), 6);
+    for task in [first, second] {
+        let of_task: Vec<_> = claimed.iter().filter(|c| c.task_id == task).collect();
+        assert_eq!(of_task.len(), 3);
+        for c in &of_task {
+            assert_eq!(*c.task_context, json!({"order": 42}));
+            assert!(
+                Arc::ptr_eq(&c.task_context, &of_task[0].task_context),
+                "step {} of task {task} has a copy of its own",
+                c.name
+            );
+        }
+    }
 }
