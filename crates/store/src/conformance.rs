@@ -44,6 +44,7 @@ macro_rules! conformance_tests {
             create_task_writes_steps_edges_counters_and_history,
             identity_dedupes_within_a_batch_and_across_calls,
             list_tasks_is_newest_first_with_filters,
+            list_rows_carry_no_context,
             claim_takes_ready_steps_oldest_first,
             steps_of_a_task_claimed_together_share_its_context,
             claim_respects_the_limit_and_never_claims_twice,

@@ -58,7 +58,7 @@ impl Engine {
         self.store().task(id).await?.ok_or(Error::TaskNotFound(id))
     }
 
-    /// Newest first.
+    /// Newest first, without contexts (`context` is null in every row; [`Engine::task`] has it).
     pub async fn list_tasks(&self, filter: TaskFilter) -> Result<Vec<TaskRecord>> {
         Ok(self.store().list_tasks(&filter).await?)
     }
