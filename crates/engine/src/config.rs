@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tasker_model::backoff::DEFAULT_MAX_RETRY_AFTER;
 use tasker_model::limits::{DEFAULT_MAX_CONTEXT_BYTES, DEFAULT_MAX_RESULT_BYTES};
-use tasker_model::{Clock, SystemClock};
+use tasker_model::{Clock, SystemClock, TaskId};
 
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -78,6 +78,9 @@ pub struct OrchestratorConfig {
     pub rescue_interval: Duration,
     /// Stop when nothing is runnable, waiting for a retry, or running.
     pub until_idle: bool,
+    /// Run the steps of this task only (`task create --wait`): claims take none of any other
+    /// task's steps, and this orchestrator does not rescue expired leases (other tasks').
+    pub only_task: Option<TaskId>,
 }
 
 impl Default for OrchestratorConfig {
@@ -91,6 +94,7 @@ impl Default for OrchestratorConfig {
             completion_batch: 1024,
             rescue_interval: Duration::from_secs(5),
             until_idle: false,
+            only_task: None,
         }
     }
 }

@@ -22,23 +22,27 @@ pub(crate) async fn claim_steps(
     }
     let mut client = store.client().await?;
     let tx = client.transaction().await.db()?;
-    let claim = tx.prepare_cached(sql::CLAIM_STEPS).await.db()?;
+    let statement = match request.only_task {
+        None => sql::CLAIM_STEPS,
+        Some(_) => sql::CLAIM_TASK_STEPS,
+    };
+    let claim = tx.prepare_cached(statement).await.db()?;
     // The size of the last claim predicts this one's: planned for its values under load,
     // generic when steps come one at a time. Sent together with the claim, which runs after.
     let expected = store.last_claim_size.load(Ordering::Relaxed);
     let planning = async { tx.batch_execute(sql::plan_mode(expected)).await.db() };
     let claiming = async {
-        tx.query(
-            &claim,
-            &[
-                &request.now,
-                &i64::from(request.limit),
-                &request.owner,
-                &request.lease_expires_at,
-            ],
-        )
-        .await
-        .db()
+        let limit = i64::from(request.limit);
+        let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![
+            &request.now,
+            &limit,
+            &request.owner,
+            &request.lease_expires_at,
+        ];
+        if let Some(task) = &request.only_task {
+            params.push(task);
+        }
+        tx.query(&claim, &params).await.db()
     };
     let ((), rows) = futures::try_join!(planning, claiming)?;
     let claimed = claimed_steps(&rows, request.lease_expires_at)?;

@@ -30,8 +30,18 @@ pub(crate) fn claim(conn: &mut Connection, request: &ClaimRequest) -> Result<Vec
         .sql()?;
     let now = micros(request.now);
     let candidates: Vec<(StepId, String)> = {
-        let mut stmt = tx.prepare_cached(queries::CLAIM_STEPS).sql()?;
-        let mut rows = stmt.query(params![now, i64::from(request.limit)]).sql()?;
+        let limit = i64::from(request.limit);
+        let (mut stmt, params): (_, Vec<&dyn rusqlite::ToSql>) = match &request.only_task {
+            None => (
+                tx.prepare_cached(queries::CLAIM_STEPS).sql()?,
+                vec![&now, &limit],
+            ),
+            Some(task) => (
+                tx.prepare_cached(queries::CLAIM_TASK_STEPS).sql()?,
+                vec![&now, &limit, task],
+            ),
+        };
+        let mut rows = stmt.query(params.as_slice()).sql()?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().sql()? {
             out.push((row.get(0).sql()?, row.get(1).sql()?));

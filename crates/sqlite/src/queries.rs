@@ -20,6 +20,7 @@ pub(crate) const LEASE_TASK: &str = include_str!("../queries/lease_task.sql");
 pub(crate) const CANCELLABLE_STEPS: &str = include_str!("../queries/cancellable_steps.sql");
 pub(crate) const CLAIM_STEP: &str = include_str!("../queries/claim_step.sql");
 pub(crate) const CLAIM_STEPS: &str = include_str!("../queries/claim_steps.sql");
+pub(crate) const CLAIM_TASK_STEPS: &str = include_str!("../queries/claim_task_steps.sql");
 pub(crate) const COMPLETE_STEP_FAILURE: &str = include_str!("../queries/complete_step_failure.sql");
 pub(crate) const COMPLETE_STEP_SUCCESS: &str = include_str!("../queries/complete_step_success.sql");
 pub(crate) const CREATE_EDGES: &str = include_str!("../queries/create_edges.sql");

@@ -47,6 +47,7 @@ macro_rules! conformance_tests {
             list_rows_carry_no_context,
             claim_takes_ready_steps_oldest_first,
             steps_of_a_task_claimed_together_share_its_context,
+            a_claim_for_one_task_takes_only_its_steps,
             claim_respects_the_limit_and_never_claims_twice,
             parent_results_reach_the_child,
             concurrent_claimers_get_disjoint_steps,

@@ -101,6 +101,8 @@ pub struct ClaimRequest {
     pub limit: u32,
     pub now: Timestamp,
     pub lease_expires_at: Timestamp,
+    /// Claim only steps of this task (an indexed read of its steps), none of any other.
+    pub only_task: Option<TaskId>,
 }
 
 /// A claimed step, with what its handler needs.

@@ -54,7 +54,13 @@ async fn create(ctx: &Ctx, args: CreateArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let stop = super::stop_requested();
-    let handle = engine.orchestrator(OrchestratorConfig::default()).spawn();
+    // Only this task's steps: other work in the database is for `tasker run`.
+    let handle = engine
+        .orchestrator(OrchestratorConfig {
+            only_task: Some(created.id),
+            ..OrchestratorConfig::default()
+        })
+        .spawn();
     let timeout = args.timeout.map(Duration::from_secs);
     let finished = tokio::select! {
         result = engine.wait_for_task(created.id, timeout) => Some(result),

@@ -252,6 +252,7 @@ async fn claim(
         limit,
         now,
         lease_expires_at: lease_expiry(&shared.config, now),
+        only_task: shared.config.only_task,
     };
     shared.engine.store().claim_steps(&request).await
 }
