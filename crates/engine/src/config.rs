@@ -80,6 +80,7 @@ pub struct OrchestratorConfig {
     pub until_idle: bool,
     /// Run the steps of this task only (`task create --wait`): claims take none of any other
     /// task's steps, and this orchestrator does not rescue expired leases (other tasks').
+    /// With `until_idle` it stops once that task is finished or blocked.
     pub only_task: Option<TaskId>,
 }
 

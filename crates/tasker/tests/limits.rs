@@ -89,7 +89,42 @@ async fn a_result_over_the_configured_limit_fails_its_step(db: TestDb) {
     assert!(error.contains("more than the limit of 40 bytes"), "{error}");
 }
 
+/// Issue 11, defect 9: an orchestrator for one task runs that task's steps and no other's,
+/// and (until idle) stops when its task is done although other work is ready.
+async fn an_orchestrator_for_one_task_leaves_the_others_alone(db: TestDb) {
+    let engine = engine(&db, EngineConfig::default()).await;
+    engine
+        .register_template_yaml(
+            "namespace: t\nname: chain\nversion: 1.0.0\nsteps:\n  - {name: a, handler: noop}\n  - {name: b, handler: noop, depends_on: [a]}\n",
+        )
+        .await
+        .unwrap();
+    let other = engine.create_task(request(json!({}))).await.unwrap().id;
+    let mine = engine
+        .create_task(CreateTask::new(TemplateRef::new("t", "chain"), json!({})))
+        .await
+        .unwrap()
+        .id;
+    let config = tasker::OrchestratorConfig {
+        only_task: Some(mine),
+        ..common::until_idle("one-task")
+    };
+    let stats = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        engine.orchestrator(config).run(),
+    )
+    .await
+    .expect("the orchestrator did not stop once its task was done")
+    .unwrap();
+    assert_eq!(stats.steps_claimed, 2);
+    assert_eq!(engine.task(mine).await.unwrap().state, State::Complete);
+    assert_eq!(engine.task(other).await.unwrap().state, State::Pending);
+    let echo = step(&engine, other, "echo").await;
+    assert_eq!((echo.state, echo.attempts), (State::Pending, 0));
+}
+
 on_every_backend!(
+    an_orchestrator_for_one_task_leaves_the_others_alone,
     an_oversized_context_is_refused_and_nothing_is_written,
     a_result_over_the_configured_limit_fails_its_step,
 );
