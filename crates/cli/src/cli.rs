@@ -1,6 +1,6 @@
 //! The command-line grammar. Parsing only: what each command does lives in `commands/`.
 
-use clap::builder::RangedU64ValueParser;
+use clap::builder::{RangedI64ValueParser, RangedU64ValueParser, TypedValueParser};
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
@@ -40,16 +40,58 @@ pub mod ranges {
     pub const BENCH_RUNS: RangeInclusive<u64> = 1..=1_000;
 }
 
-fn u64_in(range: RangeInclusive<u64>) -> RangedU64ValueParser<u64> {
-    RangedU64ValueParser::new().range(range)
+/// A number within a range. The flags that use it also take negative values
+/// (`allow_negative_numbers`), so that `--limit -1` is answered with the allowed range rather
+/// than "unexpected argument".
+#[derive(Clone)]
+pub struct InRange<T: TryFrom<u64> + TryFrom<i64> + Clone + Send + Sync + 'static> {
+    unsigned: RangedU64ValueParser<T>,
+    signed: RangedI64ValueParser<T>,
 }
 
-fn usize_in(range: RangeInclusive<u64>) -> RangedU64ValueParser<usize> {
-    RangedU64ValueParser::new().range(range)
+impl<T> TypedValueParser for InRange<T>
+where
+    T: TryFrom<u64> + TryFrom<i64> + Clone + Send + Sync + 'static,
+    <T as TryFrom<u64>>::Error: Send + Sync + 'static + std::error::Error + ToString,
+    <T as TryFrom<i64>>::Error: Send + Sync + 'static + std::error::Error + ToString,
+{
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        // Negative numbers fit an i64 parser, the largest positive ones only a u64 parser.
+        if value.to_string_lossy().starts_with('-') {
+            self.signed.parse_ref(cmd, arg, value)
+        } else {
+            self.unsigned.parse_ref(cmd, arg, value)
+        }
+    }
 }
 
-fn u32_in(range: RangeInclusive<u64>) -> RangedU64ValueParser<u32> {
-    RangedU64ValueParser::new().range(range)
+fn in_range<T: TryFrom<u64> + TryFrom<i64> + Clone + Send + Sync + 'static>(
+    range: RangeInclusive<u64>,
+) -> InRange<T> {
+    let signed = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    InRange {
+        signed: RangedI64ValueParser::new().range(signed(*range.start())..=signed(*range.end())),
+        unsigned: RangedU64ValueParser::new().range(range),
+    }
+}
+
+fn u64_in(range: RangeInclusive<u64>) -> InRange<u64> {
+    in_range(range)
+}
+
+fn usize_in(range: RangeInclusive<u64>) -> InRange<usize> {
+    in_range(range)
+}
+
+fn u32_in(range: RangeInclusive<u64>) -> InRange<u32> {
+    in_range(range)
 }
 
 #[derive(Debug, Parser)]
@@ -157,7 +199,7 @@ pub struct CreateArgs {
     pub wait: bool,
     /// With --wait: give up after this many seconds (1 to 2592000, 30 days).
     #[arg(long, requires = "wait", value_name = "SECONDS",
-          value_parser = u64_in(ranges::WAIT_TIMEOUT_SECONDS))]
+          allow_negative_numbers = true, value_parser = u64_in(ranges::WAIT_TIMEOUT_SECONDS))]
     pub timeout: Option<u64>,
 }
 
@@ -169,7 +211,7 @@ pub struct ListArgs {
     #[arg(long, value_name = "NS")]
     pub namespace: Option<String>,
     /// How many tasks to show (1 to 10000).
-    #[arg(long, default_value_t = 50, value_parser = u32_in(ranges::LIST_LIMIT))]
+    #[arg(long, default_value_t = 50, allow_negative_numbers = true, value_parser = u32_in(ranges::LIST_LIMIT))]
     pub limit: u32,
     /// Only tasks with a smaller id: the next page after the last id shown.
     #[arg(long, value_name = "ID")]
@@ -191,23 +233,23 @@ pub struct RunArgs {
     #[arg(long)]
     pub until_idle: bool,
     /// Handlers running at once (1 to 100000).
-    #[arg(long, value_name = "N", value_parser = usize_in(ranges::CONCURRENCY))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = usize_in(ranges::CONCURRENCY))]
     pub concurrency: Option<usize>,
     /// How long a claimed step stays leased before another orchestrator may recover it, in
     /// milliseconds (100 to 86400000, 24 h) [default: 30000].
-    #[arg(long, value_name = "N", value_parser = u64_in(ranges::LEASE_MS))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = u64_in(ranges::LEASE_MS))]
     pub lease_ms: Option<u64>,
     /// How often to look for work when nothing signals it [default: 1000]. On PostgreSQL,
     /// work created or released by other processes is signalled (LISTEN/NOTIFY). In
     /// milliseconds, 1 to 3600000 (1 h).
-    #[arg(long, value_name = "N", value_parser = u64_in(ranges::POLL_MS))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = u64_in(ranges::POLL_MS))]
     pub poll_ms: Option<u64>,
 }
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// How many tasks to create (1 to 1000000).
-    #[arg(long, default_value_t = 1000, value_parser = usize_in(ranges::DEMO_TASKS))]
+    #[arg(long, default_value_t = 1000, allow_negative_numbers = true, value_parser = usize_in(ranges::DEMO_TASKS))]
     pub tasks: usize,
 }
 
@@ -221,7 +263,7 @@ pub struct BenchArgs {
         value_delimiter = ',',
         default_value = "50,500,5000,50000",
         value_name = "N,...",
-        value_parser = u64_in(ranges::BENCH_TASKS)
+        allow_negative_numbers = true, value_parser = u64_in(ranges::BENCH_TASKS)
     )]
     pub tasks: Vec<u64>,
     /// Scale: a bundled template (NAMESPACE/NAME) or a template file (.yaml).
@@ -229,7 +271,7 @@ pub struct BenchArgs {
     pub template: String,
     /// Orchestrators for scale and fan-out: 1 runs one in this process; more start that many
     /// `tasker run --until-idle` processes on the same database (PostgreSQL only).
-    #[arg(long, default_value_t = 1, value_name = "K", value_parser = usize_in(ranges::BENCH_WORKERS))]
+    #[arg(long, default_value_t = 1, value_name = "K", allow_negative_numbers = true, value_parser = usize_in(ranges::BENCH_WORKERS))]
     pub workers: usize,
     /// History: completed tasks to seed before measuring, one column per size.
     #[arg(
@@ -237,17 +279,17 @@ pub struct BenchArgs {
         value_delimiter = ',',
         default_value = "10000,100000,1000000",
         value_name = "H,...",
-        value_parser = u64_in(ranges::BENCH_HISTORY)
+        allow_negative_numbers = true, value_parser = u64_in(ranges::BENCH_HISTORY)
     )]
     pub history: Vec<u64>,
     /// Latency: tasks to time one at a time (history takes five times as many per query).
-    #[arg(long, default_value_t = 200, value_name = "N", value_parser = usize_in(ranges::BENCH_SAMPLES))]
+    #[arg(long, default_value_t = 200, value_name = "N", allow_negative_numbers = true, value_parser = usize_in(ranges::BENCH_SAMPLES))]
     pub samples: usize,
     /// Fan-out: steps between the root and the join.
-    #[arg(long, default_value_t = 10_000, value_name = "N", value_parser = usize_in(ranges::BENCH_FANOUT))]
+    #[arg(long, default_value_t = 10_000, value_name = "N", allow_negative_numbers = true, value_parser = usize_in(ranges::BENCH_FANOUT))]
     pub fanout: usize,
     /// Repeat each measurement (history: seeded once) and report the median, min and max.
-    #[arg(long, default_value_t = 3, value_name = "N", value_parser = usize_in(ranges::BENCH_RUNS))]
+    #[arg(long, default_value_t = 3, value_name = "N", allow_negative_numbers = true, value_parser = usize_in(ranges::BENCH_RUNS))]
     pub runs: usize,
     /// The smallest size of every scenario, once: what CI runs (no timing targets apply).
     #[arg(long)]

@@ -105,3 +105,33 @@ fn demo_and_bench_sizes_are_range_checked() {
         refused(&sandbox, &["bench", flag, value], flag, range);
     }
 }
+
+/// Issue 11: a negative number is out of range too, and said so (not "unexpected argument").
+#[test]
+fn negative_numbers_are_refused_with_the_range() {
+    let sandbox = Sandbox::new();
+    refused(
+        &sandbox,
+        &["task", "list", "--limit", "-1"],
+        "--limit",
+        "1..=10000",
+    );
+    refused(
+        &sandbox,
+        &["run", "--until-idle", "--lease-ms", "-5"],
+        "--lease-ms",
+        "100..=86400000",
+    );
+}
+
+/// Issue 11: an in-memory database exists only for the command, so it is migrated when
+/// opened instead of asking for a `migrate` that could not help.
+#[test]
+fn an_in_memory_database_needs_no_migrate() {
+    let sandbox = Sandbox::with_url("sqlite::memory:".to_owned());
+    let out = sandbox.run(&["task", "list"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("migrate"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no tasks"));
+}

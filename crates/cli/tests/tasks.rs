@@ -330,3 +330,41 @@ fn a_wait_that_times_out_stops_the_command_and_gives_the_step_back() {
     assert_eq!(long["state"], "pending", "{long}");
     assert_eq!(long["attempts"], 0, "the attempt was given back: {long}");
 }
+
+/// Issue 11, defect 9: `--wait` runs its own task only; other ready work stays for `tasker run`.
+#[test]
+fn create_wait_leaves_other_tasks_alone() {
+    let sandbox = Sandbox::migrated();
+    sandbox.register_examples();
+    let other = sandbox.write(
+        "other.yaml",
+        "namespace: t\nname: other\nversion: 1.0.0\nsteps:\n  - name: lone\n    handler: noop\n",
+    );
+    sandbox.ok(&["template", "register", &other]);
+    let unrelated = id(&sandbox.json(&["task", "create", "t/other"])["task"]);
+    let created = sandbox.json(&["task", "create", "examples/diamond", "--wait"]);
+    assert_eq!(created["task"]["state"], "complete", "{created}");
+    let show = sandbox.json(&["task", "show", &unrelated]);
+    assert_eq!(show["task"]["state"], "pending", "{show}");
+    let lone = step(&show, "lone");
+    assert_eq!(lone["state"], "pending", "{lone}");
+    assert_eq!(lone["attempts"], 0, "{lone}");
+}
+
+/// Issue 11, defect 3: an endless context file is refused at the limit, not read to the end.
+#[test]
+fn an_endless_context_file_is_refused() {
+    let sandbox = Sandbox::migrated();
+    sandbox.register_examples();
+    let (_, stderr) = sandbox.fails(&[
+        "task",
+        "create",
+        "examples/diamond",
+        "--context",
+        "@/dev/zero",
+    ]);
+    assert!(
+        stderr.contains("the context in /dev/zero is more than 1048576 bytes"),
+        "{stderr}"
+    );
+}

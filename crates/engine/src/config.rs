@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 use tasker_model::backoff::DEFAULT_MAX_RETRY_AFTER;
-use tasker_model::{Clock, SystemClock};
+use tasker_model::limits::{DEFAULT_MAX_CONTEXT_BYTES, DEFAULT_MAX_RESULT_BYTES};
+use tasker_model::{Clock, SystemClock, TaskId};
 
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -15,6 +16,12 @@ pub struct EngineConfig {
     ///
     /// [`StepError::retry_after`]: crate::StepError::retry_after
     pub max_retry_after: Duration,
+    /// The largest task context accepted, in bytes of compact JSON: a larger one is refused
+    /// when the task is created, and nothing is written. Default 1 MiB.
+    pub max_context_bytes: usize,
+    /// The largest step result stored, in bytes of compact JSON: a larger one fails its step
+    /// permanently (`unstorable_outcome`). Default 1 MiB.
+    pub max_result_bytes: usize,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -25,6 +32,16 @@ impl EngineConfig {
             "max_retry_after",
             self.max_retry_after,
             limits::MAX_RETRY_AFTER_MS,
+        )?;
+        check(
+            "max_context_bytes",
+            self.max_context_bytes,
+            limits::JSON_BYTES,
+        )?;
+        check(
+            "max_result_bytes",
+            self.max_result_bytes,
+            limits::JSON_BYTES,
         )
     }
 }
@@ -34,6 +51,8 @@ impl Default for EngineConfig {
         Self {
             retry_backoff_disabled: false,
             max_retry_after: DEFAULT_MAX_RETRY_AFTER,
+            max_context_bytes: DEFAULT_MAX_CONTEXT_BYTES,
+            max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
             clock: Arc::new(SystemClock),
         }
     }
@@ -59,6 +78,10 @@ pub struct OrchestratorConfig {
     pub rescue_interval: Duration,
     /// Stop when nothing is runnable, waiting for a retry, or running.
     pub until_idle: bool,
+    /// Run the steps of this task only (`task create --wait`): claims take none of any other
+    /// task's steps, and this orchestrator does not rescue expired leases (other tasks').
+    /// With `until_idle` it stops once that task is finished or blocked.
+    pub only_task: Option<TaskId>,
 }
 
 impl Default for OrchestratorConfig {
@@ -72,6 +95,7 @@ impl Default for OrchestratorConfig {
             completion_batch: 1024,
             rescue_interval: Duration::from_secs(5),
             until_idle: false,
+            only_task: None,
         }
     }
 }
@@ -112,6 +136,9 @@ pub mod limits {
     pub const COMPLETION_BATCH: RangeInclusive<usize> = 1..=100_000;
     /// `EngineConfig::max_retry_after`: 1 s to 7 days.
     pub const MAX_RETRY_AFTER_MS: RangeInclusive<u64> = 1_000..=604_800_000;
+    /// `EngineConfig::max_context_bytes` and `max_result_bytes`: 1 byte to 128 MiB (PostgreSQL
+    /// stores at most about 255 MB in one `jsonb` value).
+    pub const JSON_BYTES: RangeInclusive<usize> = 1..=128 * 1024 * 1024;
 }
 
 /// A setting outside its allowed range.
@@ -307,6 +334,26 @@ mod tests {
                 ..EngineConfig::default()
             };
             assert_eq!(config.validate().unwrap_err().setting, "max_retry_after");
+        }
+    }
+
+    #[test]
+    fn the_size_limits_are_checked() {
+        for (setting, bad) in [
+            ("max_context_bytes", 0),
+            ("max_context_bytes", 129 * 1024 * 1024),
+            ("max_result_bytes", 0),
+            ("max_result_bytes", 129 * 1024 * 1024),
+        ] {
+            let mut config = EngineConfig::default();
+            if setting == "max_context_bytes" {
+                config.max_context_bytes = bad;
+            } else {
+                config.max_result_bytes = bad;
+            }
+            let err = config.validate().unwrap_err();
+            assert_eq!(err.setting, setting);
+            assert_eq!(err.allowed, "1..=134217728");
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The errors of the engine API.
 
+use tasker_model::limits::UnstorableJson;
 use tasker_model::template::ContextErrors;
 use tasker_model::{StepId, TaskId, TemplateErrors};
 
@@ -15,6 +16,13 @@ pub enum Error {
     Context {
         template: String,
         errors: ContextErrors,
+    },
+    /// The context cannot be stored: too large (`EngineConfig::max_context_bytes`) or holding
+    /// a NUL character.
+    #[error("template {template}: {why}")]
+    ContextUnstorable {
+        template: String,
+        why: UnstorableJson,
     },
     #[error("template {0} not found")]
     TemplateNotFound(String),

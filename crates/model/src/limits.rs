@@ -207,3 +207,9 @@ mod tests {
         assert!(matches!(storable_text("ab"), std::borrow::Cow::Borrowed(_)));
     }
 }
+
+/// The largest task context (serialized JSON) accepted by default: 1 MiB.
+pub const DEFAULT_MAX_CONTEXT_BYTES: usize = 1024 * 1024;
+
+/// The most a `command` step may write to stdout, and separately to stderr, by default: 4 MiB.
+pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 4 * 1024 * 1024;

@@ -104,6 +104,7 @@ async fn main() -> Result<(), Failure> {
                         limit: batch as u32,
                         now,
                         lease_expires_at: now + chrono::Duration::seconds(60),
+                        only_task: None,
                     })
                     .await?;
                 if claimed.is_empty() {

@@ -46,15 +46,16 @@ task_history AS (
 )
 -- Started tasks come back as rows of their own rather than joined to their steps: a join of
 -- two CTE results is a nested loop over both (the planner cannot estimate either), quadratic
--- in the batch size.
+-- in the batch size. So do the contexts, once per task of the batch, however many of its
+-- steps were claimed: a wide fan-out would otherwise carry its context once per step.
 SELECT 'step' AS kind, c.id, c.task_id, t.template_id, c.name, c.attempts, c.max_attempts,
-       c.retryable, c.inputs, t.context,
+       c.retryable, c.inputs, NULL::jsonb AS context,
        parents.names AS parent_names,
        parents.results AS parent_results,
        c.ready_at
 FROM claimed c
 CROSS JOIN LATERAL (
-    SELECT t.template_id, t.context FROM tasks t WHERE t.id = c.task_id OFFSET 0
+    SELECT t.template_id FROM tasks t WHERE t.id = c.task_id OFFSET 0
 ) t
 LEFT JOIN LATERAL (
     SELECT array_agg(p.name ORDER BY p.position) AS names,
@@ -72,4 +73,10 @@ SELECT 'task_started', NULL::bigint, st.id, NULL::bigint, NULL::text, NULL::inte
        NULL::integer, NULL::boolean, NULL::jsonb, NULL::jsonb, NULL::text[], NULL::jsonb[],
        NULL::timestamptz
 FROM started st
+UNION ALL
+SELECT 'task_context', NULL::bigint, t.id, NULL::bigint, NULL::text, NULL::integer,
+       NULL::integer, NULL::boolean, NULL::jsonb, t.context, NULL::text[], NULL::jsonb[],
+       NULL::timestamptz
+FROM tasks t
+WHERE t.id = ANY (ARRAY(SELECT DISTINCT c.task_id FROM claimed c))
 ORDER BY 13 NULLS FIRST, 2

@@ -1,6 +1,7 @@
 -- Newest first in one state, read backwards along tasks (state, id); the other filters apply
 -- only when their parameter is not null.
-SELECT t.id, t.template_id, n.name AS namespace, tt.name, tt.version, t.state, t.context,
+-- A list carries no contexts (they can be large): `context` is null.
+SELECT t.id, t.template_id, n.name AS namespace, tt.name, tt.version, t.state, NULL::jsonb AS context,
        t.identity_hash, t.idempotency_key, t.steps_total, t.steps_remaining, t.steps_failed,
        t.created_at, t.updated_at, t.completed_at
 FROM tasks t

@@ -6,10 +6,11 @@ use crate::error::DbResult;
 use crate::rows::get;
 use crate::sql;
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tasker_model::Timestamp;
-use tasker_store::{ClaimRequest, ClaimedStep, Result};
+use tasker_store::{ClaimRequest, ClaimedStep, Error, Result};
 use tokio_postgres::Row;
 
 pub(crate) async fn claim_steps(
@@ -21,23 +22,27 @@ pub(crate) async fn claim_steps(
     }
     let mut client = store.client().await?;
     let tx = client.transaction().await.db()?;
-    let claim = tx.prepare_cached(sql::CLAIM_STEPS).await.db()?;
+    let statement = match request.only_task {
+        None => sql::CLAIM_STEPS,
+        Some(_) => sql::CLAIM_TASK_STEPS,
+    };
+    let claim = tx.prepare_cached(statement).await.db()?;
     // The size of the last claim predicts this one's: planned for its values under load,
     // generic when steps come one at a time. Sent together with the claim, which runs after.
     let expected = store.last_claim_size.load(Ordering::Relaxed);
     let planning = async { tx.batch_execute(sql::plan_mode(expected)).await.db() };
     let claiming = async {
-        tx.query(
-            &claim,
-            &[
-                &request.now,
-                &i64::from(request.limit),
-                &request.owner,
-                &request.lease_expires_at,
-            ],
-        )
-        .await
-        .db()
+        let limit = i64::from(request.limit);
+        let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![
+            &request.now,
+            &limit,
+            &request.owner,
+            &request.lease_expires_at,
+        ];
+        if let Some(task) = &request.only_task {
+            params.push(task);
+        }
+        tx.query(&claim, &params).await.db()
     };
     let ((), rows) = futures::try_join!(planning, claiming)?;
     let claimed = claimed_steps(&rows, request.lease_expires_at)?;
@@ -50,15 +55,27 @@ pub(crate) async fn claim_steps(
 
 /// The steps a claim statement (`claim_picked.sql`) returned, with the tasks it started.
 pub(crate) fn claimed_steps(rows: &[Row], lease_expires_at: Timestamp) -> Result<Vec<ClaimedStep>> {
-    // Started tasks come first (the statement orders them so), then the claimed steps.
+    // Started tasks and the contexts of the batch's tasks come first (the statement orders
+    // them so), then the claimed steps. Each context is read once and shared by its steps.
     let mut started: HashSet<i64> = HashSet::new();
+    let mut contexts: HashMap<i64, Arc<Value>> = HashMap::new();
     let mut claimed = Vec::with_capacity(rows.len());
     for row in rows {
         let task_id: i64 = get(row, "task_id")?;
-        if get::<&str>(row, "kind")? == "task_started" {
-            started.insert(task_id);
-            continue;
+        match get::<&str>(row, "kind")? {
+            "task_started" => {
+                started.insert(task_id);
+                continue;
+            }
+            "task_context" => {
+                contexts.insert(task_id, Arc::new(get(row, "context")?));
+                continue;
+            }
+            _ => {}
         }
+        let task_context = contexts.get(&task_id).cloned().ok_or_else(|| {
+            Error::Database(format!("the claim returned no context for task {task_id}"))
+        })?;
         let step_id: i64 = get(row, "id")?;
         let attempt: i32 = get(row, "attempts")?;
         // Several steps of one task may be claimed together; the first reports the start.
@@ -76,7 +93,7 @@ pub(crate) fn claimed_steps(rows: &[Row], lease_expires_at: Timestamp) -> Result
             retryable: get(row, "retryable")?,
             lease_expires_at,
             inputs: get(row, "inputs")?,
-            task_context: get(row, "context")?,
+            task_context,
             parent_results: names.into_iter().zip(results).collect(),
             task_started,
         });

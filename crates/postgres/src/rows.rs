@@ -1,6 +1,7 @@
 //! Decoding rows into the store's records. Nothing here panics on what the database returns:
 //! a column that does not decode is [`Error::Corrupt`].
 
+use serde_json::Value;
 use tasker_model::{State, StepRecord, TaskRecord, TransitionRecord};
 use tasker_store::{Error, Result, StoredTemplate};
 use tokio_postgres::Row;
@@ -28,7 +29,8 @@ pub(crate) fn task(row: &Row) -> Result<TaskRecord> {
         name: get(row, "name")?,
         version: get(row, "version")?,
         state: state_col(row, "state")?,
-        context: get(row, "context")?,
+        // Null in lists, which do not read contexts.
+        context: get::<Option<_>>(row, "context")?.unwrap_or(Value::Null),
         identity_hash: get(row, "identity_hash")?,
         idempotency_key: get(row, "idempotency_key")?,
         steps_total: get(row, "steps_total")?,

@@ -79,6 +79,8 @@ macro_rules! claim {
 
 /// Claim the oldest runnable steps.
 pub(crate) const CLAIM_STEPS: &str = claim!("claim_ready.sql");
+/// Claim the oldest runnable steps of one task.
+pub(crate) const CLAIM_TASK_STEPS: &str = claim!("claim_task_ready.sql");
 /// Claim the steps a completion released, in its transaction (the hand-off).
 pub(crate) const CLAIM_RELEASED: &str = claim!("claim_released.sql");
 

@@ -68,6 +68,7 @@ async fn claim(store: &dyn Store, owner: &str, limit: u32, now: Timestamp) -> Ve
             limit,
             now,
             lease_expires_at: now + secs(60),
+            only_task: None,
         })
         .await
         .expect("claim")
@@ -432,6 +433,7 @@ async fn concurrent_claimers_never_share_a_step() {
                         limit: 7,
                         now: t0(),
                         lease_expires_at: t0() + secs(60),
+                        only_task: None,
                     })
                     .await
                     .expect("claim");
@@ -513,6 +515,7 @@ async fn concurrent_workers_run_every_diamond_to_completion() {
                         limit: 3,
                         now: t0(),
                         lease_expires_at: t0() + secs(60),
+                        only_task: None,
                     })
                     .await
                     .expect("claim");

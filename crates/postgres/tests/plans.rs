@@ -187,6 +187,7 @@ async fn hot_queries_use_indexes_at_scale() {
             limit: 5_000,
             now,
             lease_expires_at: now + chrono::Duration::seconds(60),
+            only_task: None,
         })
         .await
         .expect("claim");
@@ -238,7 +239,9 @@ async fn hot_queries_use_indexes_at_scale() {
     // A claim is its choice of rows followed by `claim_picked.sql` (as `sql.rs` builds it).
     let q = |file: &str| -> String {
         match file {
-            "claim_ready.sql" | "claim_released.sql" => read(file) + &read("claim_picked.sql"),
+            "claim_ready.sql" | "claim_released.sql" | "claim_task_ready.sql" => {
+                read(file) + &read("claim_picked.sql")
+            }
             _ => read(file),
         }
     };
@@ -246,6 +249,10 @@ async fn hot_queries_use_indexes_at_scale() {
 
     let checks: Vec<(&str, Vec<&(dyn ToSql + Sync)>)> = vec![
         ("claim_ready.sql", vec![&now, &limit, &owner, &lease]),
+        (
+            "claim_task_ready.sql",
+            vec![&now, &limit, &owner, &lease, &one_task[0]],
+        ),
         (
             "claim_released.sql",
             vec![&now, &limit, &owner, &lease, &finished],

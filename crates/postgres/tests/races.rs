@@ -17,6 +17,7 @@ fn request(owner: &str, limit: u32, now: Timestamp) -> ClaimRequest {
         limit,
         now,
         lease_expires_at: now + secs(3600),
+        only_task: None,
     }
 }
 

@@ -1,3 +1,3 @@
-SELECT state, template_id, context, steps_failed
+SELECT state, template_id, steps_failed
 FROM tasks
 WHERE id = ?1

@@ -1,5 +1,6 @@
 -- Served by tasks (state, id): newest first within one state.
-SELECT t.id, t.template_id, n.name, tt.name, tt.version, t.state, t.context, t.identity_hash,
+-- A list carries no contexts (they can be large): `context` is null.
+SELECT t.id, t.template_id, n.name, tt.name, tt.version, t.state, NULL AS context, t.identity_hash,
        t.idempotency_key, t.steps_total, t.steps_remaining, t.steps_failed, t.created_at,
        t.updated_at, t.completed_at
 FROM tasks t INDEXED BY tasks_state_id

@@ -14,7 +14,6 @@ use tasker_store::{Error, Result};
 pub(crate) struct TaskRow {
     pub state: State,
     pub template_id: i64,
-    pub context: Value,
     pub steps_failed: i32,
 }
 
@@ -35,8 +34,7 @@ pub(crate) fn task_row(conn: &Connection, task_id: TaskId) -> Result<TaskRow> {
     Ok(TaskRow {
         state: codec::state_at(row, 0)?,
         template_id: row.get(1).sql()?,
-        context: codec::json(&row.get::<_, String>(2).sql()?)?,
-        steps_failed: row.get(3).sql()?,
+        steps_failed: row.get(2).sql()?,
     })
 }
 

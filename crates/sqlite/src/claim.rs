@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::sync::Arc;
 use tasker_model::{State, StepId, TaskId};
 use tasker_store::{ClaimRequest, ClaimedStep, Result};
 
@@ -29,8 +30,18 @@ pub(crate) fn claim(conn: &mut Connection, request: &ClaimRequest) -> Result<Vec
         .sql()?;
     let now = micros(request.now);
     let candidates: Vec<(StepId, String)> = {
-        let mut stmt = tx.prepare_cached(queries::CLAIM_STEPS).sql()?;
-        let mut rows = stmt.query(params![now, i64::from(request.limit)]).sql()?;
+        let limit = i64::from(request.limit);
+        let (mut stmt, params): (_, Vec<&dyn rusqlite::ToSql>) = match &request.only_task {
+            None => (
+                tx.prepare_cached(queries::CLAIM_STEPS).sql()?,
+                vec![&now, &limit],
+            ),
+            Some(task) => (
+                tx.prepare_cached(queries::CLAIM_TASK_STEPS).sql()?,
+                vec![&now, &limit, task],
+            ),
+        };
+        let mut rows = stmt.query(params.as_slice()).sql()?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().sql()? {
             out.push((row.get(0).sql()?, row.get(1).sql()?));
@@ -50,7 +61,8 @@ pub(crate) fn claim_candidates(
     request: &ClaimRequest,
 ) -> Result<Vec<ClaimedStep>> {
     let now = micros(request.now);
-    let mut tasks: HashMap<TaskId, TaskRow> = HashMap::new();
+    // Per task of the batch: its row, and its context read once and shared by its steps.
+    let mut tasks: HashMap<TaskId, (TaskRow, Arc<Value>)> = HashMap::new();
     let mut claimed = Vec::with_capacity(candidates.len());
     for (step_id, state) in candidates {
         let from = codec::state(&state)?;
@@ -104,9 +116,12 @@ pub(crate) fn claim_candidates(
             &json!({"attempt": attempt, "worker": request.owner}),
             request.now,
         )?;
-        let task = match tasks.entry(task_id) {
+        let (task, context) = match tasks.entry(task_id) {
             Entry::Occupied(entry) => entry.into_mut(),
-            Entry::Vacant(entry) => entry.insert(bookkeeping::task_row(tx, task_id)?),
+            Entry::Vacant(entry) => entry.insert((
+                bookkeeping::task_row(tx, task_id)?,
+                Arc::new(task_context(tx, task_id)?),
+            )),
         };
         let mut task_started = false;
         if task.state == State::Pending {
@@ -120,7 +135,7 @@ pub(crate) fn claim_candidates(
             )?;
             task.state = State::InProgress;
         }
-        let (template_id, task_context) = (task.template_id, task.context.clone());
+        let (template_id, task_context) = (task.template_id, Arc::clone(context));
         claimed.push(ClaimedStep {
             step_id,
             task_id,
@@ -142,6 +157,15 @@ pub(crate) fn claim_candidates(
         });
     }
     Ok(claimed)
+}
+
+fn task_context(conn: &Connection, task_id: TaskId) -> Result<Value> {
+    let text: String = conn
+        .prepare_cached(queries::TASK_CONTEXT)
+        .sql()?
+        .query_row([task_id], |row| row.get(0))
+        .sql()?;
+    codec::json(&text)
 }
 
 fn parent_results(conn: &Connection, step_id: StepId) -> Result<Vec<(String, Value)>> {

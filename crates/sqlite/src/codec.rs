@@ -71,7 +71,8 @@ pub(crate) fn task(row: &Row<'_>) -> Result<TaskRecord> {
         name: row.get(3).sql()?,
         version: row.get(4).sql()?,
         state: state_at(row, 5)?,
-        context: json(&row.get::<_, String>(6).sql()?)?,
+        // Null in lists, which do not read contexts.
+        context: opt_json(row.get(6).sql()?)?.unwrap_or(Value::Null),
         identity_hash: row.get(7).sql()?,
         idempotency_key: row.get(8).sql()?,
         steps_total: row.get(9).sql()?,

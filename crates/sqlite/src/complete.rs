@@ -53,6 +53,7 @@ fn hand_off(
         limit: handoff.limit,
         now,
         lease_expires_at: handoff.lease_expires_at,
+        only_task: None,
     };
     let pending = State::Pending.as_str().to_owned();
     let candidates = released

@@ -65,7 +65,8 @@ pub trait Store: Send + Sync + 'static {
     /// back with `created: false`. Results are in the order of `tasks`.
     async fn create_tasks(&self, tasks: &[NewTask], now: Timestamp) -> Result<Vec<CreatedTask>>;
     async fn task(&self, id: TaskId) -> Result<Option<TaskRecord>>;
-    /// Newest first.
+    /// Newest first. The rows carry no context (`context` is null): a list should not cost
+    /// the size of every context in it; [`Store::task`] has it.
     async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskRecord>>;
     /// Number of tasks in each state (states with none are left out).
     async fn count_tasks_by_state(&self) -> Result<Vec<(State, i64)>>;

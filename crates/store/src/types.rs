@@ -101,6 +101,8 @@ pub struct ClaimRequest {
     pub limit: u32,
     pub now: Timestamp,
     pub lease_expires_at: Timestamp,
+    /// Claim only steps of this task (an indexed read of its steps), none of any other.
+    pub only_task: Option<TaskId>,
 }
 
 /// A claimed step, with what its handler needs.
@@ -116,7 +118,8 @@ pub struct ClaimedStep {
     pub retryable: bool,
     pub lease_expires_at: Timestamp,
     pub inputs: Option<Value>,
-    pub task_context: Value,
+    /// The task's context, one copy shared by the steps of a task claimed together.
+    pub task_context: Arc<Value>,
     /// Results of the parent steps, by name (a resolved parent without results maps to null).
     pub parent_results: Vec<(String, Value)>,
     /// This claim moved the task `pending -> in_progress`.

@@ -34,6 +34,7 @@ async fn only_the_leader_rescues_and_leadership_moves_on_release(db: TestDb) {
             limit: 1,
             now,
             lease_expires_at: now - chrono::Duration::seconds(1),
+            only_task: None,
         })
         .await
         .unwrap();

@@ -310,6 +310,7 @@ impl<'a> Probe<'a> {
                         limit: CLAIM_BATCH,
                         now,
                         lease_expires_at: now + chrono::Duration::seconds(60),
+                        only_task: None,
                     };
                     let claimed = store.claim_steps(&request).await?;
                     let elapsed = started.elapsed();

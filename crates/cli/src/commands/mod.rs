@@ -42,7 +42,16 @@ impl Ctx {
 
     /// An engine on a database whose schema is current. Only `tasker migrate` (and the demo)
     /// create or change a schema, so a mistyped URL is an error, not a new empty database.
+    /// An in-memory database lives as long as the command, so it is migrated when opened:
+    /// there is no database to migrate beforehand.
     pub async fn engine(&self) -> anyhow::Result<Engine> {
+        if self.url().starts_with("sqlite::memory:") {
+            return TaskerBuilder::new(self.url())
+                .migrate(true)
+                .build()
+                .await
+                .with_context(|| format!("cannot open the database at {}", self.shown_url()));
+        }
         if self.sqlite_file_missing() {
             let url = self.shown_url();
             bail!("no database at {url}; `tasker --database-url {url} migrate` creates it");

@@ -9,6 +9,7 @@ use std::io::Read as _;
 use std::process::ExitCode;
 use std::time::Duration;
 use tasker::model::State;
+use tasker::model::limits::DEFAULT_MAX_CONTEXT_BYTES;
 use tasker::store::TaskFilter;
 use tasker::{CreateTask, OrchestratorConfig};
 
@@ -53,7 +54,13 @@ async fn create(ctx: &Ctx, args: CreateArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let stop = super::stop_requested();
-    let handle = engine.orchestrator(OrchestratorConfig::default()).spawn();
+    // Only this task's steps: other work in the database is for `tasker run`.
+    let handle = engine
+        .orchestrator(OrchestratorConfig {
+            only_task: Some(created.id),
+            ..OrchestratorConfig::default()
+        })
+        .spawn();
     let timeout = args.timeout.map(Duration::from_secs);
     let finished = tokio::select! {
         result = engine.wait_for_task(created.id, timeout) => Some(result),
@@ -85,22 +92,37 @@ async fn create(ctx: &Ctx, args: CreateArgs) -> anyhow::Result<ExitCode> {
 
 /// Inline JSON, `@FILE`, or `@-` for stdin.
 fn read_context(arg: &str) -> anyhow::Result<Value> {
+    read_context_within(arg, DEFAULT_MAX_CONTEXT_BYTES)
+}
+
+/// The context given as `--context`: inline JSON, `@FILE` or `@-` (stdin). A file or stdin is
+/// read up to `limit` bytes plus one, so that an endless one (`@/dev/zero`) fails at once.
+fn read_context_within(arg: &str, limit: usize) -> anyhow::Result<Value> {
     let (text, source) = match arg.strip_prefix('@') {
-        Some("-") => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .context("cannot read the context from stdin")?;
-            (text, "stdin".to_owned())
-        }
-        Some(path) => (
-            std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the context file {path}"))?,
-            path.to_owned(),
+        Some("-") => (
+            read_within(std::io::stdin().lock(), "stdin", limit)?,
+            "stdin".to_owned(),
         ),
+        Some(path) => {
+            let file = std::fs::File::open(path)
+                .with_context(|| format!("cannot read the context file {path}"))?;
+            (read_within(file, path, limit)?, path.to_owned())
+        }
         None => (arg.to_owned(), "--context".to_owned()),
     };
     serde_json::from_str(&text).map_err(|e| anyhow!("{source} is not valid JSON: {e}"))
+}
+
+fn read_within(reader: impl std::io::Read, source: &str, limit: usize) -> anyhow::Result<String> {
+    let mut bytes = Vec::new();
+    reader
+        .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read the context from {source}"))?;
+    if bytes.len() > limit {
+        bail!("the context in {source} is more than {limit} bytes, the limit for a task context");
+    }
+    String::from_utf8(bytes).map_err(|e| anyhow!("{source} is not UTF-8 text: {e}"))
 }
 
 async fn list(ctx: &Ctx, args: ListArgs) -> anyhow::Result<()> {
@@ -134,5 +156,26 @@ mod tests {
         );
         let err = read_context("@/nonexistent/ctx.json").expect_err("no file");
         assert!(err.to_string().contains("/nonexistent/ctx.json"), "{err}");
+    }
+
+    #[test]
+    fn an_endless_context_file_is_refused_at_the_limit() {
+        let err = read_context("@/dev/zero").expect_err("endless");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the context in /dev/zero is more than {DEFAULT_MAX_CONTEXT_BYTES} bytes, the limit for a task context"
+            )
+        );
+        let path = std::env::temp_dir().join(format!("tasker-ctx-{}.json", std::process::id()));
+        std::fs::write(&path, r#"{"a": "0123456789"}"#).unwrap();
+        let arg = format!("@{}", path.display());
+        assert_eq!(
+            read_context_within(&arg, 19).unwrap(),
+            serde_json::json!({"a": "0123456789"})
+        );
+        let err = read_context_within(&arg, 18).expect_err("one byte too many");
+        assert!(err.to_string().contains("more than 18 bytes"), "{err}");
+        std::fs::remove_file(&path).unwrap();
     }
 }

@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tasker_model::identity::identity_hash;
+use tasker_model::limits::{UnstorableJson, check_storable_json};
 use tasker_model::{IdentityStrategy, State, TaskId, TaskRecord};
 use tasker_store::{CreatedTask, NewTask, TaskFilter};
 
@@ -35,7 +36,7 @@ impl Engine {
                     cached
                 }
             };
-            new_tasks.push(new_task(&cached, request)?);
+            new_tasks.push(new_task(&cached, request, self.config().max_context_bytes)?);
         }
         if new_tasks.is_empty() {
             return Ok(Vec::new());
@@ -58,7 +59,7 @@ impl Engine {
         self.store().task(id).await?.ok_or(Error::TaskNotFound(id))
     }
 
-    /// Newest first.
+    /// Newest first, without contexts (`context` is null in every row; [`Engine::task`] has it).
     pub async fn list_tasks(&self, filter: TaskFilter) -> Result<Vec<TaskRecord>> {
         Ok(self.store().list_tasks(&filter).await?)
     }
@@ -68,7 +69,7 @@ impl Engine {
     }
 }
 
-fn new_task(cached: &CachedTemplate, request: CreateTask) -> Result<NewTask> {
+fn new_task(cached: &CachedTemplate, request: CreateTask, max_context: usize) -> Result<NewTask> {
     let template = &cached.template;
     let context = template
         .prepare_context(request.context)
@@ -77,6 +78,10 @@ fn new_task(cached: &CachedTemplate, request: CreateTask) -> Result<NewTask> {
             errors,
         })?;
     super::idempotency::check_key(request.idempotency_key.as_deref())?;
+    check_context(&context, max_context).map_err(|why| Error::ContextUnstorable {
+        template: template.key(),
+        why,
+    })?;
     if template.identity == IdentityStrategy::CallerProvided && request.idempotency_key.is_none() {
         return Err(Error::IdempotencyKeyRequired(template.key()));
     }
@@ -95,4 +100,35 @@ fn new_task(cached: &CachedTemplate, request: CreateTask) -> Result<NewTask> {
         idempotency_key: request.idempotency_key,
         layout: cached.layout.clone(),
     })
+}
+
+/// Refuses a context larger than `limit` (or holding a NUL character), naming its full size.
+fn check_context(context: &serde_json::Value, limit: usize) -> Result<(), UnstorableJson> {
+    const WHAT: &str = "the task context";
+    match check_storable_json(WHAT, context, limit) {
+        Err(UnstorableJson::TooLarge { .. }) => Err(UnstorableJson::TooLarge {
+            what: WHAT,
+            // The check stops counting past the limit; the message gives the whole size.
+            size: serialized_len(context),
+            limit,
+        }),
+        other => other,
+    }
+}
+
+/// The size of `value` as compact JSON, counted without building the text.
+fn serialized_len(value: &serde_json::Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
 }

@@ -12,6 +12,7 @@ use crate::events::Event;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+use tasker_model::State;
 use tasker_store::{ClaimRequest, ClaimedStep};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::mpsc::{self, Sender, UnboundedReceiver};
@@ -248,6 +249,7 @@ async fn claim(
         limit,
         now,
         lease_expires_at: lease_expiry(&shared.config, now),
+        only_task: shared.config.only_task,
     };
     shared.engine.store().claim_steps(&request).await
 }
@@ -323,10 +325,21 @@ async fn idle_wait(shared: &Shared) -> Option<Duration> {
     let config = &shared.config;
     let engine = &shared.engine;
     if config.until_idle && shared.in_flight.load(Ordering::Acquire) == 0 {
-        match engine.store().outstanding_work().await {
-            Ok(work) if !work.scheduled && !work.running => return None,
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "cannot check for outstanding work"),
+        if let Some(task) = config.only_task {
+            // Other tasks' work is not this orchestrator's: idle once its task is finished or
+            // blocked (a step failed for good).
+            match engine.store().task(task).await {
+                Ok(None) => return None,
+                Ok(Some(t)) if t.state.is_terminal() || t.state == State::Error => return None,
+                Ok(Some(_)) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot read the task this orchestrator runs"),
+            }
+        } else {
+            match engine.store().outstanding_work().await {
+                Ok(work) if !work.scheduled && !work.running => return None,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot check for outstanding work"),
+            }
         }
     }
     match engine.store().next_ready_at().await {

@@ -9,7 +9,7 @@ use crate::events::Event;
 use crate::handler::{CancellationToken, StepContext, StepError, StepHandler, StepResult};
 use std::sync::Arc;
 use std::time::Duration;
-use tasker_model::limits::{DEFAULT_MAX_RESULT_BYTES, check_storable_json, storable_text};
+use tasker_model::limits::{check_storable_json, storable_text};
 use tasker_model::{RetryPolicy, StepDefinition};
 use tasker_store::{ClaimedStep, OutcomeKind, StepOutcome};
 use tokio::sync::OwnedSemaphorePermit;
@@ -150,7 +150,8 @@ async fn give_back(shared: &Shared, step: &ClaimedStep, reason: &str) {
 fn storable(shared: &Shared, kind: OutcomeKind) -> OutcomeKind {
     match kind {
         OutcomeKind::Succeeded { result } => {
-            match check_storable_json("the step result", &result, DEFAULT_MAX_RESULT_BYTES) {
+            let limit = shared.engine.config().max_result_bytes;
+            match check_storable_json("the step result", &result, limit) {
                 Ok(()) => OutcomeKind::Succeeded { result },
                 Err(why) => {
                     bump(&shared.stats.outcomes_unstorable, 1);
@@ -237,7 +238,8 @@ async fn call_handler(
         step_id: step.step_id,
         step_name: step.name.clone(),
         attempt: step.attempt,
-        context: step.task_context.clone(),
+        // The one copy a handler may own; the claimed step keeps sharing its task's.
+        context: (*step.task_context).clone(),
         config: definition.config.clone(),
         parent_results: step.parent_results.iter().cloned().collect(),
         cancellation: cancellation.clone(),

@@ -14,6 +14,10 @@ use tasker_store::{ExpiredLease, StepOutcome};
 const BATCH: u32 = 500;
 
 pub(crate) async fn run(shared: Arc<Shared>) {
+    if shared.config.only_task.is_some() {
+        // An orchestrator that runs one task leaves everyone else's leases alone.
+        return;
+    }
     let mut ticker = tokio::time::interval(shared.config.rescue_interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut leader = false;

@@ -2,7 +2,7 @@
 
 use super::fixture::{
     LEASE_SECS, assert_claimed_by, check_task, claim, claim_request, complete, create, layout,
-    names, secs, success, t0, task_state,
+    names, secs, step_named, success, t0, task_state,
 };
 use crate::Store;
 use serde_json::{Value, json};
@@ -29,7 +29,7 @@ pub async fn claim_takes_ready_steps_oldest_first(store: Arc<dyn Store>) {
         assert!(c.retryable);
         assert!(c.task_started);
         assert_eq!(c.lease_expires_at, now + secs(LEASE_SECS));
-        assert_eq!(c.task_context, json!({"order": 42}));
+        assert_eq!(*c.task_context, json!({"order": 42}));
         assert_eq!(c.inputs, Some(json!({"step": c.name})));
         assert!(c.parent_results.is_empty());
     }
@@ -205,4 +205,64 @@ pub async fn diamond_releases_the_join_after_both_branches(store: Arc<dyn Store>
     check_task(&*store, task_id, now).await;
     let outstanding = store.outstanding_work().await.expect("outstanding");
     assert!(!outstanding.scheduled && !outstanding.running);
+}
+
+/// Issue 11: the steps of one task claimed together share one copy of its context.
+pub async fn steps_of_a_task_claimed_together_share_its_context(store: Arc<dyn Store>) {
+    let wide = layout(&["a", "b", "c"], &[]);
+    let first = create(&*store, &wide, t0()).await;
+    let second = create(&*store, &wide, t0()).await;
+    let claimed = claim(&*store, 10, t0() + secs(1)).await;
+    assert_eq!(claimed.len(), 6);
+    for task in [first, second] {
+        let of_task: Vec<_> = claimed.iter().filter(|c| c.task_id == task).collect();
+        assert_eq!(of_task.len(), 3);
+        for c in &of_task {
+            assert_eq!(*c.task_context, json!({"order": 42}));
+            assert!(
+                Arc::ptr_eq(&c.task_context, &of_task[0].task_context),
+                "step {} of task {task} has a copy of its own",
+                c.name
+            );
+        }
+    }
+}
+
+/// Issue 11: a claim limited to one task takes that task's runnable steps, oldest first, and
+/// leaves every other task's alone, even older ones.
+pub async fn a_claim_for_one_task_takes_only_its_steps(store: Arc<dyn Store>) {
+    let chain = layout(&["a", "b"], &[("a", "b")]);
+    let wide = layout(&["x", "y", "z"], &[]);
+    let other = create(&*store, &wide, t0()).await;
+    let mine = create(&*store, &chain, t0() + secs(1)).await;
+    let now = t0() + secs(2);
+    let request = |limit| crate::ClaimRequest {
+        only_task: Some(mine),
+        ..claim_request("worker-1", limit, now)
+    };
+    let claimed = store.claim_steps(&request(10)).await.expect("claim");
+    assert_eq!(names(&claimed), ["a"]);
+    assert_eq!(claimed[0].task_id, mine);
+    assert!(claimed[0].task_started);
+    assert_claimed_by(&*store, &claimed[0], "worker-1", now).await;
+    assert!(
+        store
+            .claim_steps(&request(10))
+            .await
+            .expect("claim")
+            .is_empty(),
+        "b waits for a; x, y and z belong to another task"
+    );
+    complete(&*store, success(&claimed[0], json!({})), now).await;
+    let claimed = store.claim_steps(&request(10)).await.expect("claim");
+    assert_eq!(names(&claimed), ["b"]);
+    for name in ["x", "y", "z"] {
+        let step = step_named(&*store, other, name).await;
+        assert_eq!((step.state, step.attempts), (State::Pending, 0), "{name}");
+    }
+    assert_eq!(task_state(&*store, other).await, State::Pending);
+    check_task(&*store, mine, now).await;
+    check_task(&*store, other, now).await;
+    // The unfiltered claim still finds the other task's steps.
+    assert_eq!(names(&claim(&*store, 10, now).await), ["x", "y", "z"]);
 }

@@ -97,6 +97,7 @@ pub fn claim_request(owner: &str, limit: u32, now: Timestamp) -> ClaimRequest {
         limit,
         now,
         lease_expires_at: now + secs(LEASE_SECS),
+        only_task: None,
     }
 }
 

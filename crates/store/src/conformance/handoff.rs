@@ -55,7 +55,7 @@ pub async fn completion_hands_released_steps_to_its_owner(store: Arc<dyn Store>)
         assert_eq!(c.attempt, 1);
         assert!(!c.task_started, "the task was already running");
         assert_eq!(c.lease_expires_at, now + secs(LEASE_SECS));
-        assert_eq!(c.task_context, json!({"order": 42}));
+        assert_eq!(*c.task_context, json!({"order": 42}));
         assert_eq!(c.inputs, Some(json!({"step": c.name})));
         assert_eq!(c.parent_results, vec![("a".to_string(), json!({"a": 1}))]);
         assert_claimed_by(&*store, c, "worker-2", now).await;

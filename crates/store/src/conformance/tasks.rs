@@ -222,3 +222,24 @@ async fn counts(store: &dyn Store) -> Vec<(State, i64)> {
     counts.sort();
     counts
 }
+
+/// Issue 11: a list carries no contexts (a row stands for its task; `task` has the context).
+pub async fn list_rows_carry_no_context(store: Arc<dyn Store>) {
+    let id = create(&*store, &layout(&["only"], &[]), t0()).await;
+    store.cancel_task(id, t0()).await.expect("cancel");
+    for state in [None, Some(State::Cancelled)] {
+        let listed = store
+            .list_tasks(&TaskFilter {
+                limit: 10,
+                state,
+                ..Default::default()
+            })
+            .await
+            .expect("list");
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].id, id);
+        assert_eq!(listed[0].context, serde_json::Value::Null, "{state:?}");
+    }
+    let task = store.task(id).await.expect("task").expect("exists");
+    assert_eq!(task.context, json!({"order": 42}));
+}

@@ -4,7 +4,11 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
+use tasker_model::limits::DEFAULT_MAX_OUTPUT_BYTES;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+
+/// The largest `config.max_output_bytes` accepted: 1 GiB.
+const MAX_OUTPUT_BYTES_LIMIT: u64 = 1 << 30;
 
 /// The exit status that asks for another attempt (`EX_TEMPFAIL` from sysexits.h).
 pub const EXIT_RETRYABLE: i32 = 75;
@@ -13,6 +17,9 @@ pub const EXIT_RETRYABLE: i32 = 75;
 /// `{"task_id", "step", "attempt", "context", "config", "parents"}`. Its stdout, as JSON, is the
 /// result (empty stdout is `{}`). Exit 0 succeeds, 75 fails retryably, anything else fails
 /// permanently. `config.timeout_ms` kills the program when it runs longer.
+/// `config.max_output_bytes` (default 4 MiB, from 1 byte to 1 GiB) caps what is kept of stdout
+/// and, separately, of stderr: a program that writes more is killed, and the attempt fails
+/// permanently.
 ///
 /// On Unix the program runs in a process group of its own, and the whole group (the program and
 /// everything it started that stayed in the group) is killed when the timeout passes, when the
@@ -34,6 +41,7 @@ impl StepHandler for Command {
             .to_owned();
         let args = args(&ctx.config)?;
         let timeout = config_u64(&ctx.config, "timeout_ms")?.map(Duration::from_millis);
+        let max_output = max_output_bytes(&ctx.config)?;
         let input = json!({
             "task_id": ctx.task_id,
             "step": ctx.step_name,
@@ -61,9 +69,27 @@ impl StepHandler for Command {
                 None => std::future::pending().await,
             }
         };
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        let run = async {
+            // Both pipes are read at once (a program blocked on a full stderr pipe would never
+            // close stdout); the first to pass the limit ends the step, and the group with it.
+            let (stdout, stderr) = tokio::try_join!(
+                read_capped(&program, "stdout", stdout, max_output),
+                read_capped(&program, "stderr", stderr, max_output),
+            )?;
+            let status = child
+                .wait()
+                .await
+                .map_err(|e| StepError::retryable(format!("waiting for {program} failed: {e}")))?;
+            Ok::<_, StepError>(std::process::Output {
+                status,
+                stdout,
+                stderr,
+            })
+        };
         let output = tokio::select! {
-            output = child.wait_with_output() => output
-                .map_err(|e| StepError::retryable(format!("waiting for {program} failed: {e}")))?,
+            output = run => output?,
             () = limit => {
                 return Err(StepError::retryable(format!(
                     "{program} killed after its timeout of {} ms",
@@ -78,6 +104,48 @@ impl StepHandler for Command {
         };
         interpret(&program, output)
     }
+}
+
+fn max_output_bytes(config: &Value) -> Result<usize, StepError> {
+    let bad = || {
+        StepError::permanent(format!(
+            "config.max_output_bytes must be an integer from 1 to {MAX_OUTPUT_BYTES_LIMIT}, got {}",
+            config["max_output_bytes"]
+        ))
+    };
+    match config_u64(config, "max_output_bytes").map_err(|_| bad())? {
+        None => Ok(DEFAULT_MAX_OUTPUT_BYTES),
+        Some(n) if (1..=MAX_OUTPUT_BYTES_LIMIT).contains(&n) => {
+            usize::try_from(n).map_err(|_| bad())
+        }
+        Some(_) => Err(bad()),
+    }
+}
+
+/// Reads a pipe to its end, keeping at most `limit` bytes: one byte more fails the step.
+async fn read_capped(
+    program: &str,
+    name: &str,
+    pipe: Option<impl AsyncRead + Unpin>,
+    limit: usize,
+) -> Result<Vec<u8>, StepError> {
+    let mut kept = Vec::new();
+    let Some(pipe) = pipe else {
+        return Ok(kept);
+    };
+    let allowed = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    pipe.take(allowed)
+        .read_to_end(&mut kept)
+        .await
+        .map_err(|e| {
+            StepError::retryable(format!("reading the {name} of {program} failed: {e}"))
+        })?;
+    if kept.len() > limit {
+        return Err(StepError::permanent(format!(
+            "{program} wrote more than {limit} bytes to {name} (config.max_output_bytes); it was killed"
+        )));
+    }
+    Ok(kept)
 }
 
 fn args(config: &Value) -> Result<Vec<String>, StepError> {
@@ -264,6 +332,59 @@ mod tests {
             matches!(&err, StepError::Retryable { message, .. } if message.contains("timeout")),
             "{err:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn output_past_the_limit_fails_permanently() {
+        let mut config = sh("head -c 100000 /dev/zero");
+        config["max_output_bytes"] = json!(1000);
+        let err = Command.call(ctx(config)).await.unwrap_err();
+        assert!(
+            matches!(&err, StepError::Permanent { message, .. }
+                if message == "sh wrote more than 1000 bytes to stdout (config.max_output_bytes); it was killed"),
+            "{err:?}"
+        );
+        let mut config = sh("head -c 100000 /dev/zero >&2; exit 3");
+        config["max_output_bytes"] = json!(1000);
+        let err = Command.call(ctx(config)).await.unwrap_err();
+        assert!(
+            matches!(&err, StepError::Permanent { message, .. }
+                if message.starts_with("sh wrote more than 1000 bytes to stderr")),
+            "{err:?}"
+        );
+        // At the limit exactly is fine.
+        let mut config = sh("printf '\"%s\"' abc");
+        config["max_output_bytes"] = json!(5);
+        assert_eq!(Command.call(ctx(config)).await.unwrap(), json!("abc"));
+    }
+
+    #[tokio::test]
+    async fn endless_output_is_cut_at_the_default_limit() {
+        // `yes` writes for ever; it is killed once it passes 4 MiB.
+        let err = Command
+            .call(ctx(json!({"program": "yes"})))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StepError::Permanent { message, .. }
+                if message.starts_with(&format!("yes wrote more than {} bytes to stdout",
+                    tasker_model::limits::DEFAULT_MAX_OUTPUT_BYTES))),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_output_limit_is_checked() {
+        for bad in [json!(0), json!(-1), json!("big"), json!(1u64 << 40)] {
+            let mut config = sh("true");
+            config["max_output_bytes"] = bad.clone();
+            let err = Command.call(ctx(config)).await.unwrap_err();
+            assert!(
+                matches!(&err, StepError::Permanent { message, .. }
+                    if message.contains("config.max_output_bytes")),
+                "{bad}: {err:?}"
+            );
+        }
     }
 
     /// A script that starts a background `sleep`, records the shell's pid and the sleep's in

@@ -1,0 +1,26 @@
+-- Claim up to $2 runnable steps of task $5 only, for owner $3 under a lease until $4
+-- (claim_picked.sql follows this choice of rows): the claim of an orchestrator that runs one
+-- task (`task create --wait`). The task's steps are read by key, workflow_steps (task_id,
+-- position), never along the ready index, whose walk would pass every other task's steps.
+-- Otherwise the same as claim_ready.sql: locks are skipped, never waited for.
+WITH candidates AS (
+    SELECT s.id, s.task_id, s.state AS from_state, s.ready_at
+    FROM workflow_steps s
+    WHERE s.task_id = $5 AND s.ready_at <= $1
+    ORDER BY s.ready_at, s.id
+    LIMIT $2
+    FOR NO KEY UPDATE SKIP LOCKED
+),
+open_tasks AS (
+    SELECT t.id
+    FROM tasks t
+    WHERE t.id = $5
+      AND t.state IN ('pending', 'in_progress')
+      AND t.steps_failed = 0
+    FOR NO KEY UPDATE SKIP LOCKED
+),
+picked AS (
+    SELECT c.id, c.from_state, c.ready_at
+    FROM candidates c
+    WHERE c.task_id IN (SELECT o.id FROM open_tasks o)
+),
