@@ -123,7 +123,61 @@ async fn an_orchestrator_for_one_task_leaves_the_others_alone(db: TestDb) {
     assert_eq!((echo.state, echo.attempts), (State::Pending, 0));
 }
 
+const FAN_OUT: &str = r#"
+namespace: t
+name: wide
+version: 1.0.0
+steps:
+  - name: a
+    handler: hold
+  - name: b
+    handler: hold
+  - name: c
+    handler: hold
+"#;
+
+/// Issue 11, defect 2: the steps of a task that run at the same time share one copy of its
+/// context (a 10 MB context on a 200-wide fan-out used to cost 2-5 GB, a copy per step).
+async fn running_steps_of_a_task_share_one_copy_of_its_context(db: TestDb) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let together = std::sync::Arc::new(tokio::sync::Barrier::new(3));
+    let mut handlers = HandlerRegistry::with_builtins();
+    let (record, barrier) = (seen.clone(), together.clone());
+    handlers.register("hold", move |ctx: tasker::StepContext| {
+        let (record, barrier) = (record.clone(), barrier.clone());
+        async move {
+            // All three run at once: each holds its context until the others have theirs.
+            record
+                .lock()
+                .unwrap()
+                .push(std::sync::Arc::as_ptr(&ctx.context) as usize);
+            barrier.wait().await;
+            Ok(json!({}))
+        }
+    });
+    let engine = db.engine_with(handlers, EngineConfig::default());
+    engine.register_template_yaml(FAN_OUT).await.unwrap();
+    let big = "x".repeat(100_000);
+    let task = engine
+        .create_task(CreateTask::new(
+            TemplateRef::new("t", "wide"),
+            json!({ "big": big }),
+        ))
+        .await
+        .unwrap()
+        .id;
+    run_until_idle(&engine, "shared").await;
+    assert_eq!(engine.task(task).await.unwrap().state, State::Complete);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3);
+    assert!(
+        seen.iter().all(|&p| p == seen[0]),
+        "each running step had its own copy: {seen:?}"
+    );
+}
+
 on_every_backend!(
+    running_steps_of_a_task_share_one_copy_of_its_context,
     an_orchestrator_for_one_task_leaves_the_others_alone,
     an_oversized_context_is_refused_and_nothing_is_written,
     a_result_over_the_configured_limit_fails_its_step,

@@ -35,8 +35,10 @@ pub struct StepContext {
     pub step_name: String,
     /// 1 for the first attempt.
     pub attempt: i32,
-    /// The task's context (after defaults from the input schema).
-    pub context: Value,
+    /// The task's context (after defaults from the input schema). Shared, not copied, among
+    /// the steps of the task that run at once: a large context costs its size once per task,
+    /// not once per running step. Read it as a `Value` (`ctx.context["order_id"]`).
+    pub context: std::sync::Arc<Value>,
     /// The step's `config` from the template (null when it has none).
     pub config: Value,
     /// Results of the parent steps, by step name.

@@ -239,7 +239,7 @@ async fn call_handler(
         step_name: step.name.clone(),
         attempt: step.attempt,
         // The one copy a handler may own; the claimed step keeps sharing its task's.
-        context: (*step.task_context).clone(),
+        context: step.task_context.clone(),
         config: definition.config.clone(),
         parent_results: step.parent_results.iter().cloned().collect(),
         cancellation: cancellation.clone(),

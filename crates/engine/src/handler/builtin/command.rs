@@ -46,7 +46,7 @@ impl StepHandler for Command {
             "task_id": ctx.task_id,
             "step": ctx.step_name,
             "attempt": ctx.attempt,
-            "context": ctx.context,
+            "context": &*ctx.context,
             "config": ctx.config,
             "parents": ctx.parent_results,
         });
@@ -277,7 +277,7 @@ mod tests {
             step_id: 9,
             step_name: "shell".into(),
             attempt: 2,
-            context: json!({"order": 1}),
+            context: json!({"order": 1}).into(),
             config,
             parent_results: BTreeMap::from([("a".to_owned(), json!({"x": 1}))]),
             cancellation: Default::default(),

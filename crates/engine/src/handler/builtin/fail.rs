@@ -48,7 +48,7 @@ mod tests {
             step_id: 1,
             step_name: "s".into(),
             attempt,
-            context: json!({}),
+            context: json!({}).into(),
             config,
             parent_results: BTreeMap::new(),
             cancellation: Default::default(),

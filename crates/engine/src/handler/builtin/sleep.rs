@@ -33,7 +33,7 @@ mod tests {
             step_id: 2,
             step_name: "nap".into(),
             attempt: 1,
-            context: json!({}),
+            context: json!({}).into(),
             config: json!({ "ms": ms }),
             parent_results: BTreeMap::new(),
             cancellation: Default::default(),
