@@ -6,6 +6,12 @@ use serde_json::Value;
 /// The largest step result (serialized JSON) stored by default: 1 MiB.
 pub const DEFAULT_MAX_RESULT_BYTES: usize = 1024 * 1024;
 
+/// The largest task context (serialized JSON) accepted by default: 1 MiB.
+pub const DEFAULT_MAX_CONTEXT_BYTES: usize = 1024 * 1024;
+
+/// The most a `command` step may write to stdout, and separately to stderr, by default: 4 MiB.
+pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 4 * 1024 * 1024;
+
 /// The largest template file (YAML text) that is parsed at all: 4 MiB. Checked before parsing.
 pub const MAX_TEMPLATE_BYTES: usize = 4 * 1024 * 1024;
 /// YAML aliases (`*name`) may replay at most this many parser events in one template, so a
@@ -207,9 +213,3 @@ mod tests {
         assert!(matches!(storable_text("ab"), std::borrow::Cow::Borrowed(_)));
     }
 }
-
-/// The largest task context (serialized JSON) accepted by default: 1 MiB.
-pub const DEFAULT_MAX_CONTEXT_BYTES: usize = 1024 * 1024;
-
-/// The most a `command` step may write to stdout, and separately to stderr, by default: 4 MiB.
-pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 4 * 1024 * 1024;
