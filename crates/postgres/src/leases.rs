@@ -102,7 +102,21 @@ pub(crate) async fn release(store: &PostgresStore, owner: &str, now: Timestamp) 
             get(row, "transition_seq")?,
         );
     }
-    // A blocked task kept running only for the steps just given back: it has failed now.
+    finish_release(store, tx, history, &task_ids, !released.is_empty(), now).await?;
+    Ok(released.len() as u64)
+}
+
+/// The end of a release, shared by both kinds: a blocked task that kept running only for the
+/// steps just given back has failed now; the history is written; other processes are told
+/// that steps are runnable again; commit.
+async fn finish_release(
+    store: &PostgresStore,
+    tx: deadpool_postgres::Transaction<'_>,
+    mut history: History,
+    task_ids: &[i64],
+    released_any: bool,
+    now: Timestamp,
+) -> Result<()> {
     let fail = tx.prepare_cached(sql::FAIL_IDLE_BLOCKED_TASKS).await.db()?;
     for row in tx.query(&fail, &[&task_ids, &now]).await.db()? {
         history.task(
@@ -114,12 +128,10 @@ pub(crate) async fn release(store: &PostgresStore, owner: &str, now: Timestamp) 
         );
     }
     history.write(&tx, now).await?;
-    if !released.is_empty() {
-        // The steps given back are runnable at once: other processes may take them now.
+    if released_any {
         crate::notify::hint(&tx, store.schema.as_deref()).await?;
     }
-    tx.commit().await.db()?;
-    Ok(released.len() as u64)
+    tx.commit().await.db()
 }
 
 /// Gives back the given leases of `owner` without counting their attempts (see
@@ -175,20 +187,6 @@ pub(crate) async fn release_steps(
         );
         released_ids.push(id);
     }
-    let fail = tx.prepare_cached(sql::FAIL_IDLE_BLOCKED_TASKS).await.db()?;
-    for row in tx.query(&fail, &[&task_ids, &now]).await.db()? {
-        history.task(
-            get(&row, "id")?,
-            State::InProgress,
-            State::Error,
-            json!({}),
-            get(&row, "transition_seq")?,
-        );
-    }
-    history.write(&tx, now).await?;
-    if !released.is_empty() {
-        crate::notify::hint(&tx, store.schema.as_deref()).await?;
-    }
-    tx.commit().await.db()?;
+    finish_release(store, tx, history, &task_ids, !released.is_empty(), now).await?;
     Ok(released_ids)
 }

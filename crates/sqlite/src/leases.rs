@@ -85,30 +85,47 @@ pub(crate) fn release(conn: &mut Connection, owner: &str, now: Timestamp) -> Res
     };
     let mut released = 0u64;
     for (step_id, task_id, attempt) in held {
-        let task = bookkeeping::task_row(&tx, task_id)?;
-        let ready_at = task.accepts_work().then_some(micros(now));
-        let seq: Option<i32> = tx
-            .prepare_cached(queries::RELEASE_LEASE)
-            .sql()?
-            .query_row(params![step_id, micros(now), ready_at], |row| row.get(0))
-            .optional()
-            .sql()?;
-        let Some(seq) = seq else { continue };
-        history::step(
-            &tx,
-            step_id,
-            Some(State::InProgress),
-            State::Pending,
-            seq,
-            &json!({"released": true, "attempt": attempt, "worker": owner}),
-            now,
-        )?;
-        // A blocked task waits only for its running steps; this one no longer runs.
-        bookkeeping::block_if_idle(&tx, task_id, task.state, task.steps_failed, now)?;
-        released += 1;
+        let released_by = json!({"released": true, "attempt": attempt, "worker": owner});
+        if release_one(&tx, step_id, task_id, now, now, &released_by)? {
+            released += 1;
+        }
     }
     tx.commit().sql()?;
     Ok(released)
+}
+
+/// Gives one running step back (`in_progress -> pending`, attempt not counted), runnable at
+/// `ready_at` unless its task is blocked or cancelled, with its history row; fails a blocked
+/// task that waited only for it. `false` when the step was no longer running.
+fn release_one(
+    tx: &rusqlite::Transaction<'_>,
+    step_id: StepId,
+    task_id: TaskId,
+    now: Timestamp,
+    ready_at: Timestamp,
+    released_by: &serde_json::Value,
+) -> Result<bool> {
+    let task = bookkeeping::task_row(tx, task_id)?;
+    let ready_at = task.accepts_work().then_some(micros(ready_at));
+    let seq: Option<i32> = tx
+        .prepare_cached(queries::RELEASE_LEASE)
+        .sql()?
+        .query_row(params![step_id, micros(now), ready_at], |row| row.get(0))
+        .optional()
+        .sql()?;
+    let Some(seq) = seq else { return Ok(false) };
+    history::step(
+        tx,
+        step_id,
+        Some(State::InProgress),
+        State::Pending,
+        seq,
+        released_by,
+        now,
+    )?;
+    // A blocked task waits only for its running steps; this one no longer runs.
+    bookkeeping::block_if_idle(tx, task_id, task.state, task.steps_failed, now)?;
+    Ok(true)
 }
 
 /// Gives back the given leases of `owner` without counting their attempts (see
@@ -133,26 +150,10 @@ pub(crate) fn release_steps(
             .optional()
             .sql()?;
         let Some(task_id) = task_id else { continue };
-        let task = bookkeeping::task_row(&tx, task_id)?;
-        let ready_at = task.accepts_work().then_some(micros(ready_at));
-        let seq: Option<i32> = tx
-            .prepare_cached(queries::RELEASE_LEASE)
-            .sql()?
-            .query_row(params![step_id, micros(now), ready_at], |row| row.get(0))
-            .optional()
-            .sql()?;
-        let Some(seq) = seq else { continue };
-        history::step(
-            &tx,
-            step_id,
-            Some(State::InProgress),
-            State::Pending,
-            seq,
-            &json!({"released": reason, "attempt": attempt, "worker": owner}),
-            now,
-        )?;
-        bookkeeping::block_if_idle(&tx, task_id, task.state, task.steps_failed, now)?;
-        released.push(step_id);
+        let released_by = json!({"released": reason, "attempt": attempt, "worker": owner});
+        if release_one(&tx, step_id, task_id, now, ready_at, &released_by)? {
+            released.push(step_id);
+        }
     }
     tx.commit().sql()?;
     Ok(released)
