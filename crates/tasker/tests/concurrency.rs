@@ -45,12 +45,14 @@ async fn two_orchestrators_share_the_work_without_overlap(db: TestDb) {
     }
 }
 
-/// The heartbeat keeps the lease of a handler that runs longer than one lease.
+/// The heartbeat keeps the lease of a handler that runs longer than one lease (here three
+/// leases and more; a lease long enough that a loaded test machine renews it in time, since
+/// an attempt whose lease is not renewed within 5/6 of a lease is stopped).
 async fn a_long_handler_keeps_its_lease(db: TestDb) {
     let engine = db.engine();
     engine
         .register_template_yaml(
-            "namespace: t\nname: long\nversion: 1.0.0\nsteps:\n  - name: slow\n    handler: sleep\n    config: { ms: 1500 }\n",
+            "namespace: t\nname: long\nversion: 1.0.0\nsteps:\n  - name: slow\n    handler: sleep\n    config: { ms: 3000 }\n",
         )
         .await
         .unwrap();
@@ -61,7 +63,7 @@ async fn a_long_handler_keeps_its_lease(db: TestDb) {
         .id;
     let stats = engine
         .orchestrator(OrchestratorConfig {
-            lease_duration: Duration::from_millis(450),
+            lease_duration: Duration::from_millis(900),
             ..common::until_idle("patient")
         })
         .run()
@@ -69,7 +71,7 @@ async fn a_long_handler_keeps_its_lease(db: TestDb) {
         .unwrap();
     let slow = step(&engine, task, "slow").await;
     assert_eq!((slow.state, slow.attempts), (State::Complete, 1));
-    assert_eq!(slow.results, Some(json!({"slept_ms": 1500})));
+    assert_eq!(slow.results, Some(json!({"slept_ms": 3000})));
     assert_eq!((stats.leases_recovered, stats.fenced_out), (0, 0));
 }
 

@@ -76,7 +76,7 @@ async fn a_refused_outcome_is_rescued_after_its_lease_expires(db: TestDb) {
         Duration::from_secs(30),
         engine
             .orchestrator(OrchestratorConfig {
-                lease_duration: Duration::from_millis(600),
+                lease_duration: Duration::from_millis(1_000),
                 ..common::until_idle("refused")
             })
             .run(),

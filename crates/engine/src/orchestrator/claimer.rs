@@ -96,8 +96,10 @@ pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
     while background.join_next().await.is_some() {}
     leadership::resign(&shared, leadership::RESCUER).await;
 
+    // Also when no lease is tracked any more: one this process gave up as lost may still be
+    // its own in the database (not rescued yet); giving it back spares the step an attempt.
     let held = shared.leases.len();
-    if held > 0 {
+    if shared.stats.snapshot().steps_claimed > 0 {
         match shared
             .engine
             .store()
