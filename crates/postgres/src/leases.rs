@@ -20,11 +20,7 @@ pub(crate) async fn renew(
     if steps.is_empty() {
         return Ok(Vec::new());
     }
-    // In id order, as completions update steps, so that the two never deadlock.
-    let mut steps = steps.to_vec();
-    steps.sort_unstable();
-    let ids: Vec<i64> = steps.iter().map(|s| s.0).collect();
-    let attempts: Vec<i32> = steps.iter().map(|s| s.1).collect();
+    let (ids, attempts) = in_id_order(steps);
     let client = store.lease_client().await?;
     let statement = client.prepare_cached(sql::RENEW_LEASES).await.db()?;
     client
@@ -147,10 +143,7 @@ pub(crate) async fn release_steps(
     if steps.is_empty() {
         return Ok(Vec::new());
     }
-    let mut steps = steps.to_vec();
-    steps.sort_unstable();
-    let ids: Vec<i64> = steps.iter().map(|s| s.0).collect();
-    let attempts: Vec<i32> = steps.iter().map(|s| s.1).collect();
+    let (ids, attempts) = in_id_order(steps);
     let mut client = store.lease_client().await?;
     let tx = client.transaction().await.db()?;
     let tasks = tx.prepare_cached(sql::STEPS_TASKS).await.db()?;
@@ -189,4 +182,12 @@ pub(crate) async fn release_steps(
     }
     finish_release(store, tx, history, &task_ids, !released.is_empty(), now).await?;
     Ok(released_ids)
+}
+
+/// Steps and attempts as the two bound arrays, in id order: the order completions lock steps
+/// in, so that renewals and releases never deadlock with them.
+fn in_id_order(steps: &[(StepId, i32)]) -> (Vec<i64>, Vec<i32>) {
+    let mut steps = steps.to_vec();
+    steps.sort_unstable();
+    steps.into_iter().unzip()
 }
