@@ -47,6 +47,7 @@ fn bench_readiness(c: &mut Criterion) {
         context: serde_json::Value::Null,
         identity_hash: None,
         idempotency_key: None,
+        traceparent: None,
         steps_total: 1_000,
         steps_remaining: 500,
         steps_failed: 0,

@@ -15,6 +15,9 @@ pub struct TaskRecord {
     pub context: Value,
     pub identity_hash: Option<String>,
     pub idempotency_key: Option<String>,
+    /// W3C trace context the task was created with, if any.
+    #[serde(default)]
+    pub traceparent: Option<String>,
     pub steps_total: i32,
     /// Steps not yet `complete` or `resolved_manually`; the task completes when this reaches 0.
     pub steps_remaining: i32,

@@ -77,6 +77,7 @@ async fn main() -> Result<(), Failure> {
                 context: json!({ "i": i }),
                 identity_hash: None,
                 idempotency_key: None,
+                traceparent: None,
                 layout: Arc::clone(&layout),
             })
             .collect();

@@ -96,6 +96,7 @@ pub(crate) fn claimed_steps(rows: &[Row], lease_expires_at: Timestamp) -> Result
             task_context,
             parent_results: names.into_iter().zip(results).collect(),
             task_started,
+            traceparent: None,
         });
     }
     Ok(claimed)

@@ -57,6 +57,7 @@ fn task(template_id: i64, identity: Option<&str>) -> NewTask {
         context: json!({ "n": 1 }),
         identity_hash: identity.map(str::to_owned),
         idempotency_key: None,
+        traceparent: None,
         layout: diamond(),
     }
 }
@@ -363,7 +364,10 @@ async fn a_permanent_failure_blocks_the_task_once_nothing_runs() {
     );
     check(&*store, id, t0()).await;
 
-    let retried = store.retry_task(id, t0() + secs(5)).await.expect("retry");
+    let retried = store
+        .retry_task(id, t0() + secs(5), None)
+        .await
+        .expect("retry");
     assert_eq!(
         (retried.state, retried.steps_failed),
         (State::InProgress, 0)

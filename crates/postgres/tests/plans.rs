@@ -173,6 +173,7 @@ async fn hot_queries_use_indexes_at_scale() {
                 context: json!({ "i": i }),
                 identity_hash: Some(format!("{batch}-{i}")),
                 idempotency_key: None,
+                traceparent: None,
                 layout: Arc::clone(&layout),
             })
             .collect();

@@ -170,7 +170,7 @@ async fn claims_and_operator_actions_never_deadlock() {
         let (store, task_ids) = (Arc::clone(&store), task_ids.clone());
         tokio::spawn(async move {
             for task_id in task_ids.into_iter().skip(1).step_by(2) {
-                match store.cancel_task(task_id, now).await {
+                match store.cancel_task(task_id, now, None).await {
                     Ok(_) | Err(Error::InvalidTransition { .. }) => {}
                     Err(e) => panic!("cancel of task {task_id} failed: {e}"),
                 }
@@ -183,7 +183,7 @@ async fn claims_and_operator_actions_never_deadlock() {
             for task_id in task_ids.into_iter().step_by(2) {
                 let steps = store.steps_of_task(task_id).await.expect("steps");
                 if let Some(step) = steps.iter().rev().find(|s| s.state == State::Pending) {
-                    match store.resolve_step(step.id, now).await {
+                    match store.resolve_step(step.id, now, None).await {
                         Ok(_) | Err(Error::InvalidTransition { .. }) => {}
                         Err(e) => panic!("resolve of step {} failed: {e}", step.id),
                     }

@@ -147,7 +147,7 @@ async fn task_retry_and_step_resolve_wake_other_processes() {
     // The retry makes a and b runnable again.
     wakeups.borrow_and_update();
     store
-        .retry_task(task_id, t0() + secs(1))
+        .retry_task(task_id, t0() + secs(1), None)
         .await
         .expect("retry");
     assert!(woken(&mut wakeups, Duration::from_secs(5)).await);
@@ -158,7 +158,7 @@ async fn task_retry_and_step_resolve_wake_other_processes() {
     complete(store, failure(&again[1], None), t0() + secs(1)).await;
     wakeups.borrow_and_update();
     store
-        .resolve_step(again[1].step_id, t0() + secs(2))
+        .resolve_step(again[1].step_id, t0() + secs(2), None)
         .await
         .expect("resolve");
     assert!(woken(&mut wakeups, Duration::from_secs(5)).await);

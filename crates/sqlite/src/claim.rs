@@ -154,6 +154,7 @@ pub(crate) fn claim_candidates(
                 parent_results(tx, step_id)?
             },
             task_started,
+            traceparent: None,
         });
     }
     Ok(claimed)

@@ -75,6 +75,7 @@ pub(crate) fn task(row: &Row<'_>) -> Result<TaskRecord> {
         context: opt_json(row.get(6).sql()?)?.unwrap_or(Value::Null),
         identity_hash: row.get(7).sql()?,
         idempotency_key: row.get(8).sql()?,
+        traceparent: None,
         steps_total: row.get(9).sql()?,
         steps_remaining: row.get(10).sql()?,
         steps_failed: row.get(11).sql()?,

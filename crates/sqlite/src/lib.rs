@@ -386,17 +386,32 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn cancel_task(&self, task_id: TaskId, now: Timestamp) -> Result<TaskRecord> {
+    async fn cancel_task(
+        &self,
+        task_id: TaskId,
+        now: Timestamp,
+        _actor: Option<&serde_json::Value>,
+    ) -> Result<TaskRecord> {
         self.run(move |conn| operator::cancel(conn, task_id, now))
             .await
     }
 
-    async fn retry_task(&self, task_id: TaskId, now: Timestamp) -> Result<TaskRecord> {
+    async fn retry_task(
+        &self,
+        task_id: TaskId,
+        now: Timestamp,
+        _actor: Option<&serde_json::Value>,
+    ) -> Result<TaskRecord> {
         self.run(move |conn| operator::retry(conn, task_id, now))
             .await
     }
 
-    async fn resolve_step(&self, step_id: StepId, now: Timestamp) -> Result<StepRecord> {
+    async fn resolve_step(
+        &self,
+        step_id: StepId,
+        now: Timestamp,
+        _actor: Option<&serde_json::Value>,
+    ) -> Result<StepRecord> {
         self.run(move |conn| operator::resolve(conn, step_id, now))
             .await
     }
@@ -440,5 +455,69 @@ impl Store for SqliteStore {
     async fn baseline_queue(&self, jobs: u64, workers: usize) -> Result<BaselineReport> {
         self.run_at(move |conn, location| bench::baseline_queue(conn, location, jobs, workers))
             .await
+    }
+}
+
+// PLACEHOLDER (service layer): replaced by the real tables and queries.
+#[async_trait::async_trait]
+impl tasker_store::TokenStore for SqliteStore {
+    async fn create_token(
+        &self,
+        _token: &tasker_store::NewToken,
+        _now: Timestamp,
+    ) -> Result<tasker_store::TokenRecord> {
+        Err(tasker_store::Error::Database(
+            "tokens not implemented".into(),
+        ))
+    }
+    async fn list_tokens(&self) -> Result<Vec<tasker_store::TokenRecord>> {
+        Err(tasker_store::Error::Database(
+            "tokens not implemented".into(),
+        ))
+    }
+    async fn revoke_token(&self, _id: i64, _now: Timestamp) -> Result<tasker_store::TokenRecord> {
+        Err(tasker_store::Error::Database(
+            "tokens not implemented".into(),
+        ))
+    }
+    async fn token_by_hash(&self, _hash: &str) -> Result<Option<tasker_store::TokenRecord>> {
+        Err(tasker_store::Error::Database(
+            "tokens not implemented".into(),
+        ))
+    }
+    async fn any_active_token(&self) -> Result<bool> {
+        Err(tasker_store::Error::Database(
+            "tokens not implemented".into(),
+        ))
+    }
+}
+
+#[async_trait::async_trait]
+impl tasker_store::AnalyticsStore for SqliteStore {
+    async fn finished_counts(
+        &self,
+        _since: Timestamp,
+        _until: Timestamp,
+        _bucket_seconds: i64,
+    ) -> Result<Vec<tasker_store::FinishedCount>> {
+        Err(tasker_store::Error::Database(
+            "analytics not implemented".into(),
+        ))
+    }
+    async fn finished_tasks(
+        &self,
+        _query: &tasker_store::FinishedQuery,
+    ) -> Result<Vec<tasker_store::FinishedTask>> {
+        Err(tasker_store::Error::Database(
+            "analytics not implemented".into(),
+        ))
+    }
+    async fn finished_step_samples(
+        &self,
+        _query: &tasker_store::FinishedQuery,
+    ) -> Result<Vec<tasker_store::StepSample>> {
+        Err(tasker_store::Error::Database(
+            "analytics not implemented".into(),
+        ))
     }
 }

@@ -71,6 +71,7 @@ async fn populated_store() -> SqliteStore {
             context: serde_json::json!({}),
             identity_hash: None,
             idempotency_key: None,
+            traceparent: None,
             layout: Arc::clone(&layout),
         })
         .collect();

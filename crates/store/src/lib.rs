@@ -8,25 +8,32 @@
 //! transaction with its history row; a lost race is [`Error::Conflict`], never an overwrite.
 //! Backends never read the clock: `now` is always a parameter.
 
+mod analytics;
 mod bench;
 mod error;
+mod tokens;
 mod types;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use analytics::{AnalyticsStore, FinishedCount, FinishedQuery, FinishedTask, StepSample};
 pub use bench::{BaselineReport, TableCounts};
 pub use error::{Error, Result};
+pub use tokens::{NewToken, TokenRecord, TokenStore};
 pub use types::*;
 
 use async_trait::async_trait;
+use serde_json::Value;
 use tasker_model::{
     State, StepId, StepReadiness, StepRecord, TaskExecutionContext, TaskId, TaskRecord, TemplateId,
     Timestamp, TransitionRecord,
 };
 
+/// The whole seam. Aggregates added for the service layer live in traits of their own
+/// ([`TokenStore`], [`AnalyticsStore`]) that every backend implements too.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: TokenStore + AnalyticsStore + Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`, for logs and benchmark headers.
     fn backend_name(&self) -> &'static str;
     fn capabilities(&self) -> Capabilities;
@@ -173,13 +180,31 @@ pub trait Store: Send + Sync + 'static {
     // ---- operator actions ------------------------------------------------------------------
     /// Cancel a task: `pending | in_progress | error -> cancelled`. Its pending and failed steps
     /// are cancelled; running steps finish but start nothing after them.
-    async fn cancel_task(&self, task_id: TaskId, now: Timestamp) -> Result<TaskRecord>;
+    ///
+    /// `actor`, when given, is recorded as `"actor"` in the metadata of every transition the
+    /// action writes (who did it: the API token, a CLI user); so for the two other actions.
+    async fn cancel_task(
+        &self,
+        task_id: TaskId,
+        now: Timestamp,
+        actor: Option<&Value>,
+    ) -> Result<TaskRecord>;
     /// Retry a task in `error`: each permanently failed step goes `error -> pending` with
     /// `retry_limit` more attempts, and the task goes `error -> in_progress`.
-    async fn retry_task(&self, task_id: TaskId, now: Timestamp) -> Result<TaskRecord>;
+    async fn retry_task(
+        &self,
+        task_id: TaskId,
+        now: Timestamp,
+        actor: Option<&Value>,
+    ) -> Result<TaskRecord>;
     /// Resolve a `pending` or `error` step by hand: it counts as done for its children, and the
     /// task may complete or get moving again.
-    async fn resolve_step(&self, step_id: StepId, now: Timestamp) -> Result<StepRecord>;
+    async fn resolve_step(
+        &self,
+        step_id: StepId,
+        now: Timestamp,
+        actor: Option<&Value>,
+    ) -> Result<StepRecord>;
 
     // ---- introspection ---------------------------------------------------------------------
     /// Readiness of every step of the given tasks, computed from the steps' states and their

@@ -76,6 +76,9 @@ pub struct NewTask {
     pub context: Value,
     pub identity_hash: Option<String>,
     pub idempotency_key: Option<String>,
+    /// W3C trace context of the request that created the task (`traceparent` header),
+    /// validated by the engine; its steps' spans continue that trace.
+    pub traceparent: Option<String>,
     pub layout: Arc<StepLayout>,
 }
 
@@ -90,6 +93,12 @@ pub struct CreatedTask {
 pub struct TaskFilter {
     pub state: Option<State>,
     pub namespace: Option<String>,
+    /// Only tasks of templates with this name (any version; within `namespace` when set).
+    pub template: Option<String>,
+    /// Only tasks created at or after this time.
+    pub created_after: Option<Timestamp>,
+    /// Only tasks created before this time.
+    pub created_before: Option<Timestamp>,
     /// Only tasks with an id below this (paging, newest first).
     pub before_id: Option<TaskId>,
     pub limit: u32,
@@ -124,6 +133,8 @@ pub struct ClaimedStep {
     pub parent_results: Vec<(String, Value)>,
     /// This claim moved the task `pending -> in_progress`.
     pub task_started: bool,
+    /// The task's `traceparent`, if it was created with one.
+    pub traceparent: Option<Arc<str>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

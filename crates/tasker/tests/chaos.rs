@@ -244,6 +244,7 @@ async fn chaos_case(db: TestDb, seed: u64) {
                     namespace: None,
                     before_id: None,
                     limit: 1_000,
+                    ..TaskFilter::default()
                 })
                 .await
                 .unwrap_or_default();

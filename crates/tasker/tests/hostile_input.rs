@@ -83,6 +83,7 @@ async fn nul_characters_are_refused_before_any_write(db: TestDb) {
     }
     let keyed = CreateTask {
         idempotency_key: Some("k\u{0}".into()),
+        traceparent: None,
         ..CreateTask::new(t, json!({}))
     };
     let err = engine.create_task(keyed).await.unwrap_err();
@@ -102,6 +103,7 @@ async fn idempotency_keys_are_checked_and_reuse_with_another_context_conflicts(d
     let t: TemplateRef = "hostile/t".parse().unwrap();
     let keyed = |key: &str, context| CreateTask {
         idempotency_key: Some(key.to_owned()),
+        traceparent: None,
         ..CreateTask::new(t.clone(), context)
     };
     let err = engine.create_task(keyed("", json!({}))).await.unwrap_err();

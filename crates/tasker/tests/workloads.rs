@@ -146,6 +146,7 @@ async fn idempotent_creation_returns_the_existing_task(db: TestDb) {
     let linear: TemplateRef = "examples/linear".parse().unwrap();
     let keyed = |key: &str| CreateTask {
         idempotency_key: Some(key.to_owned()),
+        traceparent: None,
         ..CreateTask::new(linear.clone(), json!({"n": 1}))
     };
     let a = engine.create_task(keyed("k1")).await.unwrap();

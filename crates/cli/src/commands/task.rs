@@ -46,6 +46,7 @@ async fn create(ctx: &Ctx, args: CreateArgs) -> anyhow::Result<ExitCode> {
             template,
             context,
             idempotency_key: args.idempotency_key,
+            traceparent: None,
         })
         .await?;
     if !args.wait {
@@ -134,6 +135,7 @@ async fn list(ctx: &Ctx, args: ListArgs) -> anyhow::Result<()> {
             namespace: args.namespace,
             before_id: args.before,
             limit: args.limit,
+            ..TaskFilter::default()
         })
         .await?;
     out::list(&tasks, ctx.json)

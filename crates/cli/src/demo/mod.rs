@@ -50,6 +50,7 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
                 template,
                 context,
                 idempotency_key: None,
+                traceparent: None,
             }
         })
         .collect();

@@ -220,6 +220,7 @@ mod tests {
             context: json!({}),
             identity_hash: None,
             idempotency_key: None,
+            traceparent: None,
             steps_total: 3,
             steps_remaining: 3,
             steps_failed: 0,

@@ -67,6 +67,9 @@ pub struct CreateTask {
     /// Makes creation idempotent: the same key (for the same template name) returns the task
     /// it created the first time.
     pub idempotency_key: Option<String>,
+    /// W3C trace context (`00-<32 hex>-<16 hex>-<2 hex>`) to store with the task: the spans of
+    /// its steps continue that trace, and `command` steps see it as `TRACEPARENT`.
+    pub traceparent: Option<String>,
 }
 
 impl CreateTask {
@@ -75,6 +78,7 @@ impl CreateTask {
             template,
             context,
             idempotency_key: None,
+            traceparent: None,
         }
     }
 }

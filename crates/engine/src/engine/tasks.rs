@@ -98,6 +98,7 @@ fn new_task(cached: &CachedTemplate, request: CreateTask, max_context: usize) ->
         context,
         identity_hash: identity,
         idempotency_key: request.idempotency_key,
+        traceparent: request.traceparent,
         layout: cached.layout.clone(),
     })
 }

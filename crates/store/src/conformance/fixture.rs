@@ -76,6 +76,7 @@ pub fn new_task(template_id: TemplateId, layout: &Arc<StepLayout>) -> NewTask {
         context: json!({"order": 42}),
         identity_hash: None,
         idempotency_key: None,
+        traceparent: None,
         layout: Arc::clone(layout),
     }
 }

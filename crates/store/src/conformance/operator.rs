@@ -16,7 +16,7 @@ pub async fn cancel_stops_pending_and_failed_steps(store: Arc<dyn Store>) {
     let now = t0() + secs(1);
     complete(&*store, failure(&running[1], Some(now + secs(30))), now).await;
 
-    let task = store.cancel_task(task_id, now).await.expect("cancel");
+    let task = store.cancel_task(task_id, now, None).await.expect("cancel");
     assert_eq!(task.state, State::Cancelled);
     assert_eq!(
         step_named(&*store, task_id, "a").await.state,
@@ -45,7 +45,7 @@ pub async fn cancel_stops_pending_and_failed_steps(store: Arc<dyn Store>) {
     assert_eq!(task_state(&*store, task_id).await, State::Cancelled);
     check_task(&*store, task_id, now).await;
 
-    let err = store.cancel_task(task_id, now).await.unwrap_err();
+    let err = store.cancel_task(task_id, now, None).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -57,7 +57,10 @@ pub async fn cancel_stops_pending_and_failed_steps(store: Arc<dyn Store>) {
         ),
         "{err:?}"
     );
-    let err = store.cancel_task(task_id + 1000, now).await.unwrap_err();
+    let err = store
+        .cancel_task(task_id + 1000, now, None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
 }
 
@@ -65,7 +68,7 @@ pub async fn cancel_of_a_finished_task_is_invalid(store: Arc<dyn Store>) {
     let task_id = create(&*store, &layout(&["a"], &[]), t0()).await;
     let claimed = claim(&*store, 1, t0()).await.remove(0);
     complete(&*store, success(&claimed, json!(1)), t0()).await;
-    let err = store.cancel_task(task_id, t0()).await.unwrap_err();
+    let err = store.cancel_task(task_id, t0(), None).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -79,7 +82,7 @@ pub async fn cancel_of_a_finished_task_is_invalid(store: Arc<dyn Store>) {
     let pending = create(&*store, &layout(&["a"], &[]), t0()).await;
     assert_eq!(
         store
-            .cancel_task(pending, t0())
+            .cancel_task(pending, t0(), None)
             .await
             .expect("cancel")
             .state,
@@ -95,7 +98,7 @@ pub async fn retry_task_gives_failed_steps_more_attempts(store: Arc<dyn Store>) 
         t0(),
     )
     .await;
-    let err = store.retry_task(task_id, t0()).await.unwrap_err();
+    let err = store.retry_task(task_id, t0(), None).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -112,7 +115,7 @@ pub async fn retry_task_gives_failed_steps_more_attempts(store: Arc<dyn Store>) 
     check_task(&*store, task_id, t0()).await;
 
     let now = t0() + secs(5);
-    let task = store.retry_task(task_id, now).await.expect("retry");
+    let task = store.retry_task(task_id, now, None).await.expect("retry");
     assert_eq!((task.state, task.steps_failed), (State::InProgress, 0));
     let a = step_named(&*store, task_id, "a").await;
     assert_eq!(
@@ -142,7 +145,10 @@ pub async fn retry_task_gives_failed_steps_more_attempts(store: Arc<dyn Store>) 
         Some(State::Complete)
     );
     check_task(&*store, task_id, now).await;
-    let err = store.retry_task(task_id + 1000, now).await.unwrap_err();
+    let err = store
+        .retry_task(task_id + 1000, now, None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
 }
 
@@ -153,7 +159,7 @@ pub async fn retry_task_runs_a_non_retryable_step_once_more(store: Arc<dyn Store
     let first = claim(&*store, 1, t0()).await.remove(0);
     complete(&*store, failure(&first, None), t0()).await;
     let now = t0() + secs(1);
-    store.retry_task(task_id, now).await.expect("retry");
+    store.retry_task(task_id, now, None).await.expect("retry");
     check_task(&*store, task_id, now).await;
     let readiness = store
         .step_readiness(&[task_id], now)
@@ -180,7 +186,7 @@ pub async fn resolve_step_releases_children_and_unblocks_the_task(store: Arc<dyn
 
     let now = t0() + secs(1);
     let resolved = store
-        .resolve_step(first.step_id, now)
+        .resolve_step(first.step_id, now, None)
         .await
         .expect("resolve");
     assert_eq!(resolved.state, State::ResolvedManually);
@@ -203,7 +209,10 @@ pub async fn resolve_step_releases_children_and_unblocks_the_task(store: Arc<dyn
     assert_eq!(done.task_finished, Some(State::Complete));
     check_task(&*store, task_id, now).await;
 
-    let err = store.resolve_step(child[0].step_id, now).await.unwrap_err();
+    let err = store
+        .resolve_step(child[0].step_id, now, None)
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             err,
@@ -215,26 +224,32 @@ pub async fn resolve_step_releases_children_and_unblocks_the_task(store: Arc<dyn
         ),
         "{err:?}"
     );
-    let err = store.resolve_step(i64::MAX, now).await.unwrap_err();
+    let err = store.resolve_step(i64::MAX, now, None).await.unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
 }
 
 pub async fn resolving_the_last_step_completes_the_task(store: Arc<dyn Store>) {
     let task_id = create(&*store, &layout(&["a", "b"], &[("a", "b")]), t0()).await;
     let a = step_named(&*store, task_id, "a").await;
-    store.resolve_step(a.id, t0()).await.expect("resolve a");
+    store
+        .resolve_step(a.id, t0(), None)
+        .await
+        .expect("resolve a");
     assert_eq!(task_state(&*store, task_id).await, State::Pending);
     let b = step_named(&*store, task_id, "b").await;
     assert_eq!(b.ready_at, Some(t0()));
     check_task(&*store, task_id, t0()).await;
-    store.resolve_step(b.id, t0()).await.expect("resolve b");
+    store
+        .resolve_step(b.id, t0(), None)
+        .await
+        .expect("resolve b");
     let task = store.task(task_id).await.expect("task").expect("exists");
     assert_eq!(
         (task.state, task.steps_remaining, task.completed_at),
         (State::Complete, 0, Some(t0()))
     );
     check_task(&*store, task_id, t0()).await;
-    let err = store.resolve_step(b.id, t0()).await.unwrap_err();
+    let err = store.resolve_step(b.id, t0(), None).await.unwrap_err();
     assert!(matches!(err, Error::InvalidTransition { .. }), "{err:?}");
 }
 
@@ -250,7 +265,7 @@ pub async fn resolving_a_blocking_step_while_a_sibling_runs_unblocks_the_task(
 
     let now = t0() + secs(1);
     store
-        .resolve_step(running[0].step_id, now)
+        .resolve_step(running[0].step_id, now, None)
         .await
         .expect("resolve");
     let task = store.task(task_id).await.expect("task").expect("exists");
@@ -280,7 +295,7 @@ pub async fn a_permanent_failure_with_attempts_left_still_blocks(store: Arc<dyn 
     check_task(&*store, task_id, t0()).await;
     assert!(claim(&*store, 10, t0() + secs(3_600)).await.is_empty());
 
-    store.retry_task(task_id, t0()).await.expect("retry");
+    store.retry_task(task_id, t0(), None).await.expect("retry");
     let a = step_named(&*store, task_id, "a").await;
     assert_eq!((a.state, a.attempts), (State::Pending, 1));
     assert!(
@@ -307,7 +322,7 @@ pub async fn a_task_retried_step_given_back_at_shutdown_runs_again(store: Arc<dy
     assert_eq!(task_state(&*store, task_id).await, State::Error);
 
     let now = t0() + secs(1);
-    store.retry_task(task_id, now).await.expect("retry");
+    store.retry_task(task_id, now, None).await.expect("retry");
     let second = claim(&*store, 2, now).await;
     assert_eq!(names(&second), ["a", "b"]);
     assert!(second.iter().all(|c| c.attempt == 2));
@@ -340,7 +355,7 @@ pub async fn a_task_retried_step_given_back_at_shutdown_runs_again(store: Arc<dy
     // Resolving a unblocks the task: b is runnable again.
     let resolved_at = later + secs(1);
     store
-        .resolve_step(third[0].step_id, resolved_at)
+        .resolve_step(third[0].step_id, resolved_at, None)
         .await
         .expect("resolve");
     assert_eq!(task_state(&*store, task_id).await, State::InProgress);

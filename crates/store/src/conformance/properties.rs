@@ -239,7 +239,10 @@ async fn resolve_blocking_steps(store: &dyn Store, task_id: TaskId, now: Timesta
         })
         .collect();
     for step in &blocking {
-        let resolved = store.resolve_step(step.id, now).await.expect("resolve");
+        let resolved = store
+            .resolve_step(step.id, now, None)
+            .await
+            .expect("resolve");
         assert_eq!(resolved.state, State::ResolvedManually);
     }
     !blocking.is_empty()

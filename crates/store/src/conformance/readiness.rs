@@ -33,7 +33,10 @@ pub async fn readiness_agrees_with_the_model_through_a_run(store: Arc<dyn Store>
         }
     };
     check_all(now).await;
-    store.cancel_task(cancelled, now).await.expect("cancel");
+    store
+        .cancel_task(cancelled, now, None)
+        .await
+        .expect("cancel");
     check_all(now).await;
 
     let mut rounds = 0;

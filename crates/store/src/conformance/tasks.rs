@@ -144,7 +144,7 @@ pub async fn list_tasks_is_newest_first_with_filters(store: Arc<dyn Store>) {
     for _ in 0..3 {
         ids.push(create(&*store, &single, t0()).await);
     }
-    store.cancel_task(ids[1], t0()).await.expect("cancel");
+    store.cancel_task(ids[1], t0(), None).await.expect("cancel");
     let all = |filter: TaskFilter| {
         let store = Arc::clone(&store);
         async move {
@@ -226,7 +226,7 @@ async fn counts(store: &dyn Store) -> Vec<(State, i64)> {
 /// Issue 11: a list carries no contexts (a row stands for its task; `task` has the context).
 pub async fn list_rows_carry_no_context(store: Arc<dyn Store>) {
     let id = create(&*store, &layout(&["only"], &[]), t0()).await;
-    store.cancel_task(id, t0()).await.expect("cancel");
+    store.cancel_task(id, t0(), None).await.expect("cancel");
     for state in [None, Some(State::Cancelled)] {
         let listed = store
             .list_tasks(&TaskFilter {
