@@ -1,1 +1,3 @@
-//! placeholder
+//! `tasker serve`: the REST API over an [`Engine`](tasker_engine::Engine).
+
+pub mod telemetry;
