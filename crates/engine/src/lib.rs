@@ -14,7 +14,9 @@ mod orchestrator;
 
 pub use config::{ConfigError, EngineConfig, OrchestratorConfig, default_owner, limits};
 pub use engine::{
-    CreateTask, Engine, HistoryEntry, HistorySubject, TaskDetails, TemplateRef, explain_steps,
+    CreateTask, Engine, HistoryEntry, HistoryItem, HistoryKind, HistorySubject, LastError,
+    StepDocument, StepTask, StepView, TaskDetails, TaskDocument, TemplateDocument, TemplateRef,
+    TemplateSummary, explain_steps,
 };
 pub use error::{Error, Result};
 pub use events::{CAPACITY as EVENT_CAPACITY, Event};

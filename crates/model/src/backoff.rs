@@ -23,6 +23,7 @@ pub const DEFAULT_MAX_MS: u64 = 30_000;
 pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(3_600);
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Backoff {
     /// Retry as soon as the failure is recorded.
@@ -83,6 +84,7 @@ impl Backoff {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RetryPolicy {
     pub retryable: bool,
     pub max_attempts: u32,

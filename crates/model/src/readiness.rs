@@ -11,25 +11,32 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepReadiness {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub task_id: TaskId,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub step_id: StepId,
     pub name: String,
     pub current_state: State,
     pub dependencies_satisfied: bool,
     pub retry_eligible: bool,
     pub ready_for_execution: bool,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub last_failure_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub next_retry_at: Option<Timestamp>,
     pub total_parents: i32,
     pub completed_parents: i32,
     pub attempts: i32,
     pub max_attempts: i32,
     pub backoff_request_seconds: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub last_attempted_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ExecutionStatus {
     HasReadySteps,
@@ -40,6 +47,7 @@ pub enum ExecutionStatus {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RecommendedAction {
     ExecuteReadySteps,
@@ -50,6 +58,7 @@ pub enum RecommendedAction {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HealthStatus {
     Healthy,
@@ -101,7 +110,9 @@ str_enum!(HealthStatus {
 });
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskExecutionContext {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub task_id: TaskId,
     pub total_steps: i64,
     pub pending_steps: i64,

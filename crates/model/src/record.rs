@@ -5,8 +5,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskRecord {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: TaskId,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub template_id: TemplateId,
     pub namespace: String,
     pub name: String,
@@ -23,14 +26,20 @@ pub struct TaskRecord {
     pub steps_remaining: i32,
     /// Steps that failed with no retry left. While it is above 0 the task is blocked.
     pub steps_failed: i32,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub completed_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepRecord {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: StepId,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub task_id: TaskId,
     pub name: String,
     pub state: State,
@@ -42,18 +51,24 @@ pub struct StepRecord {
     pub total_parents: i32,
     pub unsatisfied_parents: i32,
     /// When the step may be claimed; `None` while it is not runnable.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub ready_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub last_attempted_at: Option<Timestamp>,
     /// The last failure, whatever the current state.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub last_failure_at: Option<Timestamp>,
     pub backoff_request_seconds: Option<i64>,
     pub inputs: Option<Value>,
     pub results: Option<Value>,
     pub lease_owner: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub lease_expires_at: Option<Timestamp>,
     /// Names of the parent steps, in template order.
     pub parents: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
 }
 

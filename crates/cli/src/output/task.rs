@@ -2,9 +2,9 @@
 
 use super::table::Table;
 use super::{clean, compact, time};
-use serde_json::{Value, json};
+use serde_json::json;
 use tasker::model::{State, StepRecord, TaskRecord};
-use tasker::{HistoryEntry, HistorySubject, TaskDetails};
+use tasker::{HistoryEntry, HistoryItem, HistorySubject, TaskDetails, TaskDocument};
 
 fn template_key(task: &TaskRecord) -> String {
     clean(&format!(
@@ -82,7 +82,7 @@ pub fn list(tasks: &[TaskRecord], json: bool) -> anyhow::Result<()> {
 
 pub fn details(details: &TaskDetails, json: bool) -> anyhow::Result<()> {
     if json {
-        return super::json(&details_json(details)?);
+        return super::json(&TaskDocument::from(details));
     }
     let task = &details.task;
     let exec = &details.execution;
@@ -134,27 +134,6 @@ pub fn details(details: &TaskDetails, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn details_json(details: &TaskDetails) -> anyhow::Result<Value> {
-    let mut steps = Vec::with_capacity(details.steps.len());
-    for (i, step) in details.steps.iter().enumerate() {
-        let mut value = serde_json::to_value(step)?;
-        if let Value::Object(map) = &mut value {
-            let readiness = details.readiness.iter().find(|r| r.step_id == step.id);
-            map.insert("readiness".into(), serde_json::to_value(readiness)?);
-            map.insert(
-                "explanation".into(),
-                json!(details.explanations.get(i).cloned().unwrap_or_default()),
-            );
-        }
-        steps.push(value);
-    }
-    Ok(json!({
-        "task": details.task,
-        "execution": details.execution,
-        "steps": steps,
-    }))
-}
-
 pub fn step(step: &StepRecord, json: bool) -> anyhow::Result<()> {
     if json {
         return super::json(step);
@@ -177,25 +156,7 @@ fn state_or_dash(state: Option<State>) -> String {
 
 pub fn history(entries: &[HistoryEntry], json: bool) -> anyhow::Result<()> {
     if json {
-        let rows: Vec<Value> = entries
-            .iter()
-            .map(|e| {
-                let (kind, step_id, step_name) = match &e.subject {
-                    HistorySubject::Task => ("task", None, None),
-                    HistorySubject::Step { id, name } => ("step", Some(*id), Some(name.clone())),
-                };
-                json!({
-                    "at": e.at,
-                    "subject": kind,
-                    "step_id": step_id,
-                    "step_name": step_name,
-                    "from": e.from,
-                    "to": e.to,
-                    "sort_key": e.sort_key,
-                    "metadata": e.metadata,
-                })
-            })
-            .collect();
+        let rows: Vec<HistoryItem> = entries.iter().map(HistoryItem::from).collect();
         return super::json(&rows);
     }
     let mut table = Table::new(&["TIME", "SUBJECT", "TRANSITION", "METADATA"]);

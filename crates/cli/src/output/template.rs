@@ -3,9 +3,9 @@
 use super::table::Table;
 use super::{clean, time};
 use serde::Serialize;
-use serde_json::json;
 use tasker::model::{Backoff, RetryPolicy, Template, TemplateError};
 use tasker::store::StoredTemplate;
+use tasker::{TemplateDocument, TemplateSummary};
 
 /// The outcome of validating one file.
 #[derive(Debug, Serialize)]
@@ -71,20 +71,7 @@ pub fn registrations(done: &[Registration], json: bool) -> anyhow::Result<()> {
 
 pub fn list(templates: &[StoredTemplate], json: bool) -> anyhow::Result<()> {
     if json {
-        let rows: Vec<_> = templates
-            .iter()
-            .map(|t| {
-                json!({
-                    "id": t.id,
-                    "namespace": t.namespace,
-                    "name": t.name,
-                    "version": t.version,
-                    "description": t.description,
-                    "steps": step_count(t),
-                    "created_at": t.created_at,
-                })
-            })
-            .collect();
+        let rows: Vec<TemplateSummary> = templates.iter().map(TemplateSummary::from).collect();
         return super::json(&rows);
     }
     if templates.is_empty() {
@@ -96,7 +83,7 @@ pub fn list(templates: &[StoredTemplate], json: bool) -> anyhow::Result<()> {
         table.row(vec![
             t.id.to_string(),
             format!("{}/{}@{}", t.namespace, t.name, t.version),
-            step_count(t).to_string(),
+            TemplateSummary::from(t).steps.to_string(),
             time::rfc3339(t.created_at),
             t.description.clone().unwrap_or_default(),
         ]);
@@ -105,32 +92,11 @@ pub fn list(templates: &[StoredTemplate], json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn step_count(t: &StoredTemplate) -> usize {
-    t.definition
-        .get("steps")
-        .and_then(|s| s.as_array())
-        .map_or(0, Vec::len)
-}
-
 pub fn show(stored: &StoredTemplate, template: &Template, json: bool) -> anyhow::Result<()> {
-    let levels = template.levels();
     if json {
-        let names: Vec<Vec<&str>> = levels
-            .iter()
-            .map(|level| {
-                level
-                    .iter()
-                    .map(|&i| template.steps[i].name.as_str())
-                    .collect()
-            })
-            .collect();
-        return super::json(&json!({
-            "id": stored.id,
-            "created_at": stored.created_at,
-            "template": template,
-            "levels": names,
-        }));
+        return super::json(&TemplateDocument::new(stored, template));
     }
+    let levels = template.levels();
     outln!("{}  (id {})", clean(&template.key()), stored.id);
     if let Some(description) = &template.description {
         outln!("  {}", clean(description));

@@ -1,5 +1,6 @@
 //! The engine: the API applications and the CLI use.
 
+mod documents;
 mod idempotency;
 mod inspect;
 mod operator;
@@ -8,6 +9,10 @@ mod tasks;
 mod templates;
 mod wait;
 
+pub use documents::{
+    HistoryItem, HistoryKind, LastError, StepDocument, StepTask, StepView, TaskDocument,
+    TemplateDocument, TemplateSummary,
+};
 pub use inspect::{HistoryEntry, HistorySubject, TaskDetails, explain_steps};
 pub use requests::{CreateTask, TemplateRef};
 

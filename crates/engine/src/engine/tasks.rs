@@ -55,6 +55,14 @@ impl Engine {
         Ok(created)
     }
 
+    /// Checks one request as [`Engine::create_tasks`] does, writing nothing: the template
+    /// exists, the context matches its schema and can be stored, the key is valid. A caller
+    /// whose batch was refused uses it to say which request was at fault.
+    pub async fn check_task(&self, request: &CreateTask) -> Result<()> {
+        let cached = self.resolve_template(&request.template).await?;
+        new_task(&cached, request.clone(), self.config().max_context_bytes).map(|_| ())
+    }
+
     pub async fn task(&self, id: TaskId) -> Result<TaskRecord> {
         self.store().task(id).await?.ok_or(Error::TaskNotFound(id))
     }

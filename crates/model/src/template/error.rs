@@ -3,6 +3,7 @@ use std::fmt;
 
 /// One problem in a template, at a field path such as `steps[2].retry.max_attempts`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TemplateError {
     pub path: String,
     pub message: String,

@@ -21,9 +21,11 @@ use serde_json::Value;
 /// A validated template: names are unique, every dependency exists, the graph has no cycle, the
 /// input schema compiles and the retry settings are sane.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Template {
     pub namespace: String,
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub version: semver::Version,
     pub description: Option<String>,
     pub identity: IdentityStrategy,
@@ -38,6 +40,7 @@ pub struct Template {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepDefinition {
     pub name: String,
     pub handler: String,

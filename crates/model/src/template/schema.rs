@@ -20,6 +20,7 @@ impl fmt::Debug for ContextSchema {
 
 /// One violation of the input schema, at a JSON pointer into the context (`/customer/email`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContextError {
     pub pointer: String,
     pub message: String,

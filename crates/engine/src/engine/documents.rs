@@ -1,0 +1,315 @@
+//! The documents that `tasker --json` prints and the HTTP API answers: one typed form per view,
+//! built here, so that both say exactly the same.
+
+use super::inspect::{HistoryEntry, HistorySubject, TaskDetails};
+use super::{Engine, TemplateRef};
+use crate::error::{Error, Result};
+use serde::Serialize;
+use serde_json::Value;
+use tasker_model::{
+    State, StepId, StepReadiness, StepRecord, TaskExecutionContext, TaskId, TaskRecord, Template,
+    TemplateId, Timestamp,
+};
+use tasker_store::StoredTemplate;
+
+/// `task show`: the task, its execution context, and every step with its readiness and why it
+/// is or is not running.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TaskDocument {
+    pub task: TaskRecord,
+    pub execution: TaskExecutionContext,
+    /// In template order.
+    pub steps: Vec<StepView>,
+}
+
+/// A step of a task as `task show` gives it: the step's own fields, its readiness, and one line
+/// that says why it is or is not running.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StepView {
+    #[serde(flatten)]
+    pub step: StepRecord,
+    /// `null` only for a step whose readiness could not be computed (it vanished meanwhile).
+    pub readiness: Option<StepReadiness>,
+    pub explanation: String,
+}
+
+impl From<&TaskDetails> for TaskDocument {
+    fn from(details: &TaskDetails) -> Self {
+        let steps = details
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, step)| StepView {
+                step: step.clone(),
+                readiness: details
+                    .readiness
+                    .iter()
+                    .find(|r| r.step_id == step.id)
+                    .cloned(),
+                explanation: details.explanations.get(i).cloned().unwrap_or_default(),
+            })
+            .collect();
+        TaskDocument {
+            task: details.task.clone(),
+            execution: details.execution.clone(),
+            steps,
+        }
+    }
+}
+
+/// One step on its own: what `task show` says of it, the task it belongs to, and its last
+/// failure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StepDocument {
+    #[serde(flatten)]
+    pub view: StepView,
+    pub task: StepTask,
+    /// The most recent failed attempt, whatever the step's state now; `null` if it never failed.
+    pub last_error: Option<LastError>,
+}
+
+/// The task a step belongs to, in brief.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StepTask {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub id: TaskId,
+    pub namespace: String,
+    pub name: String,
+    pub version: String,
+    pub state: State,
+}
+
+/// A failed attempt, from the step's history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LastError {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: Timestamp,
+    /// The handler's error text (`null` when the transition recorded none).
+    pub error: Option<String>,
+    /// The whole metadata of that transition (failure kind, backoff chosen, ...).
+    pub metadata: Value,
+}
+
+/// One row of `task history`: a transition of the task or of one of its steps.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryItem {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: Timestamp,
+    pub subject: HistoryKind,
+    /// Set for step transitions.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
+    pub step_id: Option<StepId>,
+    pub step_name: Option<String>,
+    /// `null` for the transition that created the task or step.
+    pub from: Option<State>,
+    pub to: State,
+    pub sort_key: i32,
+    /// What the transition recorded: an error, the backoff chosen, the operator (`actor`), ...
+    pub metadata: Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryKind {
+    Task,
+    Step,
+}
+
+impl From<&HistoryEntry> for HistoryItem {
+    fn from(e: &HistoryEntry) -> Self {
+        let (subject, step_id, step_name) = match &e.subject {
+            HistorySubject::Task => (HistoryKind::Task, None, None),
+            HistorySubject::Step { id, name } => (HistoryKind::Step, Some(*id), Some(name.clone())),
+        };
+        HistoryItem {
+            at: e.at,
+            subject,
+            step_id,
+            step_name,
+            from: e.from,
+            to: e.to,
+            sort_key: e.sort_key,
+            metadata: e.metadata.clone(),
+        }
+    }
+}
+
+/// `template show`: the template and its steps grouped by dependency level.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemplateDocument {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub id: TemplateId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+    pub template: Template,
+    /// Step names by level: level 0 has no parents, level n depends on level n-1.
+    pub levels: Vec<Vec<String>>,
+}
+
+impl TemplateDocument {
+    pub fn new(stored: &StoredTemplate, template: &Template) -> Self {
+        let levels = template
+            .levels()
+            .iter()
+            .map(|level| {
+                level
+                    .iter()
+                    .map(|&i| template.steps[i].name.clone())
+                    .collect()
+            })
+            .collect();
+        TemplateDocument {
+            id: stored.id,
+            created_at: stored.created_at,
+            template: template.clone(),
+            levels,
+        }
+    }
+}
+
+/// A row of `template list`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemplateSummary {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub id: TemplateId,
+    pub namespace: String,
+    pub name: String,
+    pub version: String,
+    pub description: Option<String>,
+    /// How many steps it has.
+    pub steps: usize,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+}
+
+impl From<&StoredTemplate> for TemplateSummary {
+    fn from(t: &StoredTemplate) -> Self {
+        TemplateSummary {
+            id: t.id,
+            namespace: t.namespace.clone(),
+            name: t.name.clone(),
+            version: t.version.clone(),
+            description: t.description.clone(),
+            steps: t
+                .definition
+                .get("steps")
+                .and_then(|s| s.as_array())
+                .map_or(0, Vec::len),
+            created_at: t.created_at,
+        }
+    }
+}
+
+impl Engine {
+    /// [`Engine::task_details`] as the document `task show --json` prints.
+    pub async fn task_document(&self, id: TaskId) -> Result<TaskDocument> {
+        Ok(TaskDocument::from(&self.task_details(id).await?))
+    }
+
+    /// [`Engine::task_history`] as the rows `task history --json` prints.
+    pub async fn history_items(&self, id: TaskId) -> Result<Vec<HistoryItem>> {
+        Ok(self
+            .task_history(id)
+            .await?
+            .iter()
+            .map(HistoryItem::from)
+            .collect())
+    }
+
+    /// The referenced template (the latest version when the reference names none), with its
+    /// steps grouped by level.
+    pub async fn template_document(&self, reference: &TemplateRef) -> Result<TemplateDocument> {
+        let (stored, template) = self.template(reference).await?;
+        Ok(TemplateDocument::new(&stored, &template))
+    }
+
+    /// One step: its fields, readiness and explanation as `task show` gives them, its task, and
+    /// its last failure (from its history).
+    pub async fn step_document(&self, id: StepId) -> Result<StepDocument> {
+        let step = self
+            .store()
+            .step(id)
+            .await?
+            .ok_or(Error::StepNotFound(id))?;
+        let details = self.task_details(step.task_id).await?;
+        let document = TaskDocument::from(&details);
+        let view = document
+            .steps
+            .into_iter()
+            .find(|s| s.step.id == id)
+            .ok_or(Error::StepNotFound(id))?;
+        let last_error = self
+            .store()
+            .step_transitions_of_task(step.task_id)
+            .await?
+            .into_iter()
+            .filter(|t| t.owner_id == id && t.to_state == State::Error)
+            .max_by_key(|t| t.sort_key)
+            .map(|t| LastError {
+                at: t.created_at,
+                error: t
+                    .metadata
+                    .get("error")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                metadata: t.metadata,
+            });
+        let task = details.task;
+        Ok(StepDocument {
+            view,
+            task: StepTask {
+                id: task.id,
+                namespace: task.namespace,
+                name: task.name,
+                version: task.version,
+                state: task.state,
+            },
+            last_error,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn history_rows_flatten_the_subject() {
+        let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("a time");
+        let entry = HistoryEntry {
+            at,
+            subject: HistorySubject::Step {
+                id: 7,
+                name: "a".into(),
+            },
+            from: Some(State::InProgress),
+            to: State::Error,
+            sort_key: 3,
+            metadata: json!({"error": "boom"}),
+        };
+        let row = serde_json::to_value(HistoryItem::from(&entry)).expect("json");
+        assert_eq!(
+            row,
+            json!({
+                "at": at,
+                "subject": "step",
+                "step_id": 7,
+                "step_name": "a",
+                "from": "in_progress",
+                "to": "error",
+                "sort_key": 3,
+                "metadata": {"error": "boom"},
+            })
+        );
+    }
+}
