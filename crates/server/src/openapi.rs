@@ -1,0 +1,187 @@
+//! The OpenAPI 3.1 document of the API, generated from the handlers' own types; committed as
+//! `docs/openapi.json` (a test fails when the two differ).
+
+use crate::problem::{FieldError, PROBLEM_JSON, ProblemDocument};
+use crate::routes;
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ObjectBuilder, Ref, RefOr, Response, ResponseBuilder, Type};
+use utoipa::{Modify, OpenApi};
+
+/// The name of the security scheme every `/v1` route requires.
+pub const BEARER: &str = "bearer";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tasker",
+        description = "The REST API of `tasker serve`: templates, tasks and steps, analytics, health and metrics. Errors are RFC 9457 problem documents (`application/problem+json`) whose `type` is stable per kind.",
+        license(name = "MIT OR Apache-2.0"),
+    ),
+    paths(
+        routes::templates::register,
+        routes::templates::list,
+        routes::templates::show,
+        routes::tasks::create,
+        routes::tasks::create_batch,
+        routes::tasks::list,
+        routes::tasks::show,
+        routes::tasks::wait,
+        routes::tasks::history,
+        routes::tasks::cancel,
+        routes::tasks::retry,
+        routes::steps::show,
+        routes::steps::resolve,
+        routes::health::live,
+        routes::health::ready,
+        routes::metrics::render,
+        routes::docs::openapi,
+    ),
+    components(schemas(ProblemDocument, FieldError)),
+    modifiers(&Security, &CommonResponses),
+    tags(
+        (name = "templates", description = "Task templates: versioned DAGs of steps."),
+        (name = "tasks", description = "Tasks: runs of a template with a context."),
+        (name = "steps", description = "Single steps of a task."),
+        (name = "health", description = "Liveness, readiness, metrics and this document; no token needed."),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document, as served at `/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The document as pretty JSON with a final newline: the committed form.
+pub fn json() -> String {
+    let mut text = document()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"cannot render the document: {e}\"}}"));
+    text.push('\n');
+    text
+}
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A token from `tasker token create` (`tsk_...`). The scopes listed on an operation are the ones it needs (any one of them, in the namespace it concerns).",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Adds to every operation the problems any request to it may answer, so that each route's
+/// own attributes list only what is particular to it.
+struct CommonResponses;
+
+fn problem(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
+fn with_header(mut response: Response, name: &str, description: &str, schema: Type) -> Response {
+    response.headers.insert(
+        name.to_owned(),
+        HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(schema))
+            .description(Some(description))
+            .build(),
+    );
+    response
+}
+
+fn add(operation: &mut Operation, status: u16, response: Response) {
+    operation
+        .responses
+        .responses
+        .entry(status.to_string())
+        .or_insert(RefOr::T(response));
+}
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let api = path.starts_with("/v1/");
+            for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
+                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                if api {
+                    add(
+                        operation,
+                        400,
+                        problem(
+                            "A parameter or the body is not valid; `pointer` or `parameter` names it.",
+                        ),
+                    );
+                }
+                if secured {
+                    add(
+                        operation,
+                        401,
+                        with_header(
+                            problem("No token, or one that is unknown or revoked."),
+                            "WWW-Authenticate",
+                            "`Bearer`.",
+                            Type::String,
+                        ),
+                    );
+                    add(
+                        operation,
+                        403,
+                        problem("The token lacks the scope, or the namespace, this request needs."),
+                    );
+                }
+                if operation.request_body.is_some() {
+                    add(
+                        operation,
+                        413,
+                        problem("The body is larger than the server accepts."),
+                    );
+                    add(
+                        operation,
+                        415,
+                        problem("The body's Content-Type is not one this route reads."),
+                    );
+                }
+                add(
+                    operation,
+                    500,
+                    problem("A fault of the server; the cause is in its log."),
+                );
+                if api {
+                    add(
+                        operation,
+                        503,
+                        with_header(
+                            problem(
+                                "The database cannot be reached or is not migrated; try again later.",
+                            ),
+                            "Retry-After",
+                            "Seconds to wait before trying again.",
+                            Type::Integer,
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
