@@ -17,6 +17,7 @@ mod properties;
 mod readiness;
 mod tasks;
 mod templates;
+mod tokens;
 mod wakeups;
 
 pub use bench::*;
@@ -30,6 +31,7 @@ pub use properties::*;
 pub use readiness::*;
 pub use tasks::*;
 pub use templates::*;
+pub use tokens::*;
 pub use wakeups::*;
 
 /// Expands to one `#[tokio::test]` per conformance case, each calling `$factory().await`.
@@ -81,6 +83,8 @@ macro_rules! conformance_tests {
             random_dags_run_to_a_consistent_end,
             seeded_history_is_a_sound_finished_run,
             baseline_queue_finishes_every_job_once,
+            tokens_are_created_listed_and_found_by_hash,
+            revoked_tokens_authenticate_nothing,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
