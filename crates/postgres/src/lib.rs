@@ -394,27 +394,27 @@ impl Store for PostgresStore {
         &self,
         task_id: TaskId,
         now: Timestamp,
-        _actor: Option<&serde_json::Value>,
+        actor: Option<&serde_json::Value>,
     ) -> Result<TaskRecord> {
-        operator::cancel_task(self, task_id, now).await
+        operator::cancel_task(self, task_id, now, actor).await
     }
 
     async fn retry_task(
         &self,
         task_id: TaskId,
         now: Timestamp,
-        _actor: Option<&serde_json::Value>,
+        actor: Option<&serde_json::Value>,
     ) -> Result<TaskRecord> {
-        operator::retry_task(self, task_id, now).await
+        operator::retry_task(self, task_id, now, actor).await
     }
 
     async fn resolve_step(
         &self,
         step_id: StepId,
         now: Timestamp,
-        _actor: Option<&serde_json::Value>,
+        actor: Option<&serde_json::Value>,
     ) -> Result<StepRecord> {
-        operator::resolve_step(self, step_id, now).await
+        operator::resolve_step(self, step_id, now, actor).await
     }
 
     async fn step_readiness(

@@ -391,9 +391,10 @@ impl Store for SqliteStore {
         &self,
         task_id: TaskId,
         now: Timestamp,
-        _actor: Option<&serde_json::Value>,
+        actor: Option<&serde_json::Value>,
     ) -> Result<TaskRecord> {
-        self.run(move |conn| operator::cancel(conn, task_id, now))
+        let actor = actor.cloned();
+        self.run(move |conn| operator::cancel(conn, task_id, now, actor.as_ref()))
             .await
     }
 
@@ -401,9 +402,10 @@ impl Store for SqliteStore {
         &self,
         task_id: TaskId,
         now: Timestamp,
-        _actor: Option<&serde_json::Value>,
+        actor: Option<&serde_json::Value>,
     ) -> Result<TaskRecord> {
-        self.run(move |conn| operator::retry(conn, task_id, now))
+        let actor = actor.cloned();
+        self.run(move |conn| operator::retry(conn, task_id, now, actor.as_ref()))
             .await
     }
 
@@ -411,9 +413,10 @@ impl Store for SqliteStore {
         &self,
         step_id: StepId,
         now: Timestamp,
-        _actor: Option<&serde_json::Value>,
+        actor: Option<&serde_json::Value>,
     ) -> Result<StepRecord> {
-        self.run(move |conn| operator::resolve(conn, step_id, now))
+        let actor = actor.cloned();
+        self.run(move |conn| operator::resolve(conn, step_id, now, actor.as_ref()))
             .await
     }
 

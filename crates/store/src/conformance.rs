@@ -5,6 +5,7 @@
 //! `tasker_store::conformance_tests!(factory);`. Each case is a plain `async fn(Arc<dyn Store>)`
 //! so a failing one can also be called by hand. Time is a fixed origin moved by hand.
 
+mod actor;
 mod bench;
 mod claims;
 mod failures;
@@ -20,6 +21,7 @@ mod templates;
 mod tokens;
 mod wakeups;
 
+pub use actor::*;
 pub use bench::*;
 pub use claims::*;
 pub use failures::*;
@@ -85,6 +87,7 @@ macro_rules! conformance_tests {
             baseline_queue_finishes_every_job_once,
             tokens_are_created_listed_and_found_by_hash,
             revoked_tokens_authenticate_nothing,
+            operator_actions_record_their_actor,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
