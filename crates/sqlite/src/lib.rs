@@ -20,6 +20,7 @@ mod readiness;
 mod schema;
 mod tasks;
 mod templates;
+mod tokens;
 
 use async_trait::async_trait;
 use rusqlite::Connection;
@@ -390,9 +391,10 @@ impl Store for SqliteStore {
         &self,
         task_id: TaskId,
         now: Timestamp,
-        _actor: Option<&serde_json::Value>,
+        actor: Option<&serde_json::Value>,
     ) -> Result<TaskRecord> {
-        self.run(move |conn| operator::cancel(conn, task_id, now))
+        let actor = actor.cloned();
+        self.run(move |conn| operator::cancel(conn, task_id, now, actor.as_ref()))
             .await
     }
 
@@ -400,9 +402,10 @@ impl Store for SqliteStore {
         &self,
         task_id: TaskId,
         now: Timestamp,
-        _actor: Option<&serde_json::Value>,
+        actor: Option<&serde_json::Value>,
     ) -> Result<TaskRecord> {
-        self.run(move |conn| operator::retry(conn, task_id, now))
+        let actor = actor.cloned();
+        self.run(move |conn| operator::retry(conn, task_id, now, actor.as_ref()))
             .await
     }
 
@@ -410,9 +413,10 @@ impl Store for SqliteStore {
         &self,
         step_id: StepId,
         now: Timestamp,
-        _actor: Option<&serde_json::Value>,
+        actor: Option<&serde_json::Value>,
     ) -> Result<StepRecord> {
-        self.run(move |conn| operator::resolve(conn, step_id, now))
+        let actor = actor.cloned();
+        self.run(move |conn| operator::resolve(conn, step_id, now, actor.as_ref()))
             .await
     }
 
@@ -455,40 +459,6 @@ impl Store for SqliteStore {
     async fn baseline_queue(&self, jobs: u64, workers: usize) -> Result<BaselineReport> {
         self.run_at(move |conn, location| bench::baseline_queue(conn, location, jobs, workers))
             .await
-    }
-}
-
-// PLACEHOLDER (service layer): replaced by the real tables and queries.
-#[async_trait::async_trait]
-impl tasker_store::TokenStore for SqliteStore {
-    async fn create_token(
-        &self,
-        _token: &tasker_store::NewToken,
-        _now: Timestamp,
-    ) -> Result<tasker_store::TokenRecord> {
-        Err(tasker_store::Error::Database(
-            "tokens not implemented".into(),
-        ))
-    }
-    async fn list_tokens(&self) -> Result<Vec<tasker_store::TokenRecord>> {
-        Err(tasker_store::Error::Database(
-            "tokens not implemented".into(),
-        ))
-    }
-    async fn revoke_token(&self, _id: i64, _now: Timestamp) -> Result<tasker_store::TokenRecord> {
-        Err(tasker_store::Error::Database(
-            "tokens not implemented".into(),
-        ))
-    }
-    async fn token_by_hash(&self, _hash: &str) -> Result<Option<tasker_store::TokenRecord>> {
-        Err(tasker_store::Error::Database(
-            "tokens not implemented".into(),
-        ))
-    }
-    async fn any_active_token(&self) -> Result<bool> {
-        Err(tasker_store::Error::Database(
-            "tokens not implemented".into(),
-        ))
     }
 }
 

@@ -78,6 +78,11 @@ pub(crate) const TEMPLATE_BY_VERSION: &str = include_str!("../queries/template_b
 pub(crate) const TEMPLATE_EXISTS: &str = include_str!("../queries/template_exists.sql");
 pub(crate) const TEMPLATE_INSERT: &str = include_str!("../queries/template_insert.sql");
 pub(crate) const TEMPLATE_LATEST: &str = include_str!("../queries/template_latest.sql");
+pub(crate) const TOKEN_ANY_ACTIVE: &str = include_str!("../queries/token_any_active.sql");
+pub(crate) const TOKEN_BY_HASH: &str = include_str!("../queries/token_by_hash.sql");
+pub(crate) const TOKEN_CREATE: &str = include_str!("../queries/token_create.sql");
+pub(crate) const TOKEN_LIST: &str = include_str!("../queries/token_list.sql");
+pub(crate) const TOKEN_REVOKE: &str = include_str!("../queries/token_revoke.sql");
 pub(crate) const TEMPLATES_LIST: &str = include_str!("../queries/templates_list.sql");
 
 /// The readiness CTE followed by the per-step projection.
