@@ -1,5 +1,6 @@
 //! Settings of the engine and of an orchestrator, and the ranges they must stay within.
 
+use crate::telemetry::TraceContext;
 use std::sync::Arc;
 use std::time::Duration;
 use tasker_model::backoff::DEFAULT_MAX_RETRY_AFTER;
@@ -23,6 +24,14 @@ pub struct EngineConfig {
     /// permanently (`unstorable_outcome`). Default 1 MiB.
     pub max_result_bytes: usize,
     pub clock: Arc<dyn Clock>,
+    /// Carries the trace of a task across processes: with it, each step attempt's span is a
+    /// child of the task's stored `traceparent`, a task created without one gets the trace
+    /// context of its creation span, and handlers get their attempt's own `traceparent`
+    /// ([`StepContext::traceparent`]). `None` (the default): spans are plain `tracing` spans
+    /// and handlers get the task's stored `traceparent`.
+    ///
+    /// [`StepContext::traceparent`]: crate::StepContext::traceparent
+    pub trace_context: Option<Arc<dyn TraceContext>>,
 }
 
 impl EngineConfig {
@@ -54,6 +63,7 @@ impl Default for EngineConfig {
             max_context_bytes: DEFAULT_MAX_CONTEXT_BYTES,
             max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
             clock: Arc::new(SystemClock),
+            trace_context: None,
         }
     }
 }

@@ -11,6 +11,7 @@ mod error;
 mod events;
 pub mod handler;
 mod orchestrator;
+pub mod telemetry;
 
 pub use config::{ConfigError, EngineConfig, OrchestratorConfig, default_owner, limits};
 pub use engine::{
@@ -24,6 +25,7 @@ pub use handler::{
     CancellationToken, HandlerRegistry, StepContext, StepError, StepHandler, StepResult,
 };
 pub use orchestrator::{Orchestrator, OrchestratorHandle, RunStats, ShutdownSignal};
+pub use telemetry::TraceContext;
 
 // The types the API hands back, so that users need not depend on the inner crates.
 pub use tasker_model::template::{ContextError, ContextErrors};

@@ -2,7 +2,9 @@
 
 use crate::connect::connect;
 use std::sync::Arc;
-use tasker_engine::{Clock, Engine, EngineConfig, Error, HandlerRegistry, StepHandler};
+use tasker_engine::{
+    Clock, Engine, EngineConfig, Error, HandlerRegistry, StepHandler, TraceContext,
+};
 
 /// An [`Engine`] on the database at a URL, with the built-in handlers and yours.
 pub struct TaskerBuilder {
@@ -36,6 +38,12 @@ impl TaskerBuilder {
 
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.config.clock = clock;
+        self
+    }
+
+    /// Carries tasks' traces across processes ([`EngineConfig::trace_context`]).
+    pub fn trace_context(mut self, hook: Arc<dyn TraceContext>) -> Self {
+        self.config.trace_context = Some(hook);
         self
     }
 

@@ -9,13 +9,16 @@ mod template;
 use crate::cli::{Cli, Command, DEFAULT_DATABASE_URL};
 use anyhow::{Context as _, bail};
 use std::process::ExitCode;
-use tasker::{Engine, TaskerBuilder};
+use std::sync::Arc;
+use tasker::{Engine, TaskerBuilder, TraceContext};
 
 /// What every command needs from the global options.
 pub struct Ctx {
     /// `None` when neither `--database-url` nor `TASKER_DATABASE_URL` was given.
     pub database_url: Option<String>,
     pub json: bool,
+    /// Set when traces are exported: engines carry tasks' traces into their steps.
+    pub trace_context: Option<Arc<dyn TraceContext>>,
 }
 
 impl Ctx {
@@ -27,12 +30,22 @@ impl Ctx {
         Ctx {
             database_url: Some("sqlite::memory:".to_owned()),
             json: false,
+            trace_context: None,
         }
     }
 
     /// The URL names a SQLite file that does not exist (yet).
     pub fn sqlite_file_missing(&self) -> bool {
         sqlite_file(self.url()).is_some_and(|path| !std::path::Path::new(path).exists())
+    }
+
+    /// A builder for an engine on this context's database.
+    pub fn builder(&self) -> TaskerBuilder {
+        let builder = TaskerBuilder::new(self.url());
+        match &self.trace_context {
+            Some(hook) => builder.trace_context(hook.clone()),
+            None => builder,
+        }
     }
 
     /// The URL for messages: without its password.
@@ -46,7 +59,8 @@ impl Ctx {
     /// there is no database to migrate beforehand.
     pub async fn engine(&self) -> anyhow::Result<Engine> {
         if self.url().starts_with("sqlite::memory:") {
-            return TaskerBuilder::new(self.url())
+            return self
+                .builder()
                 .migrate(true)
                 .build()
                 .await
@@ -69,7 +83,7 @@ impl Ctx {
     }
 
     pub async fn engine_unchecked(&self) -> anyhow::Result<Engine> {
-        TaskerBuilder::new(self.url())
+        self.builder()
             .migrate(false)
             .build()
             .await
@@ -77,10 +91,15 @@ impl Ctx {
     }
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+/// Runs a command; `trace_context` is set when traces are exported.
+pub async fn run(
+    cli: Cli,
+    trace_context: Option<Arc<dyn TraceContext>>,
+) -> anyhow::Result<ExitCode> {
     let ctx = Ctx {
         database_url: cli.database_url,
         json: cli.json,
+        trace_context,
     };
     match cli.command {
         Command::Migrate(args) => migrate::run(&ctx, args).await,

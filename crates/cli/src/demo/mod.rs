@@ -28,7 +28,11 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         Some(url) => url.clone(),
         None => fresh_demo_file()?,
     };
-    let engine = TaskerBuilder::new(url.as_str())
+    let mut builder = TaskerBuilder::new(url.as_str());
+    if let Some(hook) = &ctx.trace_context {
+        builder = builder.trace_context(hook.clone());
+    }
+    let engine = builder
         .migrate(true)
         .build()
         .await

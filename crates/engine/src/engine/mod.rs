@@ -109,6 +109,10 @@ impl Engine {
         &self.inner.wakeup
     }
 
+    pub(crate) fn trace_context(&self) -> Option<&dyn crate::telemetry::TraceContext> {
+        self.inner.config.trace_context.as_deref()
+    }
+
     pub(crate) fn now(&self) -> tasker_model::Timestamp {
         self.inner.config.clock.now()
     }

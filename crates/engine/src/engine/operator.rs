@@ -3,6 +3,7 @@
 use super::Engine;
 use crate::error::{Error, Result};
 use crate::events::Event;
+use crate::telemetry::{TaskEnd, task_ended};
 use serde_json::Value;
 use tasker_model::{State, StepId, StepRecord, TaskId, TaskRecord};
 
@@ -22,6 +23,7 @@ impl Engine {
             .map_err(|e| not_found(e, Error::TaskNotFound(id)))?;
         tracing::info!(task_id = id, "task cancelled");
         self.events().publish(Event::TaskCancelled { task_id: id });
+        self.record_task_end(&task).await;
         Ok(task)
     }
 
@@ -63,8 +65,21 @@ impl Engine {
         {
             self.events()
                 .publish(Event::TaskCompleted { task_id: task.id });
+            self.record_task_end(&task).await;
         }
         Ok(step)
+    }
+
+    /// Metrics and the trace of a task an operator action finished.
+    async fn record_task_end(&self, task: &TaskRecord) {
+        let labels = self.template_labels(task.template_id).await;
+        let end = TaskEnd {
+            task_id: task.id,
+            state: task.state,
+            created_at: Some(task.created_at),
+            traceparent: task.traceparent.as_deref(),
+        };
+        task_ended(self, &labels, end);
     }
 }
 

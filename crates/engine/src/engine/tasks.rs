@@ -3,6 +3,7 @@
 use super::templates::CachedTemplate;
 use super::{CreateTask, Engine, TemplateRef};
 use crate::error::{Error, Result};
+use crate::telemetry::{metrics, task_created_span};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tasker_model::identity::identity_hash;
@@ -27,6 +28,9 @@ impl Engine {
     pub async fn create_tasks(&self, requests: Vec<CreateTask>) -> Result<Vec<CreatedTask>> {
         let mut templates: HashMap<TemplateRef, Arc<CachedTemplate>> = HashMap::new();
         let mut new_tasks = Vec::with_capacity(requests.len());
+        // Per task: its template (for its metric labels) and its creation span.
+        let mut created_as = Vec::with_capacity(requests.len());
+        let hook = self.trace_context();
         for request in requests {
             let cached = match templates.get(&request.template) {
                 Some(cached) => cached.clone(),
@@ -36,13 +40,21 @@ impl Engine {
                     cached
                 }
             };
-            new_tasks.push(new_task(&cached, request, self.config().max_context_bytes)?);
+            let mut task = new_task(&cached, request, self.config().max_context_bytes)?;
+            let span = task_created_span(hook, &cached.labels, task.traceparent.as_deref());
+            if task.traceparent.is_none() {
+                // The task's trace starts here: its steps' spans will be children of this one.
+                task.traceparent = hook.and_then(|hook| hook.traceparent(&span));
+            }
+            new_tasks.push(task);
+            created_as.push((cached, span));
         }
         if new_tasks.is_empty() {
             return Ok(Vec::new());
         }
         let created = self.store().create_tasks(&new_tasks, self.now()).await?;
         super::idempotency::check_conflicts(self, &new_tasks, &created).await?;
+        count_created(&created, &created_as);
         let fresh = created.iter().filter(|c| c.created).count();
         tracing::debug!(
             requested = new_tasks.len(),
@@ -74,6 +86,28 @@ impl Engine {
 
     pub async fn count_tasks_by_state(&self) -> Result<Vec<(State, i64)>> {
         Ok(self.store().count_tasks_by_state().await?)
+    }
+}
+
+/// Counts the tasks actually created, per template, and closes their creation spans.
+fn count_created(created: &[CreatedTask], created_as: &[(Arc<CachedTemplate>, tracing::Span)]) {
+    let mut per_template: Vec<(&Arc<CachedTemplate>, u64)> = Vec::new();
+    for (task, (cached, span)) in created.iter().zip(created_as) {
+        span.record("task_id", task.id);
+        span.record("created", task.created);
+        if !task.created {
+            continue;
+        }
+        match per_template
+            .iter_mut()
+            .find(|(c, _)| Arc::ptr_eq(c, cached))
+        {
+            Some((_, count)) => *count += 1,
+            None => per_template.push((cached, 1)),
+        }
+    }
+    for (cached, count) in per_template {
+        metrics::tasks_created(&cached.labels, count);
     }
 }
 

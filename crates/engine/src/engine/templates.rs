@@ -5,6 +5,7 @@
 
 use super::{Engine, TemplateRef};
 use crate::error::{Error, Result};
+use crate::telemetry::metrics::{TemplateLabels, UNKNOWN};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use tasker_model::{Template, TemplateId};
@@ -16,6 +17,22 @@ pub(crate) struct CachedTemplate {
     pub(crate) stored: StoredTemplate,
     pub(crate) template: Arc<Template>,
     pub(crate) layout: Arc<StepLayout>,
+    /// What its tasks are counted under in metrics.
+    pub(crate) labels: TemplateLabels,
+    /// Each step's handler name as a metric label, in template order.
+    handler_labels: Vec<Arc<str>>,
+}
+
+impl CachedTemplate {
+    /// The handler label of the step named `step` ("unknown" when the template has none).
+    pub(crate) fn handler_label(&self, step: &str) -> Arc<str> {
+        self.template
+            .steps
+            .iter()
+            .position(|s| s.name == step)
+            .and_then(|i| self.handler_labels.get(i).cloned())
+            .unwrap_or_else(|| UNKNOWN.into())
+    }
 }
 
 #[derive(Default)]
@@ -38,6 +55,12 @@ impl TemplateCache {
             .map_err(|errors| Error::StoredTemplateInvalid { key, errors })?;
         let cached = Arc::new(CachedTemplate {
             layout: Arc::new(step_layout(&template)),
+            labels: TemplateLabels::new(&stored.namespace, &stored.name),
+            handler_labels: template
+                .steps
+                .iter()
+                .map(|s| Arc::from(s.handler.as_str()))
+                .collect(),
             template: Arc::new(template),
             stored,
         });
@@ -151,6 +174,14 @@ impl Engine {
         match self.inner.templates.get(stored.id) {
             Some(cached) => Ok(cached),
             None => self.inner.templates.insert(stored),
+        }
+    }
+
+    /// The metric labels of a template's tasks, reading the template if need be.
+    pub(crate) async fn template_labels(&self, id: TemplateId) -> TemplateLabels {
+        match self.template_by_id(id).await {
+            Ok(cached) => cached.labels.clone(),
+            Err(_) => TemplateLabels::unknown(),
         }
     }
 

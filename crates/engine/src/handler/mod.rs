@@ -49,6 +49,12 @@ pub struct StepContext {
     /// (`ctx.cancellation.cancelled().await` in a `select!`) and stop its side effects; the
     /// orchestrator also drops the handler's future right after cancelling it.
     pub cancellation: CancellationToken,
+    /// The W3C `traceparent` of this attempt, to pass on to whatever the handler calls (an
+    /// HTTP header, a child's environment) so that its work joins the task's trace: the
+    /// attempt's own span when the engine has a
+    /// [`TraceContext`](crate::telemetry::TraceContext), else the one the task was created
+    /// with; `None` when the task has none.
+    pub traceparent: Option<String>,
 }
 
 pub type StepResult = Result<Value, StepError>;

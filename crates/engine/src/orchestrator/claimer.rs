@@ -9,10 +9,11 @@ use super::wakeup::hinted;
 use super::{RunStats, Shared, clock_check, heartbeat, leadership, lease_expiry, rescuer};
 use crate::error::Result;
 use crate::events::Event;
+use crate::telemetry::metrics;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use tasker_model::State;
+use tasker_model::{State, Timestamp};
 use tasker_store::{ClaimRequest, ClaimedStep};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::mpsc::{self, Sender, UnboundedReceiver};
@@ -108,6 +109,7 @@ pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
         {
             Ok(released) => tracing::info!(released, "released leases at shutdown"),
             Err(e) => {
+                metrics::database_error(&e);
                 tracing::warn!(error = %e, held, "cannot release leases at shutdown; they will expire")
             }
         }
@@ -160,22 +162,27 @@ async fn claim_loop(
         if let Some(mut reserved) = reserved {
             limit = reserved.num_permits();
             let sent = Instant::now();
-            match claim(shared, limit as u32).await {
+            let claimed_at = engine.now();
+            match claim(shared, limit as u32, claimed_at).await {
                 Ok(steps) => {
                     store_failures = 0;
                     claimed = steps.len();
                     tracing::trace!(claimed, limit, "claimed steps");
+                    if claimed > 0 {
+                        metrics::claim_batch(claimed);
+                    }
                     for step in steps {
                         // Never empty: no more steps come back than were asked for.
                         let Some(slot) = reserved.split(1) else {
                             break;
                         };
-                        let lease = track(shared, &step, sent);
+                        let lease = track(shared, &step, sent, claimed_at);
                         launch(shared, step, lease, slot, sender, &mut executors);
                     }
                 }
                 Err(e) => {
                     drop(reserved);
+                    metrics::database_error(&e);
                     store_failures += 1;
                     let wait = store_backoff(store_failures);
                     tracing::warn!(error = %e, retry_in = ?wait, "cannot claim steps");
@@ -244,8 +251,8 @@ async fn claim_loop(
 async fn claim(
     shared: &Shared,
     limit: u32,
+    now: Timestamp,
 ) -> std::result::Result<Vec<ClaimedStep>, tasker_store::Error> {
-    let now = shared.engine.now();
     let request = ClaimRequest {
         owner: shared.config.owner.clone(),
         limit,
@@ -264,10 +271,17 @@ fn empty_claim_wait(empty: u32, poll_interval: Duration) -> Duration {
 }
 
 /// Counts a claimed step as in flight and its lease as held (renewed by the heartbeat), from
-/// the moment the claim returns; `sent` is when the claim was sent, where its lease starts.
-pub(crate) fn track(shared: &Shared, step: &ClaimedStep, sent: Instant) -> Arc<Lease> {
+/// the moment the claim returns; `sent` is when the claim was sent, where its lease starts,
+/// and `claimed_at` the time the claim was made at, which ends the step's wait.
+pub(crate) fn track(
+    shared: &Shared,
+    step: &ClaimedStep,
+    sent: Instant,
+    claimed_at: Timestamp,
+) -> Arc<Lease> {
     bump(&shared.stats.steps_claimed, 1);
     shared.in_flight.fetch_add(1, Ordering::AcqRel);
+    metrics::in_flight(1.0);
     shared
         .leases
         .track(step.step_id, step.attempt, sent, shared.lease_budget())
@@ -334,13 +348,19 @@ async fn idle_wait(shared: &Shared) -> Option<Duration> {
                 Ok(None) => return None,
                 Ok(Some(t)) if t.state.is_terminal() || t.state == State::Error => return None,
                 Ok(Some(_)) => {}
-                Err(e) => tracing::warn!(error = %e, "cannot read the task this orchestrator runs"),
+                Err(e) => {
+                    metrics::database_error(&e);
+                    tracing::warn!(error = %e, "cannot read the task this orchestrator runs");
+                }
             }
         } else {
             match engine.store().outstanding_work().await {
                 Ok(work) if !work.scheduled && !work.running => return None,
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "cannot check for outstanding work"),
+                Err(e) => {
+                    metrics::database_error(&e);
+                    tracing::warn!(error = %e, "cannot check for outstanding work");
+                }
             }
         }
     }
@@ -351,6 +371,7 @@ async fn idle_wait(shared: &Shared) -> Option<Duration> {
         }
         Ok(None) => Some(config.poll_interval),
         Err(e) => {
+            metrics::database_error(&e);
             tracing::warn!(error = %e, "cannot read the next ready time");
             Some(config.poll_interval)
         }

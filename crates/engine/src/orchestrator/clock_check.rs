@@ -10,6 +10,7 @@
 
 use super::Shared;
 use crate::error::{Error, Result};
+use crate::telemetry::metrics;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -39,6 +40,7 @@ async fn measure(shared: &Shared) -> Option<(chrono::Duration, chrono::Duration)
         let database = match engine.store().database_time().await {
             Ok(t) => t,
             Err(e) => {
+                metrics::database_error(&e);
                 tracing::warn!(error = %e, "cannot read the database's clock to check this one");
                 return best;
             }

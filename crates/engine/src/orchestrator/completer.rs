@@ -7,10 +7,12 @@
 //! away during a shutdown) is it given up, its lease left to expire and be rescued.
 
 use super::claimer::{HandedOff, track};
-use super::executor::{Report, unstorable};
+use super::executor::{AttemptMeta, Report, unstorable};
 use super::stats::bump;
 use super::{Shared, lease_expiry};
 use crate::events::Event;
+use crate::telemetry::metrics::{self, AttemptOutcome};
+use crate::telemetry::{TaskEnd, task_ended};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -118,6 +120,7 @@ async fn write_with_retries(
         let Err(e) = write(shared, pending, handoffs).await else {
             return Ok(());
         };
+        metrics::database_error(&e);
         failures += 1;
         let stopping = shared.shutdown.is_triggered();
         if (!e.is_transient() && failures >= SPLIT_AFTER)
@@ -215,6 +218,7 @@ async fn write(
         .store()
         .complete_and_claim(&outcomes, now, handoff.as_ref())
         .await?;
+    metrics::completion_batch(outcomes.len());
     tracing::trace!(
         outcomes = outcomes.len(),
         handed_off = claimed.len(),
@@ -225,7 +229,7 @@ async fn write(
     let claimed: Vec<_> = claimed
         .into_iter()
         .map(|step| {
-            let lease = track(shared, &step, sent);
+            let lease = track(shared, &step, sent, now);
             (step, lease)
         })
         .collect();
@@ -275,14 +279,21 @@ pub(crate) fn apply_results(
         let outcome = &report.outcome;
         let (task_id, step_id, attempt) = (outcome.task_id, outcome.step_id, outcome.attempt);
         let name = report.name.clone();
+        let meta = &report.meta;
         if !result.applied {
             bump(&stats.fenced_out, 1);
+            // A rescue fenced out is no attempt of this process: its owner or another
+            // rescuer recorded it.
+            if !rescued {
+                metrics::step_attempt(&meta.handler, AttemptOutcome::LeaseLost);
+            }
             tracing::warn!(task_id, step_id, step = %name, attempt, owner = %outcome.owner, "outcome fenced out: the lease was lost before it was written");
             continue;
         }
         if rescued {
             bump(&stats.leases_recovered, 1);
         }
+        count_attempt(meta, &outcome.result, rescued);
         wake |= result
             .released_steps
             .iter()
@@ -324,6 +335,15 @@ pub(crate) fn apply_results(
                 }
             }
         }
+        if let Some(state) = result.task_finished {
+            let end = TaskEnd {
+                task_id,
+                state,
+                created_at: meta.task_created_at,
+                traceparent: meta.traceparent.as_deref(),
+            };
+            task_ended(&shared.engine, &meta.template, end);
+        }
         match result.task_finished {
             Some(State::Complete) => {
                 bump(&stats.tasks_completed, 1);
@@ -340,5 +360,26 @@ pub(crate) fn apply_results(
     }
     if wake {
         shared.engine.wakeup().notify();
+    }
+}
+
+/// Counts an attempt whose outcome was written, under its handler.
+fn count_attempt(meta: &AttemptMeta, result: &OutcomeKind, rescued: bool) {
+    let retried = matches!(
+        result,
+        OutcomeKind::Failed {
+            retry_at: Some(_),
+            ..
+        }
+    );
+    let outcome = match result {
+        _ if rescued => AttemptOutcome::LeaseExpired,
+        OutcomeKind::Succeeded { .. } => AttemptOutcome::Success,
+        OutcomeKind::Failed { .. } if retried => AttemptOutcome::Retryable,
+        OutcomeKind::Failed { .. } => AttemptOutcome::Permanent,
+    };
+    metrics::step_attempt(&meta.handler, outcome);
+    if rescued && retried {
+        metrics::step_retry(&meta.handler);
     }
 }

@@ -7,14 +7,18 @@ use super::outcome::{AttemptFacts, Failure, failed};
 use super::stats::bump;
 use crate::events::Event;
 use crate::handler::{CancellationToken, StepContext, StepError, StepHandler, StepResult};
+use crate::telemetry::metrics::{self, AttemptOutcome, TemplateLabels, UNKNOWN};
+use crate::telemetry::{attempt_traceparent, step_span};
 use std::sync::Arc;
 use std::time::Duration;
 use tasker_model::limits::{check_storable_json, storable_text};
-use tasker_model::{RetryPolicy, StepDefinition};
+use tasker_model::{RetryPolicy, StepDefinition, Timestamp};
 use tasker_store::{ClaimedStep, OutcomeKind, StepOutcome};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::mpsc::Sender;
 use tokio::task::{AbortHandle, JoinHandle};
+use tokio::time::Instant;
+use tracing::{Instrument, Span};
 
 /// What the completer needs: the outcome to write, the step's name for events and logs, and
 /// the handler's slot, held until the outcome is written so that `concurrency` bounds the
@@ -24,6 +28,35 @@ pub(crate) struct Report {
     pub(crate) outcome: StepOutcome,
     pub(crate) name: String,
     pub(crate) slot: Option<OwnedSemaphorePermit>,
+    pub(crate) meta: AttemptMeta,
+}
+
+/// What metrics and traces need of an attempt once its outcome is written.
+#[derive(Debug, Clone)]
+pub(crate) struct AttemptMeta {
+    /// Its task's template ("unknown" when it cannot be read).
+    pub(crate) template: TemplateLabels,
+    /// Its step's handler ("unknown" when the template does not name one for it).
+    pub(crate) handler: Arc<str>,
+    /// When its task was created, for the task's end-to-end time if this attempt ends it.
+    pub(crate) task_created_at: Option<Timestamp>,
+    /// Its task's stored trace context, for the span of the task's end.
+    pub(crate) traceparent: Option<Arc<str>>,
+}
+
+impl AttemptMeta {
+    /// Labels unknown until the template is read.
+    pub(crate) fn unknown(
+        task_created_at: Option<Timestamp>,
+        traceparent: Option<Arc<str>>,
+    ) -> Self {
+        AttemptMeta {
+            template: TemplateLabels::unknown(),
+            handler: UNKNOWN.into(),
+            task_created_at,
+            traceparent,
+        }
+    }
 }
 
 /// How an attempt ended, as far as this process is concerned.
@@ -60,8 +93,13 @@ pub(crate) async fn execute(
     reports: Sender<Report>,
 ) {
     lease.wait_for_predecessor().await;
-    let verdict = run_step(&shared, &step, &lease).await;
+    let span = step_span(shared.engine.trace_context(), &step);
+    let mut meta = AttemptMeta::unknown(None, step.traceparent.clone());
+    let verdict = run_step(&shared, &step, &lease, &span, &mut meta)
+        .instrument(span.clone())
+        .await;
     lease.end();
+    record_verdict(&span, &verdict);
     match verdict {
         Verdict::Outcome(kind) => {
             lease.mark_finished();
@@ -76,6 +114,7 @@ pub(crate) async fn execute(
                 },
                 name: step.name,
                 slot: Some(slot),
+                meta,
             };
             // The completer outlives every executor; a send error means the orchestrator is
             // being torn down, and the lease is then released or left to expire.
@@ -83,6 +122,7 @@ pub(crate) async fn execute(
         }
         Verdict::LeaseLost => {
             bump(&shared.stats.leases_lost, 1);
+            metrics::step_attempt(&meta.handler, AttemptOutcome::LeaseLost);
             tracing::warn!(task_id = step.task_id, step_id = step.step_id, step = %step.name, attempt = step.attempt, "lease lost: the handler was stopped and its outcome will not be written");
             let event = Event::LeaseLost {
                 task_id: step.task_id,
@@ -133,10 +173,12 @@ async fn give_back(shared: &Shared, step: &ClaimedStep, reason: &str) {
                 break;
             }
             Err(e) if e.is_transient() && failures < 8 && !shared.shutdown.is_triggered() => {
+                metrics::database_error(&e);
                 failures += 1;
                 tokio::time::sleep(store_backoff(failures)).await;
             }
             Err(e) => {
+                metrics::database_error(&e);
                 tracing::warn!(error = %e, step_id = step.step_id, "cannot give back a step this process cannot run; its lease will expire");
                 break;
             }
@@ -183,7 +225,31 @@ pub(crate) fn unstorable(why: String) -> OutcomeKind {
     }
 }
 
-async fn run_step(shared: &Shared, step: &ClaimedStep, lease: &Lease) -> Verdict {
+/// The attempt's outcome, as its span tells it.
+fn record_verdict(span: &Span, verdict: &Verdict) {
+    let outcome = match verdict {
+        Verdict::Outcome(OutcomeKind::Succeeded { .. }) => "success",
+        Verdict::Outcome(OutcomeKind::Failed { retry_at, .. }) if retry_at.is_some() => "retryable",
+        Verdict::Outcome(OutcomeKind::Failed { .. }) => "permanent",
+        Verdict::LeaseLost => "lease_lost",
+        Verdict::CannotRun(_) => "released",
+    };
+    span.record("outcome", outcome);
+    if !matches!(
+        verdict,
+        Verdict::Outcome(OutcomeKind::Succeeded { .. }) | Verdict::CannotRun(_)
+    ) {
+        span.record("otel.status_code", "ERROR");
+    }
+}
+
+async fn run_step(
+    shared: &Shared,
+    step: &ClaimedStep,
+    lease: &Lease,
+    span: &Span,
+    meta: &mut AttemptMeta,
+) -> Verdict {
     let engine = &shared.engine;
     let fail = |failure: Failure, policy: &RetryPolicy| {
         let facts = AttemptFacts {
@@ -196,8 +262,12 @@ async fn run_step(shared: &Shared, step: &ClaimedStep, lease: &Lease) -> Verdict
     };
     let cached = match engine.template_by_id(step.template_id).await {
         Ok(cached) => cached,
-        Err(e) => return Verdict::CannotRun(format!("cannot load the step's template: {e}")),
+        Err(e) => {
+            metrics::engine_error(&e);
+            return Verdict::CannotRun(format!("cannot load the step's template: {e}"));
+        }
     };
+    meta.template = cached.labels.clone();
     let Some(definition) = cached.template.steps.iter().find(|s| s.name == step.name) else {
         let failure = Failure::Permanent {
             message: format!(
@@ -208,6 +278,8 @@ async fn run_step(shared: &Shared, step: &ClaimedStep, lease: &Lease) -> Verdict
         };
         return fail(failure, &RetryPolicy::default());
     };
+    meta.handler = cached.handler_label(&step.name);
+    span.record("handler", definition.handler.as_str());
     let Some(handler) = shared.engine.handlers().get(&definition.handler) else {
         // Another process registered the template; this one lacks the handler. Another
         // process (or a later deploy) may have it: no attempt is used up.
@@ -216,7 +288,12 @@ async fn run_step(shared: &Shared, step: &ClaimedStep, lease: &Lease) -> Verdict
             definition.handler
         ));
     };
-    match call_handler(step, definition, handler, lease).await {
+    let traceparent =
+        attempt_traceparent(engine.trace_context(), span, step.traceparent.as_deref());
+    let started = Instant::now();
+    let ran = call_handler(step, definition, handler, lease, traceparent, span).await;
+    metrics::step_duration(&meta.handler, started.elapsed());
+    match ran {
         Some(Ok(result)) => Verdict::Outcome(OutcomeKind::Succeeded { result }),
         Some(Err(failure)) => fail(failure, &definition.retry),
         None => Verdict::LeaseLost,
@@ -230,6 +307,8 @@ async fn call_handler(
     definition: &StepDefinition,
     handler: Arc<dyn StepHandler>,
     lease: &Lease,
+    traceparent: Option<String>,
+    span: &Span,
 ) -> Option<Result<serde_json::Value, Failure>> {
     // A child of the lease's token: a time-out stops this handler without marking the lease lost.
     let cancellation = lease.cancel.child_token();
@@ -243,9 +322,11 @@ async fn call_handler(
         config: definition.config.clone(),
         parent_results: step.parent_results.iter().cloned().collect(),
         cancellation: cancellation.clone(),
+        traceparent,
     };
-    // Its own task, so that a panic is caught as a JoinError instead of unwinding here.
-    let mut task = tokio::spawn(async move { handler.call(ctx).await });
+    // Its own task, so that a panic is caught as a JoinError instead of unwinding here; in
+    // the attempt's span, so that what the handler logs or traces belongs to the attempt.
+    let mut task = tokio::spawn(async move { handler.call(ctx).await }.instrument(span.clone()));
     let _guard = AbortOnDrop(task.abort_handle());
     let limit = definition.timeout_ms.map(Duration::from_millis);
     let timed_out = async {

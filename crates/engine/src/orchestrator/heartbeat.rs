@@ -8,6 +8,7 @@
 //! database that does not answer, never leaves a handler running on an expired lease.
 
 use super::Shared;
+use crate::telemetry::metrics;
 use std::sync::Arc;
 use tokio::time::Instant;
 
@@ -54,6 +55,7 @@ pub(crate) async fn renew(shared: &Shared) {
             }
         }
         Err(e) => {
+            metrics::database_error(&e);
             tracing::warn!(error = %e, steps = steps.len(), "cannot renew leases; handlers stop when their leases run out")
         }
     }

@@ -7,6 +7,7 @@
 //! once (a term that ran out under a slow leader) only duplicate a query, never an outcome.
 
 use super::Shared;
+use crate::telemetry::metrics;
 
 /// The rescuer's leadership name.
 pub(crate) const RESCUER: &str = "rescuer";
@@ -34,6 +35,7 @@ pub(crate) async fn lead(shared: &Shared, name: &str, was_leader: bool) -> bool 
             leader
         }
         Err(e) => {
+            metrics::database_error(&e);
             tracing::warn!(job = name, error = %e, "cannot renew leadership; pausing this job");
             false
         }
@@ -49,6 +51,7 @@ pub(crate) async fn resign(shared: &Shared, name: &str) {
         .release_leadership(name, &shared.config.owner)
         .await
     {
+        metrics::database_error(&e);
         tracing::warn!(job = name, error = %e, "cannot give up leadership; it will expire");
     }
 }

@@ -9,6 +9,7 @@
 //! someone else may now hold. Entries are keyed by step *and attempt*: an old attempt can never
 //! remove, renew or cancel the entry of a newer attempt of the same step in this process.
 
+use crate::telemetry::metrics;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -148,6 +149,9 @@ impl Leases {
             predecessor: Mutex::new(None),
         });
         let replaced = self.map().insert(step_id, entry.clone());
+        if replaced.is_none() {
+            metrics::leases_held(1.0);
+        }
         if let Some(old) = replaced.filter(|old| old.attempt != attempt) {
             if old.lose() {
                 tracing::warn!(
@@ -167,6 +171,7 @@ impl Leases {
         let mut map = self.map();
         if map.get(&step_id).is_some_and(|l| l.attempt == attempt) {
             map.remove(&step_id);
+            metrics::leases_held(-1.0);
         }
     }
 
@@ -213,6 +218,17 @@ impl Leases {
             }
         }
         lost
+    }
+}
+
+/// The leases of an orchestrator that is gone (stopped or aborted) no longer count as held
+/// by this process.
+impl Drop for Leases {
+    fn drop(&mut self) {
+        let left = self.map().len();
+        if left > 0 {
+            metrics::leases_held(-(left as f64));
+        }
     }
 }
 

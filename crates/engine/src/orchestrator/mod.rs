@@ -27,6 +27,7 @@ pub use stats::RunStats;
 use crate::config::OrchestratorConfig;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::telemetry::metrics;
 use lease::Leases;
 use stats::Stats;
 use std::sync::Arc;
@@ -103,10 +104,22 @@ impl Shared {
 
     /// `steps` claimed steps are done with (their outcomes written or given up).
     pub(crate) fn leave_flight(&self, steps: usize) {
+        metrics::in_flight(-(steps as f64));
         if self.in_flight.fetch_sub(steps, Ordering::AcqRel) == steps {
             self.drained.notify_one();
         }
         self.progress.notify_one();
+    }
+}
+
+/// Steps still in flight when an orchestrator is gone (aborted, or handed off while it
+/// stopped) no longer count for this process.
+impl Drop for Shared {
+    fn drop(&mut self) {
+        let left = self.in_flight.load(Ordering::Acquire);
+        if left > 0 {
+            metrics::in_flight(-(left as f64));
+        }
     }
 }
 

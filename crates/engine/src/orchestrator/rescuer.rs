@@ -3,13 +3,14 @@
 //! the elected rescuer; the others only keep trying to be elected.
 
 use super::completer::apply_results;
-use super::executor::Report;
+use super::executor::{AttemptMeta, Report};
 use super::outcome::{AttemptFacts, Failure, failed};
 use super::{Shared, leadership};
+use crate::telemetry::metrics;
 use std::collections::HashSet;
 use std::sync::Arc;
 use tasker_model::RetryPolicy;
-use tasker_store::{ExpiredLease, StepOutcome};
+use tasker_store::{CompletionResult, ExpiredLease, StepOutcome};
 
 const BATCH: u32 = 500;
 
@@ -34,7 +35,10 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                 tracing::info!(recovered = n, "recovered expired leases");
                 shared.progress.notify_one();
             }
-            Err(e) => tracing::warn!(error = %e, "cannot recover expired leases"),
+            Err(e) => {
+                metrics::engine_error(&e);
+                tracing::warn!(error = %e, "cannot recover expired leases");
+            }
         }
     }
 }
@@ -48,35 +52,65 @@ pub(crate) async fn rescue(shared: &Shared) -> crate::Result<usize> {
     }
     let mut reports = Vec::with_capacity(expired.len());
     for lease in expired {
-        let policy = policy_of(shared, &lease).await;
-        reports.push(report(shared, lease, &policy));
+        let (policy, meta) = policy_of(shared, &lease).await;
+        reports.push(report(shared, lease, &policy, meta));
     }
     let outcomes: Vec<StepOutcome> = reports.iter().map(|r| r.outcome.clone()).collect();
     let results = engine
         .store()
         .complete_steps(&outcomes, engine.now())
         .await?;
+    add_finished_tasks(shared, &mut reports, &results).await;
     apply_results(shared, &reports, &results, &HashSet::new(), true);
     Ok(results.iter().filter(|r| r.applied).count())
 }
 
-async fn policy_of(shared: &Shared, lease: &ExpiredLease) -> RetryPolicy {
-    match shared.engine.template_by_id(lease.template_id).await {
-        Ok(cached) => cached
-            .template
-            .steps
-            .iter()
-            .find(|s| s.name == lease.name)
-            .map(|s| s.retry)
-            .unwrap_or_default(),
+/// The step's retry policy and metric labels, from its template.
+async fn policy_of(shared: &Shared, lease: &ExpiredLease) -> (RetryPolicy, AttemptMeta) {
+    let mut meta = AttemptMeta::unknown(None, None);
+    let policy = match shared.engine.template_by_id(lease.template_id).await {
+        Ok(cached) => {
+            meta.template = cached.labels.clone();
+            meta.handler = cached.handler_label(&lease.name);
+            cached
+                .template
+                .steps
+                .iter()
+                .find(|s| s.name == lease.name)
+                .map(|s| s.retry)
+                .unwrap_or_default()
+        }
         Err(e) => {
+            metrics::engine_error(&e);
             tracing::warn!(error = %e, step_id = lease.step_id, "cannot load the template of a rescued step; using the default retry policy");
             RetryPolicy::default()
+        }
+    };
+    (policy, meta)
+}
+
+/// Expired leases say nothing of their tasks: for the few tasks a rescue finished, reads
+/// when they were created and their trace context, for their end-to-end time and trace.
+async fn add_finished_tasks(shared: &Shared, reports: &mut [Report], results: &[CompletionResult]) {
+    for (report, result) in reports.iter_mut().zip(results) {
+        if !result.applied || result.task_finished.is_none() {
+            continue;
+        }
+        match shared.engine.store().task(result.task_id).await {
+            Ok(Some(task)) => {
+                report.meta.task_created_at = Some(task.created_at);
+                report.meta.traceparent = task.traceparent.map(Arc::from);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                metrics::database_error(&e);
+                tracing::debug!(error = %e, task_id = result.task_id, "cannot read a task a rescue finished; its end-to-end time is not counted");
+            }
         }
     }
 }
 
-fn report(shared: &Shared, lease: ExpiredLease, policy: &RetryPolicy) -> Report {
+fn report(shared: &Shared, lease: ExpiredLease, policy: &RetryPolicy, meta: AttemptMeta) -> Report {
     let engine = &shared.engine;
     let failure = Failure::LeaseExpired {
         owner: lease.owner.clone(),
@@ -99,5 +133,6 @@ fn report(shared: &Shared, lease: ExpiredLease, policy: &RetryPolicy) -> Report 
         },
         name: lease.name,
         slot: None,
+        meta,
     }
 }

@@ -10,6 +10,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 /// The largest `config.max_output_bytes` accepted: 1 GiB.
 const MAX_OUTPUT_BYTES_LIMIT: u64 = 1 << 30;
 
+/// The environment variable that carries the attempt's trace context to the program.
+const TRACEPARENT: &str = "TRACEPARENT";
+
 /// The exit status that asks for another attempt (`EX_TEMPFAIL` from sysexits.h).
 pub const EXIT_RETRYABLE: i32 = 75;
 
@@ -20,6 +23,10 @@ pub const EXIT_RETRYABLE: i32 = 75;
 /// `config.max_output_bytes` (default 4 MiB, from 1 byte to 1 GiB) caps what is kept of stdout
 /// and, separately, of stderr: a program that writes more is killed, and the attempt fails
 /// permanently.
+///
+/// The program's environment is this process's, with `TRACEPARENT` set to the attempt's W3C
+/// trace context ([`StepContext::traceparent`]) so that what it does can join the task's
+/// trace; without one, `TRACEPARENT` is removed rather than inherited from this process.
 ///
 /// On Unix the program runs in a process group of its own, and the whole group (the program and
 /// everything it started that stayed in the group) is killed when the timeout passes, when the
@@ -50,7 +57,7 @@ impl StepHandler for Command {
             "config": ctx.config,
             "parents": ctx.parent_results,
         });
-        let mut child = spawn(&program, &args)?;
+        let mut child = spawn(&program, &args, ctx.traceparent.as_deref())?;
         // Held until this future ends, however it ends (a result, a time-out, a cancellation, or
         // the future dropped): the group goes with it.
         let _group = ProcessGroup::of(&child);
@@ -167,8 +174,17 @@ fn args(config: &Value) -> Result<Vec<String>, StepError> {
     }
 }
 
-fn spawn(program: &str, args: &[String]) -> Result<tokio::process::Child, StepError> {
+fn spawn(
+    program: &str,
+    args: &[String],
+    traceparent: Option<&str>,
+) -> Result<tokio::process::Child, StepError> {
     let mut command = tokio::process::Command::new(program);
+    match traceparent {
+        Some(traceparent) => command.env(TRACEPARENT, traceparent),
+        // One inherited from this process would name a trace the attempt is not part of.
+        None => command.env_remove(TRACEPARENT),
+    };
     command
         .args(args)
         .stdin(Stdio::piped())
@@ -281,7 +297,21 @@ mod tests {
             config,
             parent_results: BTreeMap::from([("a".to_owned(), json!({"x": 1}))]),
             cancellation: Default::default(),
+            traceparent: None,
         }
+    }
+
+    #[tokio::test]
+    async fn the_program_sees_the_attempts_traceparent_and_no_other() {
+        let echo = sh(r#"printf '{"traceparent": "%s"}' "$TRACEPARENT""#);
+        let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        let mut with = ctx(echo.clone());
+        with.traceparent = Some(traceparent.to_owned());
+        let result = Command.call(with).await.unwrap();
+        assert_eq!(result, json!({ "traceparent": traceparent }));
+        // Without one, nothing is inherited: the variable is unset.
+        let result = Command.call(ctx(echo)).await.unwrap();
+        assert_eq!(result, json!({ "traceparent": "" }));
     }
 
     fn sh(script: &str) -> Value {

@@ -52,6 +52,7 @@ mod tests {
             config,
             parent_results: BTreeMap::new(),
             cancellation: Default::default(),
+            traceparent: None,
         }
     }
 

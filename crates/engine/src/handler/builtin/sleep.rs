@@ -37,6 +37,7 @@ mod tests {
             config: json!({ "ms": ms }),
             parent_results: BTreeMap::new(),
             cancellation: Default::default(),
+            traceparent: None,
         }
     }
 
