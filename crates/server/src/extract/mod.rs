@@ -10,7 +10,7 @@ mod query;
 mod template;
 
 pub use cursor::Cursor;
-pub use headers::{IDEMPOTENCY_KEY, IdempotencyKey, TRACEPARENT, Traceparent};
+pub use headers::{IDEMPOTENCY_KEY, IdempotencyKey, TRACEPARENT, Traceparent, check_traceparent};
 pub use json::{Json, parse_json};
 pub use path::Path;
 pub use query::{Query, parse_query};

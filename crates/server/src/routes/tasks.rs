@@ -193,27 +193,20 @@ pub async fn create(
     ))
 }
 
-/// Problems about the idempotency key or the trace context of one creation name the header
-/// they came from.
+/// Problems about the idempotency key of one creation name the header it came from.
 fn single_task_problem(e: Error) -> Problem {
-    let header = match &e {
+    let from_header = matches!(
+        e,
         Error::IdempotencyKeyRequired(_)
-        | Error::InvalidIdempotencyKey(_)
-        | Error::IdempotencyConflict { .. } => Some(crate::extract::IDEMPOTENCY_KEY),
-        _ if is_traceparent_error(&e) => Some(crate::extract::TRACEPARENT),
-        _ => None,
-    };
+            | Error::InvalidIdempotencyKey(_)
+            | Error::IdempotencyConflict { .. }
+    );
     let mut problem = Problem::from(e);
-    if let Some(header) = header {
+    if from_header {
         problem.pointer = None;
-        problem.parameter = Some(header.to_owned());
+        problem.parameter = Some(crate::extract::IDEMPOTENCY_KEY.to_owned());
     }
     problem
-}
-
-/// Whether the engine refused the `traceparent` given.
-fn is_traceparent_error(e: &Error) -> bool {
-    e.to_string().contains("traceparent")
 }
 
 /// Create up to 1,000 tasks
@@ -310,7 +303,7 @@ async fn batch_problem(engine: &Engine, requests: &[CreateTask], e: Error) -> Pr
             | Error::TemplateNotFound(_)
             | Error::IdempotencyKeyRequired(_)
             | Error::InvalidIdempotencyKey(_)
-    ) || is_traceparent_error(&e);
+    );
     if per_request {
         for (i, request) in requests.iter().enumerate() {
             if let Err(item_error) = engine.check_task(request).await {
