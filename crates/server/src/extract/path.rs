@@ -36,6 +36,28 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
                     "path segment {index}: {value:?} is not {}",
                     describe(expected_type)
                 )),
+                ErrorKind::ParseError {
+                    value,
+                    expected_type,
+                } => {
+                    // A lone parameter is deserialized without its name: find it by its value.
+                    let key = axum::extract::RawPathParams::from_request_parts(parts, state)
+                        .await
+                        .ok()
+                        .and_then(|raw| {
+                            raw.iter()
+                                .find(|(_, v)| *v == value)
+                                .map(|(k, _)| k.to_owned())
+                        })
+                        .unwrap_or_else(|| "path".to_owned());
+                    Problem::parameter(
+                        &key,
+                        format!(
+                            "path parameter {key}: {value:?} is not {}",
+                            describe(expected_type)
+                        ),
+                    )
+                }
                 ErrorKind::InvalidUtf8InPathParam { key } => {
                     Problem::parameter(&key, format!("path parameter {key} is not UTF-8"))
                 }

@@ -306,3 +306,35 @@ macro_rules! on_every_backend {
         }
     };
 }
+
+/// Runs an orchestrator until nothing is left to do (failing the test after 60 s).
+pub async fn run_until_idle(engine: &Engine) {
+    let config = tasker::OrchestratorConfig {
+        owner: "api-test".to_owned(),
+        poll_interval: std::time::Duration::from_millis(50),
+        rescue_interval: std::time::Duration::from_millis(50),
+        until_idle: true,
+        ..tasker::OrchestratorConfig::default()
+    };
+    tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        engine.orchestrator(config).run(),
+    )
+    .await
+    .expect("the orchestrator became idle within 60 s")
+    .expect("the orchestrator ran");
+}
+
+/// Every task id in the database, newest first.
+pub async fn all_task_ids(engine: &Engine) -> Vec<i64> {
+    engine
+        .list_tasks(tasker::TaskFilter {
+            limit: 10_000,
+            ..tasker::TaskFilter::default()
+        })
+        .await
+        .expect("list")
+        .iter()
+        .map(|t| t.id)
+        .collect()
+}
