@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 #[utoipa::path(
     get,
     path = "/openapi.json",
+    operation_id = "openapi",
     tag = "health",
     responses((status = 200, description = "The document.", body = Object))
 )]

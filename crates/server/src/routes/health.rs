@@ -63,6 +63,7 @@ impl Check {
 #[utoipa::path(
     get,
     path = "/health/live",
+    operation_id = "liveness",
     tag = "health",
     responses((status = 200, description = "Alive.", body = Liveness))
 )]
@@ -79,6 +80,7 @@ pub async fn live() -> Json<Liveness> {
 #[utoipa::path(
     get,
     path = "/health/ready",
+    operation_id = "readiness",
     tag = "health",
     responses(
         (status = 200, description = "Ready.", body = Readiness),

@@ -16,6 +16,7 @@ pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 #[utoipa::path(
     get,
     path = "/metrics",
+    operation_id = "metrics",
     tag = "health",
     responses(
         (status = 200, description = "The metrics.", body = String, content_type = "text/plain"),

@@ -23,6 +23,7 @@ pub struct StepResponse {
 #[utoipa::path(
     get,
     path = "/v1/steps/{id}",
+    operation_id = "show_step",
     tag = "steps",
     params(("id" = i64, Path, description = "The step's id.")),
     responses(
@@ -49,6 +50,7 @@ pub async fn show(
 #[utoipa::path(
     post,
     path = "/v1/steps/{id}/resolve",
+    operation_id = "resolve_step",
     tag = "steps",
     params(("id" = i64, Path, description = "The step's id.")),
     responses(

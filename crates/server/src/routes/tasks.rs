@@ -96,6 +96,7 @@ pub struct ListQuery {
     /// Only tasks created before this time (RFC 3339).
     pub created_before: Option<DateTime<Utc>>,
     /// Tasks per page, 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page, with the same filters.
     pub cursor: Option<String>,
@@ -114,6 +115,7 @@ pub struct TaskList {
 #[into_params(parameter_in = Query)]
 pub struct WaitQuery {
     /// How long to wait for the task to finish, 0 to 60000 ms (default 30000).
+    #[param(minimum = 0, maximum = 60000)]
     pub timeout_ms: Option<i64>,
 }
 
@@ -142,6 +144,7 @@ fn parse_template(text: &str) -> Result<TemplateRef, Problem> {
 #[utoipa::path(
     post,
     path = "/v1/tasks",
+    operation_id = "create_task",
     tag = "tasks",
     params(
         ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters: the same key (for the same template) returns the task it created."),
@@ -217,6 +220,7 @@ fn single_task_problem(e: Error) -> Problem {
 #[utoipa::path(
     post,
     path = "/v1/tasks/batch",
+    operation_id = "create_tasks",
     tag = "tasks",
     params(
         ("traceparent" = Option<String>, Header, description = "W3C trace context, stored with every task of the batch."),
@@ -322,6 +326,7 @@ async fn batch_problem(engine: &Engine, requests: &[CreateTask], e: Error) -> Pr
 #[utoipa::path(
     get,
     path = "/v1/tasks",
+    operation_id = "list_tasks",
     tag = "tasks",
     params(ListQuery),
     responses((status = 200, description = "A page of tasks.", body = TaskList)),
@@ -425,6 +430,7 @@ async fn readable_task(
 #[utoipa::path(
     get,
     path = "/v1/tasks/{id}",
+    operation_id = "show_task",
     tag = "tasks",
     params(("id" = i64, Path, description = "The task's id.")),
     responses(
@@ -452,6 +458,7 @@ pub async fn show(
 #[utoipa::path(
     get,
     path = "/v1/tasks/{id}/wait",
+    operation_id = "wait_for_task",
     tag = "tasks",
     params(("id" = i64, Path, description = "The task's id."), WaitQuery),
     responses(
@@ -495,6 +502,7 @@ pub async fn wait(
 #[utoipa::path(
     get,
     path = "/v1/tasks/{id}/history",
+    operation_id = "task_history",
     tag = "tasks",
     params(("id" = i64, Path, description = "The task's id.")),
     responses(
@@ -520,6 +528,7 @@ pub async fn history(
 #[utoipa::path(
     post,
     path = "/v1/tasks/{id}/cancel",
+    operation_id = "cancel_task",
     tag = "tasks",
     params(("id" = i64, Path, description = "The task's id.")),
     responses(
@@ -547,6 +556,7 @@ pub async fn cancel(
 #[utoipa::path(
     post,
     path = "/v1/tasks/{id}/retry",
+    operation_id = "retry_task",
     tag = "tasks",
     params(("id" = i64, Path, description = "The task's id.")),
     responses(

@@ -42,6 +42,7 @@ pub struct ShowQuery {
 #[utoipa::path(
     post,
     path = "/v1/templates",
+    operation_id = "register_template",
     tag = "templates",
     request_body(
         description = "The template, as YAML or JSON.",
@@ -90,6 +91,7 @@ pub async fn register(
 #[utoipa::path(
     get,
     path = "/v1/templates",
+    operation_id = "list_templates",
     tag = "templates",
     responses((status = 200, description = "The templates.", body = TemplateList)),
     security(("bearer" = ["templates:read"]))
@@ -120,6 +122,7 @@ pub async fn list(
 #[utoipa::path(
     get,
     path = "/v1/templates/{namespace}/{name}",
+    operation_id = "show_template",
     tag = "templates",
     params(
         ("namespace" = String, Path, description = "The template's namespace."),
