@@ -20,6 +20,7 @@
 //! # }
 //! ```
 
+mod analytics;
 mod bench;
 mod claim;
 mod complete;
@@ -36,6 +37,7 @@ mod read;
 mod rows;
 mod sql;
 mod templates;
+mod tokens;
 mod transitions;
 
 use async_trait::async_trait;
@@ -393,27 +395,27 @@ impl Store for PostgresStore {
         &self,
         task_id: TaskId,
         now: Timestamp,
-        _actor: Option<&serde_json::Value>,
+        actor: Option<&serde_json::Value>,
     ) -> Result<TaskRecord> {
-        operator::cancel_task(self, task_id, now).await
+        operator::cancel_task(self, task_id, now, actor).await
     }
 
     async fn retry_task(
         &self,
         task_id: TaskId,
         now: Timestamp,
-        _actor: Option<&serde_json::Value>,
+        actor: Option<&serde_json::Value>,
     ) -> Result<TaskRecord> {
-        operator::retry_task(self, task_id, now).await
+        operator::retry_task(self, task_id, now, actor).await
     }
 
     async fn resolve_step(
         &self,
         step_id: StepId,
         now: Timestamp,
-        _actor: Option<&serde_json::Value>,
+        actor: Option<&serde_json::Value>,
     ) -> Result<StepRecord> {
-        operator::resolve_step(self, step_id, now).await
+        operator::resolve_step(self, step_id, now, actor).await
     }
 
     async fn step_readiness(
@@ -448,69 +450,5 @@ impl Store for PostgresStore {
 
     async fn baseline_queue(&self, jobs: u64, workers: usize) -> Result<BaselineReport> {
         bench::baseline_queue(self, jobs, workers).await
-    }
-}
-
-// PLACEHOLDER (service layer): replaced by the real tables and queries.
-#[async_trait::async_trait]
-impl tasker_store::TokenStore for PostgresStore {
-    async fn create_token(
-        &self,
-        _token: &tasker_store::NewToken,
-        _now: Timestamp,
-    ) -> Result<tasker_store::TokenRecord> {
-        Err(tasker_store::Error::Database(
-            "tokens not implemented".into(),
-        ))
-    }
-    async fn list_tokens(&self) -> Result<Vec<tasker_store::TokenRecord>> {
-        Err(tasker_store::Error::Database(
-            "tokens not implemented".into(),
-        ))
-    }
-    async fn revoke_token(&self, _id: i64, _now: Timestamp) -> Result<tasker_store::TokenRecord> {
-        Err(tasker_store::Error::Database(
-            "tokens not implemented".into(),
-        ))
-    }
-    async fn token_by_hash(&self, _hash: &str) -> Result<Option<tasker_store::TokenRecord>> {
-        Err(tasker_store::Error::Database(
-            "tokens not implemented".into(),
-        ))
-    }
-    async fn any_active_token(&self) -> Result<bool> {
-        Err(tasker_store::Error::Database(
-            "tokens not implemented".into(),
-        ))
-    }
-}
-
-#[async_trait::async_trait]
-impl tasker_store::AnalyticsStore for PostgresStore {
-    async fn finished_counts(
-        &self,
-        _since: Timestamp,
-        _until: Timestamp,
-        _bucket_seconds: i64,
-    ) -> Result<Vec<tasker_store::FinishedCount>> {
-        Err(tasker_store::Error::Database(
-            "analytics not implemented".into(),
-        ))
-    }
-    async fn finished_tasks(
-        &self,
-        _query: &tasker_store::FinishedQuery,
-    ) -> Result<Vec<tasker_store::FinishedTask>> {
-        Err(tasker_store::Error::Database(
-            "analytics not implemented".into(),
-        ))
-    }
-    async fn finished_step_samples(
-        &self,
-        _query: &tasker_store::FinishedQuery,
-    ) -> Result<Vec<tasker_store::StepSample>> {
-        Err(tasker_store::Error::Database(
-            "analytics not implemented".into(),
-        ))
     }
 }

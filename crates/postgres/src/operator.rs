@@ -11,7 +11,7 @@ use crate::rows::{self, get};
 use crate::sql;
 use crate::transitions::History;
 use deadpool_postgres::Transaction;
-use serde_json::json;
+use serde_json::{Value, json};
 use tasker_model::state::{step_transition_allowed, task_transition_allowed};
 use tasker_model::{State, StepId, StepRecord, TaskId, TaskRecord, Timestamp};
 use tasker_store::{Error, Result};
@@ -99,12 +99,13 @@ pub(crate) async fn cancel_task(
     store: &PostgresStore,
     task_id: TaskId,
     now: Timestamp,
+    actor: Option<&Value>,
 ) -> Result<TaskRecord> {
     let mut client = store.client().await?;
     let tx = client.transaction().await.db()?;
     let task = lock_task(&tx, task_id).await?;
     check_task(task_id, task.state, State::Cancelled)?;
-    let mut history = History::default();
+    let mut history = History::by(actor);
     let seq = set_task(
         &tx,
         task_id,
@@ -135,6 +136,7 @@ pub(crate) async fn retry_task(
     store: &PostgresStore,
     task_id: TaskId,
     now: Timestamp,
+    actor: Option<&Value>,
 ) -> Result<TaskRecord> {
     let mut client = store.client().await?;
     let tx = client.transaction().await.db()?;
@@ -146,7 +148,7 @@ pub(crate) async fn retry_task(
             to: State::InProgress,
         });
     }
-    let mut history = History::default();
+    let mut history = History::by(actor);
     let retry = tx.prepare_cached(sql::RETRY_TASK_STEPS).await.db()?;
     for row in tx.query(&retry, &[&task_id, &now]).await.db()? {
         history.step(
@@ -186,6 +188,7 @@ pub(crate) async fn resolve_step(
     store: &PostgresStore,
     step_id: StepId,
     now: Timestamp,
+    actor: Option<&Value>,
 ) -> Result<StepRecord> {
     let not_found = || Error::NotFound {
         what: "step",
@@ -223,7 +226,7 @@ pub(crate) async fn resolve_step(
             get(&step, "retryable")?,
         );
 
-    let mut history = History::default();
+    let mut history = History::by(actor);
     let resolve = tx.prepare_cached(sql::RESOLVE_STEP).await.db()?;
     let row = tx
         .query_opt(&resolve, &[&step_id, &now, &from.as_str()])

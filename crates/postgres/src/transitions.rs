@@ -9,7 +9,7 @@ use crate::sql;
 use deadpool_postgres::Transaction;
 use serde_json::Value;
 use tasker_model::{State, Timestamp};
-use tasker_store::Result;
+use tasker_store::{Result, with_actor};
 use tokio_postgres::types::ToSql;
 
 #[derive(Default)]
@@ -36,14 +36,26 @@ impl Rows {
 pub(crate) struct History {
     steps: Rows,
     tasks: Rows,
+    /// Who asked for the operation (an operator action's actor), recorded in every row.
+    actor: Option<Value>,
 }
 
 impl History {
+    /// The history of an operator action: every row it writes names `actor`, if given.
+    pub(crate) fn by(actor: Option<&Value>) -> History {
+        History {
+            actor: actor.cloned(),
+            ..History::default()
+        }
+    }
+
     pub(crate) fn step(&mut self, id: i64, from: State, to: State, metadata: Value, seq: i32) {
+        let metadata = with_actor(metadata, self.actor.as_ref());
         self.steps.push(id, from, to, metadata, seq);
     }
 
     pub(crate) fn task(&mut self, id: i64, from: State, to: State, metadata: Value, seq: i32) {
+        let metadata = with_actor(metadata, self.actor.as_ref());
         self.tasks.push(id, from, to, metadata, seq);
     }
 

@@ -72,7 +72,8 @@ async fn concurrent_migrators_apply_each_migration_once() {
             "V1__initial",
             "V2__leaders",
             "V3__derived_current_transition",
-            "V4__leaner_indexes"
+            "V4__leaner_indexes",
+            "V5__service"
         ]
     );
 }
@@ -103,7 +104,8 @@ async fn a_fresh_schema_reports_its_pending_migrations() {
             "V1__initial",
             "V2__leaders",
             "V3__derived_current_transition",
-            "V4__leaner_indexes"
+            "V4__leaner_indexes",
+            "V5__service"
         ]
     );
     assert_eq!(store.backend_name(), "postgres");

@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
 use tasker_model::readiness::task_accepts_work;
 use tasker_model::{State, StepId, TaskId, Timestamp};
-use tasker_store::{Error, Result};
+use tasker_store::{Error, Result, with_actor};
 
 pub(crate) struct TaskRow {
     pub state: State,
@@ -138,13 +138,15 @@ pub(crate) fn any_running(conn: &Connection, task_id: TaskId) -> Result<bool> {
         .sql()
 }
 
-/// A blocked task whose last running step just stopped goes to `error`.
+/// A blocked task whose last running step just stopped goes to `error`; `actor` is who
+/// stopped it (an operator action), for the history.
 pub(crate) fn block_if_idle(
     conn: &Connection,
     task_id: TaskId,
     state: State,
     steps_failed: i32,
     now: Timestamp,
+    actor: Option<&Value>,
 ) -> Result<Option<State>> {
     if steps_failed == 0 || state != State::InProgress || any_running(conn, task_id)? {
         return Ok(None);
@@ -154,7 +156,7 @@ pub(crate) fn block_if_idle(
         task_id,
         State::InProgress,
         State::Error,
-        &json!({"steps_failed": steps_failed}),
+        &with_actor(json!({"steps_failed": steps_failed}), actor),
         now,
     )?;
     Ok(moved.then_some(State::Error))
@@ -184,13 +186,14 @@ pub(crate) struct StepDone {
 
 /// A step of the task became `complete` or `resolved_manually`: count it, release its
 /// children, unblock or finish the task. `was_failed_for_good`: the step was one of the
-/// task's blocking failures (a resolve).
+/// task's blocking failures (a resolve). `actor`: who resolved it, for the history.
 pub(crate) fn step_done(
     conn: &Connection,
     step_id: StepId,
     task_id: TaskId,
     was_failed_for_good: bool,
     now: Timestamp,
+    actor: Option<&Value>,
 ) -> Result<StepDone> {
     let at = micros(now);
     let (state, remaining, failed): (String, i32, i32) = conn
@@ -220,7 +223,14 @@ pub(crate) fn step_done(
     let mut task_finished = None;
     if remaining == 0 {
         if tasker_model::state::task_transition_allowed(task_state, State::Complete)
-            && set_task_state(conn, task_id, task_state, State::Complete, &json!({}), now)?
+            && set_task_state(
+                conn,
+                task_id,
+                task_state,
+                State::Complete,
+                &with_actor(json!({}), actor),
+                now,
+            )?
         {
             task_finished = Some(State::Complete);
         }
@@ -239,7 +249,7 @@ pub(crate) fn step_done(
                 task_id,
                 State::Error,
                 State::InProgress,
-                &json!({"unblocked_by_step": step_id}),
+                &with_actor(json!({"unblocked_by_step": step_id}), actor),
                 now,
             )?
         {
@@ -257,7 +267,7 @@ pub(crate) fn step_done(
             }
         }
     } else if failed > 0 {
-        task_finished = block_if_idle(conn, task_id, task_state, failed, now)?;
+        task_finished = block_if_idle(conn, task_id, task_state, failed, now, actor)?;
     }
     Ok(StepDone {
         released,

@@ -130,7 +130,7 @@ fn succeed(
     let StepDone {
         released,
         task_finished,
-    } = bookkeeping::step_done(conn, outcome.step_id, task_id, false, now)?;
+    } = bookkeeping::step_done(conn, outcome.step_id, task_id, false, now, None)?;
     Ok(CompletionResult {
         step_id: outcome.step_id,
         task_id,
@@ -219,7 +219,7 @@ fn fail(
     } else {
         (task.state, task.steps_failed)
     };
-    let task_finished = bookkeeping::block_if_idle(conn, task_id, state, steps_failed, now)?;
+    let task_finished = bookkeeping::block_if_idle(conn, task_id, state, steps_failed, now, None)?;
     Ok(CompletionResult {
         step_id: outcome.step_id,
         task_id,

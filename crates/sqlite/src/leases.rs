@@ -124,7 +124,7 @@ fn release_one(
         now,
     )?;
     // A blocked task waits only for its running steps; this one no longer runs.
-    bookkeeping::block_if_idle(tx, task_id, task.state, task.steps_failed, now)?;
+    bookkeeping::block_if_idle(tx, task_id, task.state, task.steps_failed, now, None)?;
     Ok(true)
 }
 

@@ -4,6 +4,7 @@
 //! and a single connection makes every multi-statement operation (run in one
 //! `BEGIN IMMEDIATE` transaction) trivially serializable. SQL lives in `queries/*.sql`.
 
+mod analytics;
 mod bench;
 mod bookkeeping;
 mod claim;
@@ -20,6 +21,7 @@ mod readiness;
 mod schema;
 mod tasks;
 mod templates;
+mod tokens;
 
 use async_trait::async_trait;
 use rusqlite::Connection;
@@ -160,6 +162,7 @@ impl SqliteStore {
 #[doc(hidden)]
 pub mod hot_queries {
     pub const CLAIM_STEPS: &str = crate::queries::CLAIM_STEPS;
+    pub const COUNT_RUNNABLE_STEPS: &str = crate::queries::COUNT_RUNNABLE_STEPS;
     pub const STEPS_OF_TASK: &str = crate::queries::STEPS_OF_TASK;
     pub const TASKS_LIST_BY_STATE: &str = crate::queries::TASKS_LIST_BY_STATE;
     pub const PARENTS_OF_TASK: &str = crate::queries::PARENTS_OF_TASK;
@@ -390,9 +393,10 @@ impl Store for SqliteStore {
         &self,
         task_id: TaskId,
         now: Timestamp,
-        _actor: Option<&serde_json::Value>,
+        actor: Option<&serde_json::Value>,
     ) -> Result<TaskRecord> {
-        self.run(move |conn| operator::cancel(conn, task_id, now))
+        let actor = actor.cloned();
+        self.run(move |conn| operator::cancel(conn, task_id, now, actor.as_ref()))
             .await
     }
 
@@ -400,9 +404,10 @@ impl Store for SqliteStore {
         &self,
         task_id: TaskId,
         now: Timestamp,
-        _actor: Option<&serde_json::Value>,
+        actor: Option<&serde_json::Value>,
     ) -> Result<TaskRecord> {
-        self.run(move |conn| operator::retry(conn, task_id, now))
+        let actor = actor.cloned();
+        self.run(move |conn| operator::retry(conn, task_id, now, actor.as_ref()))
             .await
     }
 
@@ -410,9 +415,10 @@ impl Store for SqliteStore {
         &self,
         step_id: StepId,
         now: Timestamp,
-        _actor: Option<&serde_json::Value>,
+        actor: Option<&serde_json::Value>,
     ) -> Result<StepRecord> {
-        self.run(move |conn| operator::resolve(conn, step_id, now))
+        let actor = actor.cloned();
+        self.run(move |conn| operator::resolve(conn, step_id, now, actor.as_ref()))
             .await
     }
 
@@ -455,69 +461,5 @@ impl Store for SqliteStore {
     async fn baseline_queue(&self, jobs: u64, workers: usize) -> Result<BaselineReport> {
         self.run_at(move |conn, location| bench::baseline_queue(conn, location, jobs, workers))
             .await
-    }
-}
-
-// PLACEHOLDER (service layer): replaced by the real tables and queries.
-#[async_trait::async_trait]
-impl tasker_store::TokenStore for SqliteStore {
-    async fn create_token(
-        &self,
-        _token: &tasker_store::NewToken,
-        _now: Timestamp,
-    ) -> Result<tasker_store::TokenRecord> {
-        Err(tasker_store::Error::Database(
-            "tokens not implemented".into(),
-        ))
-    }
-    async fn list_tokens(&self) -> Result<Vec<tasker_store::TokenRecord>> {
-        Err(tasker_store::Error::Database(
-            "tokens not implemented".into(),
-        ))
-    }
-    async fn revoke_token(&self, _id: i64, _now: Timestamp) -> Result<tasker_store::TokenRecord> {
-        Err(tasker_store::Error::Database(
-            "tokens not implemented".into(),
-        ))
-    }
-    async fn token_by_hash(&self, _hash: &str) -> Result<Option<tasker_store::TokenRecord>> {
-        Err(tasker_store::Error::Database(
-            "tokens not implemented".into(),
-        ))
-    }
-    async fn any_active_token(&self) -> Result<bool> {
-        Err(tasker_store::Error::Database(
-            "tokens not implemented".into(),
-        ))
-    }
-}
-
-#[async_trait::async_trait]
-impl tasker_store::AnalyticsStore for SqliteStore {
-    async fn finished_counts(
-        &self,
-        _since: Timestamp,
-        _until: Timestamp,
-        _bucket_seconds: i64,
-    ) -> Result<Vec<tasker_store::FinishedCount>> {
-        Err(tasker_store::Error::Database(
-            "analytics not implemented".into(),
-        ))
-    }
-    async fn finished_tasks(
-        &self,
-        _query: &tasker_store::FinishedQuery,
-    ) -> Result<Vec<tasker_store::FinishedTask>> {
-        Err(tasker_store::Error::Database(
-            "analytics not implemented".into(),
-        ))
-    }
-    async fn finished_step_samples(
-        &self,
-        _query: &tasker_store::FinishedQuery,
-    ) -> Result<Vec<tasker_store::StepSample>> {
-        Err(tasker_store::Error::Database(
-            "analytics not implemented".into(),
-        ))
     }
 }

@@ -4,11 +4,11 @@ use crate::bookkeeping::{self, task_row};
 use crate::error::SqlResultExt;
 use crate::{codec, queries, tasks};
 use rusqlite::{Connection, TransactionBehavior, params};
-use serde_json::json;
+use serde_json::{Value, json};
 use tasker_model::backoff::retry_eligible;
 use tasker_model::state::{step_transition_allowed, task_transition_allowed};
 use tasker_model::{State, StepId, StepRecord, TaskId, TaskRecord, Timestamp};
-use tasker_store::{Error, Result};
+use tasker_store::{Error, Result, with_actor};
 
 fn invalid(what: String, from: State, to: State) -> Error {
     Error::InvalidTransition { what, from, to }
@@ -21,7 +21,12 @@ fn reload_task(conn: &Connection, task_id: TaskId) -> Result<TaskRecord> {
     })
 }
 
-pub(crate) fn cancel(conn: &mut Connection, task_id: TaskId, now: Timestamp) -> Result<TaskRecord> {
+pub(crate) fn cancel(
+    conn: &mut Connection,
+    task_id: TaskId,
+    now: Timestamp,
+    actor: Option<&Value>,
+) -> Result<TaskRecord> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .sql()?;
@@ -32,7 +37,7 @@ pub(crate) fn cancel(conn: &mut Connection, task_id: TaskId, now: Timestamp) -> 
             task_id,
             task.state,
             State::Cancelled,
-            &json!({}),
+            &with_actor(json!({}), actor),
             now,
         )?
     {
@@ -53,7 +58,14 @@ pub(crate) fn cancel(conn: &mut Connection, task_id: TaskId, now: Timestamp) -> 
     };
     for (step_id, state) in steps {
         let from = codec::state(&state)?;
-        bookkeeping::set_step_state(&tx, step_id, from, State::Cancelled, &json!({}), now)?;
+        bookkeeping::set_step_state(
+            &tx,
+            step_id,
+            from,
+            State::Cancelled,
+            &with_actor(json!({}), actor),
+            now,
+        )?;
     }
     bookkeeping::clear_ready(&tx, task_id)?;
     let record = reload_task(&tx, task_id)?;
@@ -61,7 +73,12 @@ pub(crate) fn cancel(conn: &mut Connection, task_id: TaskId, now: Timestamp) -> 
     Ok(record)
 }
 
-pub(crate) fn retry(conn: &mut Connection, task_id: TaskId, now: Timestamp) -> Result<TaskRecord> {
+pub(crate) fn retry(
+    conn: &mut Connection,
+    task_id: TaskId,
+    now: Timestamp,
+    actor: Option<&Value>,
+) -> Result<TaskRecord> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .sql()?;
@@ -95,7 +112,7 @@ pub(crate) fn retry(conn: &mut Connection, task_id: TaskId, now: Timestamp) -> R
             Some(State::Error),
             State::Pending,
             seq,
-            &json!({"task_retry": true}),
+            &with_actor(json!({"task_retry": true}), actor),
             now,
         )?;
     }
@@ -108,7 +125,7 @@ pub(crate) fn retry(conn: &mut Connection, task_id: TaskId, now: Timestamp) -> R
         task_id,
         State::Error,
         State::InProgress,
-        &json!({"task_retry": true}),
+        &with_actor(json!({"task_retry": true}), actor),
         now,
     )? {
         return Err(Error::Conflict(format!(
@@ -125,6 +142,7 @@ pub(crate) fn resolve(
     conn: &mut Connection,
     step_id: StepId,
     now: Timestamp,
+    actor: Option<&Value>,
 ) -> Result<StepRecord> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -144,12 +162,12 @@ pub(crate) fn resolve(
         step_id,
         step.state,
         State::ResolvedManually,
-        &json!({}),
+        &with_actor(json!({}), actor),
         now,
     )? {
         return Err(invalid(what(), step.state, State::ResolvedManually));
     }
-    bookkeeping::step_done(&tx, step_id, step.task_id, was_failed_for_good, now)?;
+    bookkeeping::step_done(&tx, step_id, step.task_id, was_failed_for_good, now, actor)?;
     let record = tasks::step(&tx, step_id)?.ok_or_else(|| Error::NotFound {
         what: "step",
         id: step_id.to_string(),

@@ -23,6 +23,7 @@ pub(crate) const CLAIM_STEPS: &str = include_str!("../queries/claim_steps.sql");
 pub(crate) const CLAIM_TASK_STEPS: &str = include_str!("../queries/claim_task_steps.sql");
 pub(crate) const COMPLETE_STEP_FAILURE: &str = include_str!("../queries/complete_step_failure.sql");
 pub(crate) const COMPLETE_STEP_SUCCESS: &str = include_str!("../queries/complete_step_success.sql");
+pub(crate) const COUNT_RUNNABLE_STEPS: &str = include_str!("../queries/count_runnable_steps.sql");
 pub(crate) const CREATE_EDGES: &str = include_str!("../queries/create_edges.sql");
 pub(crate) const CREATE_STEPS: &str = include_str!("../queries/create_steps.sql");
 pub(crate) const CREATE_TASKS: &str = include_str!("../queries/create_tasks.sql");
@@ -78,6 +79,11 @@ pub(crate) const TEMPLATE_BY_VERSION: &str = include_str!("../queries/template_b
 pub(crate) const TEMPLATE_EXISTS: &str = include_str!("../queries/template_exists.sql");
 pub(crate) const TEMPLATE_INSERT: &str = include_str!("../queries/template_insert.sql");
 pub(crate) const TEMPLATE_LATEST: &str = include_str!("../queries/template_latest.sql");
+pub(crate) const TOKEN_ANY_ACTIVE: &str = include_str!("../queries/token_any_active.sql");
+pub(crate) const TOKEN_BY_HASH: &str = include_str!("../queries/token_by_hash.sql");
+pub(crate) const TOKEN_CREATE: &str = include_str!("../queries/token_create.sql");
+pub(crate) const TOKEN_LIST: &str = include_str!("../queries/token_list.sql");
+pub(crate) const TOKEN_REVOKE: &str = include_str!("../queries/token_revoke.sql");
 pub(crate) const TEMPLATES_LIST: &str = include_str!("../queries/templates_list.sql");
 
 /// The readiness CTE followed by the per-step projection.

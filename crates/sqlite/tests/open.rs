@@ -22,6 +22,7 @@ async fn an_absolute_url_creates_the_file_and_does_not_migrate() {
             "V1__initial".to_string(),
             "V2__leaders".to_string(),
             "V3__derived_current_transition".to_string(),
+            "V4__service".to_string(),
         ]
     );
     assert_eq!(
@@ -30,6 +31,7 @@ async fn an_absolute_url_creates_the_file_and_does_not_migrate() {
             "V1__initial".to_string(),
             "V2__leaders".to_string(),
             "V3__derived_current_transition".to_string(),
+            "V4__service".to_string(),
         ]
     );
     assert!(

@@ -5,6 +5,7 @@
 //! `tasker_store::conformance_tests!(factory);`. Each case is a plain `async fn(Arc<dyn Store>)`
 //! so a failing one can also be called by hand. Time is a fixed origin moved by hand.
 
+mod actor;
 mod bench;
 mod claims;
 mod failures;
@@ -17,8 +18,11 @@ mod properties;
 mod readiness;
 mod tasks;
 mod templates;
+mod tokens;
+mod trace;
 mod wakeups;
 
+pub use actor::*;
 pub use bench::*;
 pub use claims::*;
 pub use failures::*;
@@ -30,6 +34,8 @@ pub use properties::*;
 pub use readiness::*;
 pub use tasks::*;
 pub use templates::*;
+pub use tokens::*;
+pub use trace::*;
 pub use wakeups::*;
 
 /// Expands to one `#[tokio::test]` per conformance case, each calling `$factory().await`.
@@ -81,6 +87,11 @@ macro_rules! conformance_tests {
             random_dags_run_to_a_consistent_end,
             seeded_history_is_a_sound_finished_run,
             baseline_queue_finishes_every_job_once,
+            tokens_are_created_listed_and_found_by_hash,
+            revoked_tokens_authenticate_nothing,
+            operator_actions_record_their_actor,
+            claims_carry_the_trace_context_and_times_of_their_task,
+            runnable_steps_are_counted_up_to_a_cap,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -133,8 +133,14 @@ pub struct ClaimedStep {
     pub parent_results: Vec<(String, Value)>,
     /// This claim moved the task `pending -> in_progress`.
     pub task_started: bool,
-    /// The task's `traceparent`, if it was created with one.
+    /// The task's `traceparent`, if it was created with one; one copy shared by the steps of
+    /// a task claimed together, like the context.
     pub traceparent: Option<Arc<str>>,
+    /// The `ready_at` the step had when it was claimed (kept as its `last_ready_at`): its wait
+    /// from runnable to started is the claim's `now` minus this.
+    pub ready_at: Timestamp,
+    /// When the task was created (for its end-to-end time).
+    pub task_created_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -217,4 +223,48 @@ pub struct OutstandingWork {
     pub scheduled: bool,
     /// Some step is running under a lease.
     pub running: bool,
+}
+
+/// The metadata of a transition written by an operator action, with `"actor": actor` added
+/// when an actor is given (replacing any `actor` already there). Metadata that is not an object
+/// is kept under `"metadata"`, as outcomes keep theirs.
+pub fn with_actor(metadata: Value, actor: Option<&Value>) -> Value {
+    let Some(actor) = actor else {
+        return metadata;
+    };
+    let mut object = match metadata {
+        Value::Object(object) => object,
+        Value::Null => serde_json::Map::new(),
+        other => serde_json::Map::from_iter([("metadata".to_owned(), other)]),
+    };
+    object.insert("actor".to_owned(), actor.clone());
+    Value::Object(object)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_actor;
+    use serde_json::json;
+
+    #[test]
+    fn the_actor_joins_the_metadata() {
+        let actor = json!({"token": 7, "name": "ci"});
+        assert_eq!(with_actor(json!({"a": 1}), None), json!({"a": 1}));
+        assert_eq!(
+            with_actor(json!({"a": 1}), Some(&actor)),
+            json!({"a": 1, "actor": {"token": 7, "name": "ci"}})
+        );
+        assert_eq!(
+            with_actor(json!({"actor": "old"}), Some(&json!("new"))),
+            json!({"actor": "new"})
+        );
+        assert_eq!(
+            with_actor(json!(null), Some(&json!("x"))),
+            json!({"actor": "x"})
+        );
+        assert_eq!(
+            with_actor(json!([1]), Some(&json!("x"))),
+            json!({"metadata": [1], "actor": "x"})
+        );
+    }
 }

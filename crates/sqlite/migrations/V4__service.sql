@@ -1,0 +1,28 @@
+-- The service layer (`tasker serve`): API tokens, the trace context a task was created with,
+-- and what task lists by template and the analytics over finished tasks read. Same content as
+-- the PostgreSQL migration V5__service.sql (see its comments); times in microseconds.
+
+CREATE TABLE api_tokens (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+
+ALTER TABLE tasks ADD COLUMN traceparent TEXT;
+
+ALTER TABLE workflow_steps ADD COLUMN last_ready_at INTEGER;
+
+CREATE INDEX tasks_template_id ON tasks (template_id, id);
+
+-- SQLite has no INCLUDE: the columns a count per bucket needs trail the key, so that the
+-- count reads this index alone (a covering index).
+CREATE INDEX tasks_completed_at ON tasks (completed_at, state, steps_total)
+    WHERE completed_at IS NOT NULL;
+CREATE INDEX tasks_template_completed_at ON tasks (template_id, completed_at)
+    WHERE completed_at IS NOT NULL;
+
+UPDATE tasks SET completed_at = updated_at
+WHERE completed_at IS NULL AND state IN ('error', 'cancelled');
