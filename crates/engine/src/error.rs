@@ -46,6 +46,10 @@ pub enum Error {
         "idempotency key {key:?} already created task {task} with a different context; use a new key for a new task"
     )]
     IdempotencyConflict { key: String, task: TaskId },
+    /// The `traceparent` to store with a task is not a W3C trace context; the message says
+    /// which part is wrong.
+    #[error("{0}")]
+    InvalidTraceparent(String),
     #[error("timed out: {0}")]
     Timeout(String),
     #[error(

@@ -12,6 +12,7 @@ pub mod readiness;
 pub mod record;
 pub mod state;
 pub mod template;
+pub mod trace;
 
 pub use backoff::{Backoff, RetryPolicy};
 pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};

@@ -12,6 +12,7 @@ claimed AS (
         lease_owner = $3,
         lease_expires_at = $4,
         last_attempted_at = $1,
+        last_ready_at = p.ready_at,
         ready_at = NULL,
         transition_seq = s.transition_seq + 1,
         updated_at = $1
@@ -47,12 +48,13 @@ task_history AS (
 -- Started tasks come back as rows of their own rather than joined to their steps: a join of
 -- two CTE results is a nested loop over both (the planner cannot estimate either), quadratic
 -- in the batch size. So do the contexts, once per task of the batch, however many of its
--- steps were claimed: a wide fan-out would otherwise carry its context once per step.
+-- steps were claimed: a wide fan-out would otherwise carry its context once per step. The
+-- task's trace context and creation time travel in its context row.
 SELECT 'step' AS kind, c.id, c.task_id, t.template_id, c.name, c.attempts, c.max_attempts,
        c.retryable, c.inputs, NULL::jsonb AS context,
        parents.names AS parent_names,
        parents.results AS parent_results,
-       c.ready_at
+       c.ready_at, NULL::text AS traceparent, NULL::timestamptz AS task_created_at
 FROM claimed c
 CROSS JOIN LATERAL (
     SELECT t.template_id FROM tasks t WHERE t.id = c.task_id OFFSET 0
@@ -71,12 +73,12 @@ LEFT JOIN LATERAL (
 UNION ALL
 SELECT 'task_started', NULL::bigint, st.id, NULL::bigint, NULL::text, NULL::integer,
        NULL::integer, NULL::boolean, NULL::jsonb, NULL::jsonb, NULL::text[], NULL::jsonb[],
-       NULL::timestamptz
+       NULL::timestamptz, NULL::text, NULL::timestamptz
 FROM started st
 UNION ALL
 SELECT 'task_context', NULL::bigint, t.id, NULL::bigint, NULL::text, NULL::integer,
        NULL::integer, NULL::boolean, NULL::jsonb, t.context, NULL::text[], NULL::jsonb[],
-       NULL::timestamptz
+       NULL::timestamptz, t.traceparent, t.created_at
 FROM tasks t
 WHERE t.id = ANY (ARRAY(SELECT DISTINCT c.task_id FROM claimed c))
 ORDER BY 13 NULLS FIRST, 2

@@ -3,12 +3,13 @@
 -- so are its steps and edges; the caller reads the winner's id afterwards.
 WITH new_tasks AS (
     INSERT INTO tasks (id, template_id, state, context, identity_hash, idempotency_key,
-                       steps_total, steps_remaining, steps_failed, transition_seq,
+                       traceparent, steps_total, steps_remaining, steps_failed, transition_seq,
                        created_at, updated_at)
     SELECT t.id, t.template_id, 'pending', t.context, t.identity_hash, t.idempotency_key,
-           t.steps_total, t.steps_total, 0, 1, $1, $1
-    FROM unnest($2::bigint[], $3::bigint[], $4::jsonb[], $5::text[], $6::text[], $7::integer[])
-         AS t(id, template_id, context, identity_hash, idempotency_key, steps_total)
+           t.traceparent, t.steps_total, t.steps_total, 0, 1, $1, $1
+    FROM unnest($2::bigint[], $3::bigint[], $4::jsonb[], $5::text[], $6::text[], $7::integer[],
+                $19::text[])
+         AS t(id, template_id, context, identity_hash, idempotency_key, steps_total, traceparent)
     ORDER BY t.id
     ON CONFLICT (identity_hash) WHERE identity_hash IS NOT NULL DO NOTHING
     RETURNING id

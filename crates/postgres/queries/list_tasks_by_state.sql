@@ -2,7 +2,7 @@
 -- only when their parameter is not null.
 -- A list carries no contexts (they can be large): `context` is null.
 SELECT t.id, t.template_id, n.name AS namespace, tt.name, tt.version, t.state, NULL::jsonb AS context,
-       t.identity_hash, t.idempotency_key, t.steps_total, t.steps_remaining, t.steps_failed,
+       t.identity_hash, t.idempotency_key, t.traceparent, t.steps_total, t.steps_remaining, t.steps_failed,
        t.created_at, t.updated_at, t.completed_at
 FROM tasks t
 JOIN task_templates tt ON tt.id = t.template_id

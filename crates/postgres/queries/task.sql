@@ -1,5 +1,5 @@
 SELECT t.id, t.template_id, n.name AS namespace, tt.name, tt.version, t.state, t.context,
-       t.identity_hash, t.idempotency_key, t.steps_total, t.steps_remaining, t.steps_failed,
+       t.identity_hash, t.idempotency_key, t.traceparent, t.steps_total, t.steps_remaining, t.steps_failed,
        t.created_at, t.updated_at, t.completed_at
 FROM tasks t
 JOIN task_templates tt ON tt.id = t.template_id

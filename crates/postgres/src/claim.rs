@@ -53,12 +53,19 @@ pub(crate) async fn claim_steps(
     Ok(claimed)
 }
 
+/// What a claim reads once per task, shared by the task's claimed steps.
+struct ClaimedTask {
+    context: Arc<Value>,
+    traceparent: Option<Arc<str>>,
+    created_at: Timestamp,
+}
+
 /// The steps a claim statement (`claim_picked.sql`) returned, with the tasks it started.
 pub(crate) fn claimed_steps(rows: &[Row], lease_expires_at: Timestamp) -> Result<Vec<ClaimedStep>> {
     // Started tasks and the contexts of the batch's tasks come first (the statement orders
     // them so), then the claimed steps. Each context is read once and shared by its steps.
     let mut started: HashSet<i64> = HashSet::new();
-    let mut contexts: HashMap<i64, Arc<Value>> = HashMap::new();
+    let mut tasks: HashMap<i64, ClaimedTask> = HashMap::new();
     let mut claimed = Vec::with_capacity(rows.len());
     for row in rows {
         let task_id: i64 = get(row, "task_id")?;
@@ -68,12 +75,20 @@ pub(crate) fn claimed_steps(rows: &[Row], lease_expires_at: Timestamp) -> Result
                 continue;
             }
             "task_context" => {
-                contexts.insert(task_id, Arc::new(get(row, "context")?));
+                let traceparent: Option<&str> = get(row, "traceparent")?;
+                tasks.insert(
+                    task_id,
+                    ClaimedTask {
+                        context: Arc::new(get(row, "context")?),
+                        traceparent: traceparent.map(Arc::from),
+                        created_at: get(row, "task_created_at")?,
+                    },
+                );
                 continue;
             }
             _ => {}
         }
-        let task_context = contexts.get(&task_id).cloned().ok_or_else(|| {
+        let task = tasks.get(&task_id).ok_or_else(|| {
             Error::Database(format!("the claim returned no context for task {task_id}"))
         })?;
         let step_id: i64 = get(row, "id")?;
@@ -93,10 +108,12 @@ pub(crate) fn claimed_steps(rows: &[Row], lease_expires_at: Timestamp) -> Result
             retryable: get(row, "retryable")?,
             lease_expires_at,
             inputs: get(row, "inputs")?,
-            task_context,
+            task_context: Arc::clone(&task.context),
             parent_results: names.into_iter().zip(results).collect(),
             task_started,
-            traceparent: None,
+            traceparent: task.traceparent.clone(),
+            ready_at: get(row, "ready_at")?,
+            task_created_at: task.created_at,
         });
     }
     Ok(claimed)

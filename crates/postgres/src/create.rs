@@ -18,6 +18,7 @@ struct Columns<'a> {
     contexts: Vec<&'a Value>,
     identity_hashes: Vec<Option<&'a str>>,
     idempotency_keys: Vec<Option<&'a str>>,
+    traceparents: Vec<Option<&'a str>>,
     steps_total: Vec<i32>,
     step_ids: Vec<i64>,
     step_task_ids: Vec<i64>,
@@ -45,6 +46,7 @@ impl<'a> Columns<'a> {
         self.contexts.push(&task.context);
         self.identity_hashes.push(task.identity_hash.as_deref());
         self.idempotency_keys.push(task.idempotency_key.as_deref());
+        self.traceparents.push(task.traceparent.as_deref());
         self.steps_total.push(count(n, "steps")?);
         let mut parents = vec![0i32; n];
         for &(parent, child) in &layout.edges {
@@ -140,6 +142,7 @@ pub(crate) async fn create_tasks(
                 &c.edge_from,
                 &c.edge_to,
                 &c.edge_task_ids,
+                &c.traceparents,
             ],
         )
         .await

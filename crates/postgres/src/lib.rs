@@ -20,6 +20,7 @@
 //! # }
 //! ```
 
+mod analytics;
 mod bench;
 mod claim;
 mod complete;
@@ -449,35 +450,5 @@ impl Store for PostgresStore {
 
     async fn baseline_queue(&self, jobs: u64, workers: usize) -> Result<BaselineReport> {
         bench::baseline_queue(self, jobs, workers).await
-    }
-}
-
-#[async_trait::async_trait]
-impl tasker_store::AnalyticsStore for PostgresStore {
-    async fn finished_counts(
-        &self,
-        _since: Timestamp,
-        _until: Timestamp,
-        _bucket_seconds: i64,
-    ) -> Result<Vec<tasker_store::FinishedCount>> {
-        Err(tasker_store::Error::Database(
-            "analytics not implemented".into(),
-        ))
-    }
-    async fn finished_tasks(
-        &self,
-        _query: &tasker_store::FinishedQuery,
-    ) -> Result<Vec<tasker_store::FinishedTask>> {
-        Err(tasker_store::Error::Database(
-            "analytics not implemented".into(),
-        ))
-    }
-    async fn finished_step_samples(
-        &self,
-        _query: &tasker_store::FinishedQuery,
-    ) -> Result<Vec<tasker_store::StepSample>> {
-        Err(tasker_store::Error::Database(
-            "analytics not implemented".into(),
-        ))
     }
 }

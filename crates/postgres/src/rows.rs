@@ -33,7 +33,7 @@ pub(crate) fn task(row: &Row) -> Result<TaskRecord> {
         context: get::<Option<_>>(row, "context")?.unwrap_or(Value::Null),
         identity_hash: get(row, "identity_hash")?,
         idempotency_key: get(row, "idempotency_key")?,
-        traceparent: None,
+        traceparent: get(row, "traceparent")?,
         steps_total: get(row, "steps_total")?,
         steps_remaining: get(row, "steps_remaining")?,
         steps_failed: get(row, "steps_failed")?,

@@ -19,6 +19,7 @@ queries! {
     CANCEL_TASK_STEPS => "cancel_task_steps.sql",
     COMPLETE_STEPS => "complete_steps.sql",
     COMPLETE_STEPS_TASKS => "complete_steps_tasks.sql",
+    COUNT_RUNNABLE_STEPS => "count_runnable_steps.sql",
     COUNT_STEPS_BY_STATE => "count_steps_by_state.sql",
     COUNT_TASKS_BY_STATE => "count_tasks_by_state.sql",
     CREATE_TASKS => "create_tasks.sql",

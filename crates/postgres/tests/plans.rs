@@ -77,7 +77,7 @@ fn wide_partial_indexes_allowed(name: &str) -> &'static [&'static str] {
     const READY: &str = "workflow_steps_ready";
     const EXPIRY: &str = "workflow_steps_lease_expiry";
     match name.split(' ').next().unwrap_or_default() {
-        "claim_ready.sql" | "next_ready_at.sql" => &[READY],
+        "claim_ready.sql" | "next_ready_at.sql" | "count_runnable_steps.sql" => &[READY],
         "outstanding_work.sql" => &[READY, EXPIRY],
         // Giving an owner's leases back at shutdown reads every running step, a set bounded by
         // how many steps run at once (no index of their own: one entry fewer per claim).
@@ -311,6 +311,7 @@ async fn hot_queries_use_indexes_at_scale() {
         ("step.sql", vec![&running[0]]),
         ("expired_leases.sql", vec![&now, &limit]),
         ("next_ready_at.sql", vec![]),
+        ("count_runnable_steps.sql", vec![&now, &limit]),
         ("outstanding_work.sql", vec![]),
         ("wake_task_steps.sql", vec![&one_task[0], &now]),
         ("cancel_task_steps.sql", vec![&one_task[0], &now]),

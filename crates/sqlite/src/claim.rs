@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
-use tasker_model::{State, StepId, TaskId};
+use tasker_model::{State, StepId, TaskId, Timestamp};
 use tasker_store::{ClaimRequest, ClaimedStep, Result};
 
 /// What `claim_step.sql` returns about a step it moved to `in_progress`.
@@ -22,6 +22,15 @@ struct ClaimedRow {
     inputs: Option<String>,
     seq: i32,
     parents: i32,
+    ready_at: i64,
+}
+
+/// What a claim reads once per task, shared by the task's claimed steps.
+struct ClaimedTask {
+    row: TaskRow,
+    context: Arc<Value>,
+    traceparent: Option<Arc<str>>,
+    created_at: Timestamp,
 }
 
 pub(crate) fn claim(conn: &mut Connection, request: &ClaimRequest) -> Result<Vec<ClaimedStep>> {
@@ -62,7 +71,7 @@ pub(crate) fn claim_candidates(
 ) -> Result<Vec<ClaimedStep>> {
     let now = micros(request.now);
     // Per task of the batch: its row, and its context read once and shared by its steps.
-    let mut tasks: HashMap<TaskId, (TaskRow, Arc<Value>)> = HashMap::new();
+    let mut tasks: HashMap<TaskId, ClaimedTask> = HashMap::new();
     let mut claimed = Vec::with_capacity(candidates.len());
     for (step_id, state) in candidates {
         let from = codec::state(&state)?;
@@ -87,6 +96,7 @@ pub(crate) fn claim_candidates(
                         inputs: row.get(5)?,
                         seq: row.get(6)?,
                         parents: row.get(7)?,
+                        ready_at: row.get(8)?,
                     })
                 },
             )
@@ -103,6 +113,7 @@ pub(crate) fn claim_candidates(
             inputs,
             seq,
             parents,
+            ready_at,
         }) = updated
         else {
             continue;
@@ -116,15 +127,12 @@ pub(crate) fn claim_candidates(
             &json!({"attempt": attempt, "worker": request.owner}),
             request.now,
         )?;
-        let (task, context) = match tasks.entry(task_id) {
+        let task = match tasks.entry(task_id) {
             Entry::Occupied(entry) => entry.into_mut(),
-            Entry::Vacant(entry) => entry.insert((
-                bookkeeping::task_row(tx, task_id)?,
-                Arc::new(task_context(tx, task_id)?),
-            )),
+            Entry::Vacant(entry) => entry.insert(claimed_task(tx, task_id)?),
         };
         let mut task_started = false;
-        if task.state == State::Pending {
+        if task.row.state == State::Pending {
             task_started = bookkeeping::set_task_state(
                 tx,
                 task_id,
@@ -133,20 +141,19 @@ pub(crate) fn claim_candidates(
                 &json!({"worker": request.owner}),
                 request.now,
             )?;
-            task.state = State::InProgress;
+            task.row.state = State::InProgress;
         }
-        let (template_id, task_context) = (task.template_id, Arc::clone(context));
         claimed.push(ClaimedStep {
             step_id,
             task_id,
-            template_id,
+            template_id: task.row.template_id,
             name,
             attempt,
             max_attempts,
             retryable,
             lease_expires_at: request.lease_expires_at,
             inputs: codec::opt_json(inputs)?,
-            task_context,
+            task_context: Arc::clone(&task.context),
             // Roots, the bulk of wide workloads, skip the lookup.
             parent_results: if parents == 0 {
                 Vec::new()
@@ -154,19 +161,27 @@ pub(crate) fn claim_candidates(
                 parent_results(tx, step_id)?
             },
             task_started,
-            traceparent: None,
+            traceparent: task.traceparent.clone(),
+            ready_at: codec::timestamp(ready_at)?,
+            task_created_at: task.created_at,
         });
     }
     Ok(claimed)
 }
 
-fn task_context(conn: &Connection, task_id: TaskId) -> Result<Value> {
-    let text: String = conn
+fn claimed_task(conn: &Connection, task_id: TaskId) -> Result<ClaimedTask> {
+    let row = bookkeeping::task_row(conn, task_id)?;
+    let (context, traceparent, created_at): (String, Option<String>, i64) = conn
         .prepare_cached(queries::TASK_CONTEXT)
         .sql()?
-        .query_row([task_id], |row| row.get(0))
+        .query_row([task_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
         .sql()?;
-    codec::json(&text)
+    Ok(ClaimedTask {
+        row,
+        context: Arc::new(codec::json(&context)?),
+        traceparent: traceparent.map(Arc::from),
+        created_at: codec::timestamp(created_at)?,
+    })
 }
 
 fn parent_results(conn: &Connection, step_id: StepId) -> Result<Vec<(String, Value)>> {

@@ -62,7 +62,7 @@ pub(crate) fn template(row: &Row<'_>) -> Result<StoredTemplate> {
     })
 }
 
-/// Columns of `task_by_id.sql` / `tasks_list.sql`.
+/// Columns of `task_by_id.sql` / `tasks_list*.sql`.
 pub(crate) fn task(row: &Row<'_>) -> Result<TaskRecord> {
     Ok(TaskRecord {
         id: row.get(0).sql()?,
@@ -75,7 +75,7 @@ pub(crate) fn task(row: &Row<'_>) -> Result<TaskRecord> {
         context: opt_json(row.get(6).sql()?)?.unwrap_or(Value::Null),
         identity_hash: row.get(7).sql()?,
         idempotency_key: row.get(8).sql()?,
-        traceparent: None,
+        traceparent: row.get(15).sql()?,
         steps_total: row.get(9).sql()?,
         steps_remaining: row.get(10).sql()?,
         steps_failed: row.get(11).sql()?,

@@ -4,6 +4,7 @@
 //! and a single connection makes every multi-statement operation (run in one
 //! `BEGIN IMMEDIATE` transaction) trivially serializable. SQL lives in `queries/*.sql`.
 
+mod analytics;
 mod bench;
 mod bookkeeping;
 mod claim;
@@ -161,6 +162,7 @@ impl SqliteStore {
 #[doc(hidden)]
 pub mod hot_queries {
     pub const CLAIM_STEPS: &str = crate::queries::CLAIM_STEPS;
+    pub const COUNT_RUNNABLE_STEPS: &str = crate::queries::COUNT_RUNNABLE_STEPS;
     pub const STEPS_OF_TASK: &str = crate::queries::STEPS_OF_TASK;
     pub const TASKS_LIST_BY_STATE: &str = crate::queries::TASKS_LIST_BY_STATE;
     pub const PARENTS_OF_TASK: &str = crate::queries::PARENTS_OF_TASK;
@@ -459,35 +461,5 @@ impl Store for SqliteStore {
     async fn baseline_queue(&self, jobs: u64, workers: usize) -> Result<BaselineReport> {
         self.run_at(move |conn, location| bench::baseline_queue(conn, location, jobs, workers))
             .await
-    }
-}
-
-#[async_trait::async_trait]
-impl tasker_store::AnalyticsStore for SqliteStore {
-    async fn finished_counts(
-        &self,
-        _since: Timestamp,
-        _until: Timestamp,
-        _bucket_seconds: i64,
-    ) -> Result<Vec<tasker_store::FinishedCount>> {
-        Err(tasker_store::Error::Database(
-            "analytics not implemented".into(),
-        ))
-    }
-    async fn finished_tasks(
-        &self,
-        _query: &tasker_store::FinishedQuery,
-    ) -> Result<Vec<tasker_store::FinishedTask>> {
-        Err(tasker_store::Error::Database(
-            "analytics not implemented".into(),
-        ))
-    }
-    async fn finished_step_samples(
-        &self,
-        _query: &tasker_store::FinishedQuery,
-    ) -> Result<Vec<tasker_store::StepSample>> {
-        Err(tasker_store::Error::Database(
-            "analytics not implemented".into(),
-        ))
     }
 }

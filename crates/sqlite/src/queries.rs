@@ -23,6 +23,7 @@ pub(crate) const CLAIM_STEPS: &str = include_str!("../queries/claim_steps.sql");
 pub(crate) const CLAIM_TASK_STEPS: &str = include_str!("../queries/claim_task_steps.sql");
 pub(crate) const COMPLETE_STEP_FAILURE: &str = include_str!("../queries/complete_step_failure.sql");
 pub(crate) const COMPLETE_STEP_SUCCESS: &str = include_str!("../queries/complete_step_success.sql");
+pub(crate) const COUNT_RUNNABLE_STEPS: &str = include_str!("../queries/count_runnable_steps.sql");
 pub(crate) const CREATE_EDGES: &str = include_str!("../queries/create_edges.sql");
 pub(crate) const CREATE_STEPS: &str = include_str!("../queries/create_steps.sql");
 pub(crate) const CREATE_TASKS: &str = include_str!("../queries/create_tasks.sql");

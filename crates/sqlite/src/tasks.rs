@@ -68,7 +68,8 @@ fn create_one(conn: &Connection, task: &NewTask, now: Timestamp) -> Result<Creat
             task.identity_hash,
             task.idempotency_key,
             step_count,
-            at
+            at,
+            task.traceparent
         ])
         .sql()?;
     let task_id = conn.last_insert_rowid();

@@ -80,9 +80,10 @@ async fn populated_store() -> SqliteStore {
 }
 
 async fn assert_no_scans(store: &SqliteStore) {
-    let queries: [(&str, &'static str, usize); 16] = [
+    let queries: [(&str, &'static str, usize); 17] = [
         ("tasks by state", hot_queries::TASKS_LIST_BY_STATE, 4),
         ("claim", hot_queries::CLAIM_STEPS, 2),
+        ("runnable steps", hot_queries::COUNT_RUNNABLE_STEPS, 2),
         ("steps of task", hot_queries::STEPS_OF_TASK, 1),
         ("parents of task", hot_queries::PARENTS_OF_TASK, 1),
         ("release children", hot_queries::RELEASE_CHILDREN, 2),

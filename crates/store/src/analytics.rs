@@ -70,4 +70,8 @@ pub trait AnalyticsStore: Send + Sync {
     /// The steps of up to `limit` finished tasks (the same tasks as
     /// [`AnalyticsStore::finished_tasks`] would return), by task then template order.
     async fn finished_step_samples(&self, query: &FinishedQuery) -> Result<Vec<StepSample>>;
+    /// How many steps are runnable at `now` (`ready_at <= now`), counting at most `cap` of
+    /// them: a walk of the ready index that stops at `cap` (the runnable-steps gauge), so
+    /// its cost does not grow with a backlog beyond `cap`.
+    async fn count_runnable_steps(&self, now: Timestamp, cap: u32) -> Result<u64>;
 }

@@ -19,6 +19,7 @@ mod readiness;
 mod tasks;
 mod templates;
 mod tokens;
+mod trace;
 mod wakeups;
 
 pub use actor::*;
@@ -34,6 +35,7 @@ pub use readiness::*;
 pub use tasks::*;
 pub use templates::*;
 pub use tokens::*;
+pub use trace::*;
 pub use wakeups::*;
 
 /// Expands to one `#[tokio::test]` per conformance case, each calling `$factory().await`.
@@ -88,6 +90,8 @@ macro_rules! conformance_tests {
             tokens_are_created_listed_and_found_by_hash,
             revoked_tokens_authenticate_nothing,
             operator_actions_record_their_actor,
+            claims_carry_the_trace_context_and_times_of_their_task,
+            runnable_steps_are_counted_up_to_a_cap,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -133,8 +133,14 @@ pub struct ClaimedStep {
     pub parent_results: Vec<(String, Value)>,
     /// This claim moved the task `pending -> in_progress`.
     pub task_started: bool,
-    /// The task's `traceparent`, if it was created with one.
+    /// The task's `traceparent`, if it was created with one; one copy shared by the steps of
+    /// a task claimed together, like the context.
     pub traceparent: Option<Arc<str>>,
+    /// The `ready_at` the step had when it was claimed (kept as its `last_ready_at`): its wait
+    /// from runnable to started is the claim's `now` minus this.
+    pub ready_at: Timestamp,
+    /// When the task was created (for its end-to-end time).
+    pub task_created_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,5 +1,5 @@
 //! Hostile input is refused the same way on every backend, before anything is written, with the
-//! field it concerns: handler configs, NUL characters, idempotency keys.
+//! field it concerns: handler configs, NUL characters, idempotency keys, trace contexts.
 
 mod common;
 
@@ -141,8 +141,47 @@ async fn idempotency_keys_are_checked_and_reuse_with_another_context_conflicts(d
     assert_eq!(engine.list_tasks(every_task()).await.unwrap().len(), 1);
 }
 
+async fn a_bad_traceparent_refuses_its_batch_before_any_write(db: TestDb) {
+    let engine = db.engine();
+    engine
+        .register_template_yaml(&format!("{HEADER}steps:\n  - {{name: a, handler: noop}}\n"))
+        .await
+        .unwrap();
+    let t: TemplateRef = "hostile/t".parse().unwrap();
+    let traced = |traceparent: &str| CreateTask {
+        traceparent: Some(traceparent.to_owned()),
+        ..CreateTask::new(t.clone(), json!({}))
+    };
+    let good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let zeros = "00-00000000000000000000000000000000-00f067aa0ba902b7-01";
+    let err = engine
+        .create_tasks(vec![traced(good), traced(zeros)])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidTraceparent(m) if m == "traceparent trace id must not be all zeros"),
+        "{err:?}"
+    );
+    let err = engine
+        .create_task(traced(
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidTraceparent(m) if m.contains("trace id must be lowercase hex")),
+        "{err:?}"
+    );
+    assert!(engine.list_tasks(every_task()).await.unwrap().is_empty());
+
+    let created = engine.create_task(traced(good)).await.unwrap();
+    let task = engine.task(created.id).await.unwrap();
+    assert_eq!(task.traceparent.as_deref(), Some(good));
+}
+
 on_every_backend!(
     builtin_configs_are_checked_at_registration,
     nul_characters_are_refused_before_any_write,
     idempotency_keys_are_checked_and_reuse_with_another_context_conflicts,
+    a_bad_traceparent_refuses_its_batch_before_any_write,
 );

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tasker_model::identity::identity_hash;
 use tasker_model::limits::{UnstorableJson, check_storable_json};
+use tasker_model::trace::check_traceparent;
 use tasker_model::{IdentityStrategy, State, TaskId, TaskRecord};
 use tasker_store::{CreatedTask, NewTask, TaskFilter};
 
@@ -120,6 +121,9 @@ fn new_task(cached: &CachedTemplate, request: CreateTask, max_context: usize) ->
             errors,
         })?;
     super::idempotency::check_key(request.idempotency_key.as_deref())?;
+    if let Some(traceparent) = &request.traceparent {
+        check_traceparent(traceparent).map_err(|e| Error::InvalidTraceparent(e.to_string()))?;
+    }
     check_context(&context, max_context).map_err(|why| Error::ContextUnstorable {
         template: template.key(),
         why,

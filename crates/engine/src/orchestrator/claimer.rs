@@ -6,7 +6,7 @@ use super::executor::{self, Report};
 use super::lease::Lease;
 use super::stats::bump;
 use super::wakeup::hinted;
-use super::{RunStats, Shared, clock_check, heartbeat, leadership, lease_expiry, rescuer};
+use super::{RunStats, Shared, clock_check, gauges, heartbeat, leadership, lease_expiry, rescuer};
 use crate::error::Result;
 use crate::events::Event;
 use crate::telemetry::metrics;
@@ -51,6 +51,7 @@ pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
     background.spawn(heartbeat::run(shared.clone()));
     background.spawn(rescuer::run(shared.clone()));
     background.spawn(clock_check::watch(shared.clone()));
+    background.spawn(gauges::run(shared.clone()));
     // One claim loop per orchestrator. A second one on PostgreSQL (whose claims skip each
     // other's rows) made 50,000 tasks slower, 24-30 s against 18-20 s in interleaved runs;
     // likely cause: both claims start at the same front of the ready index, one skipping
@@ -282,6 +283,7 @@ pub(crate) fn track(
     bump(&shared.stats.steps_claimed, 1);
     shared.in_flight.fetch_add(1, Ordering::AcqRel);
     metrics::in_flight(1.0);
+    metrics::step_wait(step.ready_at, claimed_at);
     shared
         .leases
         .track(step.step_id, step.attempt, sent, shared.lease_budget())

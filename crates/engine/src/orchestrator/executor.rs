@@ -94,7 +94,7 @@ pub(crate) async fn execute(
 ) {
     lease.wait_for_predecessor().await;
     let span = step_span(shared.engine.trace_context(), &step);
-    let mut meta = AttemptMeta::unknown(None, step.traceparent.clone());
+    let mut meta = AttemptMeta::unknown(Some(step.task_created_at), step.traceparent.clone());
     let verdict = run_step(&shared, &step, &lease, &span, &mut meta)
         .instrument(span.clone())
         .await;

@@ -12,6 +12,7 @@ mod claimer;
 mod clock_check;
 mod completer;
 mod executor;
+mod gauges;
 mod heartbeat;
 mod leadership;
 mod lease;

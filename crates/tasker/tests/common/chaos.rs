@@ -556,4 +556,7 @@ impl tasker::store::AnalyticsStore for ChaosStore {
     ) -> Result<Vec<tasker::store::StepSample>> {
         self.inner.finished_step_samples(query).await
     }
+    async fn count_runnable_steps(&self, now: Timestamp, cap: u32) -> Result<u64> {
+        self.inner.count_runnable_steps(now, cap).await
+    }
 }

@@ -1,0 +1,50 @@
+//! Reads over finished tasks for the analytics API, and the runnable-steps gauge.
+
+use crate::SqliteStore;
+use crate::codec::micros;
+use crate::error::SqlResultExt;
+use crate::queries;
+use rusqlite::params;
+use tasker_model::Timestamp;
+use tasker_store::Result;
+
+#[async_trait::async_trait]
+impl tasker_store::AnalyticsStore for SqliteStore {
+    async fn finished_counts(
+        &self,
+        _since: Timestamp,
+        _until: Timestamp,
+        _bucket_seconds: i64,
+    ) -> Result<Vec<tasker_store::FinishedCount>> {
+        Err(tasker_store::Error::Database(
+            "analytics not implemented".into(),
+        ))
+    }
+    async fn finished_tasks(
+        &self,
+        _query: &tasker_store::FinishedQuery,
+    ) -> Result<Vec<tasker_store::FinishedTask>> {
+        Err(tasker_store::Error::Database(
+            "analytics not implemented".into(),
+        ))
+    }
+    async fn finished_step_samples(
+        &self,
+        _query: &tasker_store::FinishedQuery,
+    ) -> Result<Vec<tasker_store::StepSample>> {
+        Err(tasker_store::Error::Database(
+            "analytics not implemented".into(),
+        ))
+    }
+    async fn count_runnable_steps(&self, now: Timestamp, cap: u32) -> Result<u64> {
+        let n: i64 = self
+            .run(move |conn| {
+                conn.prepare_cached(queries::COUNT_RUNNABLE_STEPS)
+                    .sql()?
+                    .query_row(params![micros(now), i64::from(cap)], |row| row.get(0))
+                    .sql()
+            })
+            .await?;
+        u64::try_from(n).map_err(|_| tasker_store::Error::Corrupt(format!("count {n}")))
+    }
+}
