@@ -55,20 +55,31 @@ pub(crate) async fn list_tasks(
     filter: &TaskFilter,
 ) -> Result<Vec<TaskRecord>> {
     let limit = i64::from(filter.limit);
-    let rows = match filter.state {
-        Some(state) => {
-            let params: [&(dyn ToSql + Sync); 4] = [
-                &filter.namespace,
-                &filter.before_id,
-                &state.as_str(),
-                &limit,
-            ];
-            query(store, sql::LIST_TASKS_BY_STATE, &params).await?
-        }
-        None => {
-            let params: [&(dyn ToSql + Sync); 3] = [&filter.namespace, &filter.before_id, &limit];
-            query(store, sql::LIST_TASKS, &params).await?
-        }
+    let state = filter.state.map(State::as_str);
+    let (before, after, until) = (
+        &filter.before_id,
+        &filter.created_after,
+        &filter.created_before,
+    );
+    // A namespace or template name narrows the list to some templates' tasks, found by
+    // template id; otherwise the list walks all tasks, or those in one state.
+    let rows = if filter.namespace.is_some() || filter.template.is_some() {
+        let params: [&(dyn ToSql + Sync); 7] = [
+            before,
+            after,
+            until,
+            &state,
+            &limit,
+            &filter.namespace,
+            &filter.template,
+        ];
+        query(store, sql::LIST_TASKS_BY_TEMPLATE, &params).await?
+    } else if let Some(state) = state {
+        let params: [&(dyn ToSql + Sync); 5] = [before, after, until, &state, &limit];
+        query(store, sql::LIST_TASKS_BY_STATE, &params).await?
+    } else {
+        let params: [&(dyn ToSql + Sync); 4] = [before, after, until, &limit];
+        query(store, sql::LIST_TASKS, &params).await?
     };
     rows.iter().map(rows::task).collect()
 }

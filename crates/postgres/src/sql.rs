@@ -35,6 +35,7 @@ queries! {
     LEASED_TASKS => "leased_tasks.sql",
     LIST_TASKS => "list_tasks.sql",
     LIST_TASKS_BY_STATE => "list_tasks_by_state.sql",
+    LIST_TASKS_BY_TEMPLATE => "list_tasks_by_template.sql",
     LIST_TEMPLATES => "list_templates.sql",
     LOCK_STEP => "lock_step.sql",
     LOCK_TASK => "lock_task.sql",

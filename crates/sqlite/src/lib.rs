@@ -164,7 +164,9 @@ pub mod hot_queries {
     pub const CLAIM_STEPS: &str = crate::queries::CLAIM_STEPS;
     pub const COUNT_RUNNABLE_STEPS: &str = crate::queries::COUNT_RUNNABLE_STEPS;
     pub const STEPS_OF_TASK: &str = crate::queries::STEPS_OF_TASK;
+    pub const TASKS_LIST: &str = crate::queries::TASKS_LIST;
     pub const TASKS_LIST_BY_STATE: &str = crate::queries::TASKS_LIST_BY_STATE;
+    pub const TASKS_LIST_BY_TEMPLATE: &str = crate::queries::TASKS_LIST_BY_TEMPLATE;
     pub const PARENTS_OF_TASK: &str = crate::queries::PARENTS_OF_TASK;
     pub const RELEASE_CHILDREN: &str = crate::queries::RELEASE_CHILDREN;
     pub const PARENT_RESULTS: &str = crate::queries::PARENT_RESULTS;
@@ -273,7 +275,7 @@ impl Store for SqliteStore {
 
     async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskRecord>> {
         let filter = filter.clone();
-        self.run(move |conn| tasks::list(conn, &filter)).await
+        self.read(move |conn| tasks::list(conn, &filter)).await
     }
 
     async fn count_tasks_by_state(&self) -> Result<Vec<(State, i64)>> {

@@ -56,6 +56,8 @@ pub(crate) const STEP_TRANSITIONS_OF_TASK: &str =
 pub(crate) const STEPS_OF_TASK: &str = include_str!("../queries/steps_of_task.sql");
 pub(crate) const TASK_ANY_RUNNING: &str = include_str!("../queries/task_any_running.sql");
 pub(crate) const TASKS_LIST_BY_STATE: &str = include_str!("../queries/tasks_list_by_state.sql");
+pub(crate) const TASKS_LIST_BY_TEMPLATE: &str =
+    include_str!("../queries/tasks_list_by_template.sql");
 pub(crate) const TASK_BY_ID: &str = include_str!("../queries/task_by_id.sql");
 pub(crate) const TASK_CLEAR_READY: &str = include_str!("../queries/task_clear_ready.sql");
 pub(crate) const TASK_EXISTS: &str = include_str!("../queries/task_exists.sql");
@@ -76,6 +78,7 @@ pub(crate) const TASKS_COUNT_BY_STATE: &str = include_str!("../queries/tasks_cou
 pub(crate) const TASKS_LIST: &str = include_str!("../queries/tasks_list.sql");
 pub(crate) const TEMPLATE_BY_ID: &str = include_str!("../queries/template_by_id.sql");
 pub(crate) const TEMPLATE_BY_VERSION: &str = include_str!("../queries/template_by_version.sql");
+pub(crate) const TEMPLATE_IDS_NAMED: &str = include_str!("../queries/template_ids_named.sql");
 pub(crate) const TEMPLATE_EXISTS: &str = include_str!("../queries/template_exists.sql");
 pub(crate) const TEMPLATE_INSERT: &str = include_str!("../queries/template_insert.sql");
 pub(crate) const TEMPLATE_LATEST: &str = include_str!("../queries/template_latest.sql");

@@ -137,20 +137,46 @@ pub(crate) fn by_id(conn: &Connection, id: i64) -> Result<Option<TaskRecord>> {
 
 pub(crate) fn list(conn: &Connection, filter: &TaskFilter) -> Result<Vec<TaskRecord>> {
     let limit = i64::from(filter.limit);
+    let (before, after, until) = (
+        filter.before_id,
+        filter.created_after.map(micros),
+        filter.created_before.map(micros),
+    );
+    let state = filter.state.map(State::as_str);
+    // A namespace or template name narrows the list to some templates' tasks: one walk of
+    // tasks (template_id, id) per template, merged here. Otherwise the list walks all tasks,
+    // or those in one state.
+    if filter.namespace.is_some() || filter.template.is_some() {
+        let template_ids: Vec<i64> = {
+            let mut stmt = conn.prepare_cached(queries::TEMPLATE_IDS_NAMED).sql()?;
+            let rows = stmt
+                .query_map(params![filter.namespace, filter.template], |row| row.get(0))
+                .sql()?;
+            rows.collect::<rusqlite::Result<_>>().sql()?
+        };
+        let mut out = Vec::new();
+        let mut stmt = conn.prepare_cached(queries::TASKS_LIST_BY_TEMPLATE).sql()?;
+        for template_id in template_ids {
+            let mut rows = stmt
+                .query(params![before, after, until, state, limit, template_id])
+                .sql()?;
+            while let Some(row) = rows.next().sql()? {
+                out.push(codec::task(row)?);
+            }
+        }
+        out.sort_unstable_by_key(|task| std::cmp::Reverse(task.id));
+        out.truncate(filter.limit as usize);
+        return Ok(out);
+    }
     let mut stmt;
-    let mut rows = match filter.state {
+    let mut rows = match state {
         Some(state) => {
             stmt = conn.prepare_cached(queries::TASKS_LIST_BY_STATE).sql()?;
-            stmt.query(params![
-                filter.namespace,
-                filter.before_id,
-                state.as_str(),
-                limit
-            ])
+            stmt.query(params![before, after, until, state, limit])
         }
         None => {
             stmt = conn.prepare_cached(queries::TASKS_LIST).sql()?;
-            stmt.query(params![filter.namespace, filter.before_id, limit])
+            stmt.query(params![before, after, until, limit])
         }
     }
     .sql()?;

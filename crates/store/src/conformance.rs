@@ -16,6 +16,7 @@ mod leases;
 mod operator;
 mod properties;
 mod readiness;
+mod task_lists;
 mod tasks;
 mod templates;
 mod tokens;
@@ -32,6 +33,7 @@ pub use leases::*;
 pub use operator::*;
 pub use properties::*;
 pub use readiness::*;
+pub use task_lists::*;
 pub use tasks::*;
 pub use templates::*;
 pub use tokens::*;
@@ -92,6 +94,8 @@ macro_rules! conformance_tests {
             operator_actions_record_their_actor,
             claims_carry_the_trace_context_and_times_of_their_task,
             runnable_steps_are_counted_up_to_a_cap,
+            list_filters_combine_by_template_state_and_creation_time,
+            list_pages_through_every_filter_with_before_id,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -1,0 +1,19 @@
+-- Newest first among the tasks of template ?6, read backwards along tasks (template_id, id)
+-- from the cursor ?1, stopping at the limit ?5; the created_at bounds (?2, ?3) and the state ?4
+-- (null: any) filter the rows met on the way (see tasks_list.sql). The caller merges the
+-- walks of the templates it resolved from names (template_ids_named.sql).
+-- CROSS JOIN keeps tasks the outer loop (see tasks_list.sql).
+-- A list carries no contexts (they can be large): `context` is null.
+SELECT t.id, t.template_id, n.name, tt.name, tt.version, t.state, NULL AS context, t.identity_hash,
+       t.idempotency_key, t.steps_total, t.steps_remaining, t.steps_failed, t.created_at,
+       t.updated_at, t.completed_at, t.traceparent
+FROM tasks t INDEXED BY tasks_template_id
+CROSS JOIN task_templates tt ON tt.id = t.template_id
+CROSS JOIN namespaces n ON n.id = tt.namespace_id
+WHERE t.template_id = ?6
+  AND t.id < coalesce(?1, 9223372036854775807)
+  AND t.created_at >= coalesce(?2, -9223372036854775807)
+  AND t.created_at < coalesce(?3, 9223372036854775807)
+  AND (?4 IS NULL OR t.state = ?4)
+ORDER BY t.id DESC
+LIMIT ?5
