@@ -303,5 +303,7 @@ pub enum Scenario {
     History,
     Fanout,
     Baseline,
+    /// Task creation through `tasker serve`'s HTTP API against the engine called directly.
+    Api,
     All,
 }

@@ -6,7 +6,7 @@ mod common;
 use common::Sandbox;
 use serde_json::Value;
 
-const SCENARIOS: [&str; 5] = ["scale", "latency", "history", "fanout", "baseline"];
+const SCENARIOS: [&str; 6] = ["scale", "latency", "history", "fanout", "baseline", "api"];
 
 fn check_report(report: &Value, backend: &str) {
     assert_eq!(report["machine"]["backend"], backend, "{report:#}");
@@ -31,6 +31,9 @@ fn check_report(report: &Value, backend: &str) {
     assert_eq!(report["history"]["columns"][0]["history"], 1000);
     assert_eq!(report["fanout"]["width"], 100);
     assert_eq!(report["baseline"]["runs"][0]["jobs"], 1000);
+    assert_eq!(report["api"]["single"]["tasks"], 200);
+    assert_eq!(report["api"]["single"]["latency"]["samples"], 200);
+    assert_eq!(report["api"]["batch"]["tasks"], 2000);
     assert!(report["machine"]["cores"].as_u64().unwrap_or(0) >= 1);
 }
 

@@ -1,9 +1,10 @@
 //! `tasker bench`: the engine measured end to end on a fresh database per measurement, every
 //! result checked, the figures printed beside the targets (see docs/BENCHMARKS.md).
 //!
-//! One file per scenario (`scale`, `latency`, `history`, `fanout`, `baseline`), the machine
+//! One file per scenario (`scale`, `latency`, `history`, `fanout`, `baseline`, `api`), the machine
 //! header (`machine`), and the report (`report`).
 
+mod api;
 mod baseline;
 mod checks;
 mod database;
@@ -132,6 +133,7 @@ pub struct Report {
     pub history: Option<history::HistoryReport>,
     pub fanout: Option<fanout::FanoutReport>,
     pub baseline: Option<baseline::BaselineReport>,
+    pub api: Option<api::ApiReport>,
     /// Every scenario that ran checked its end state; a failed check stops the run with an
     /// error instead of a report.
     pub checks_passed: bool,
@@ -159,6 +161,7 @@ pub async fn run(ctx: &Ctx, args: BenchArgs) -> anyhow::Result<ExitCode> {
         history: None,
         fanout: None,
         baseline: None,
+        api: None,
         checks_passed: false,
     };
     if plan.wants(Scenario::Scale) {
@@ -206,6 +209,13 @@ pub async fn run(ctx: &Ctx, args: BenchArgs) -> anyhow::Result<ExitCode> {
             report::baseline(&baseline);
         }
         report.baseline = Some(baseline);
+    }
+    if plan.wants(Scenario::Api) {
+        let api = api::run(&url, &plan).await?;
+        if !ctx.json {
+            report::api(&api);
+        }
+        report.api = Some(api);
     }
     report.checks_passed = true;
     if ctx.json {

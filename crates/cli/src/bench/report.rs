@@ -2,6 +2,7 @@
 //! prints the whole [`Report`](super::Report) at the end instead.
 
 use super::Settings;
+use super::api::ApiReport;
 use super::baseline::BaselineReport;
 use super::fanout::FanoutReport;
 use super::history::{HistoryReport, QUERIES};
@@ -221,6 +222,48 @@ pub fn baseline(r: &BaselineReport) {
         verdict(&r.target),
     ]);
     out!("{}", table.render());
+    checks(r.checks.iter());
+}
+
+pub fn api(r: &ApiReport) {
+    outln!(
+        "API  task creation over HTTP/1.1, {} clients with keep-alive, server in this process",
+        r.clients
+    );
+    let mut table = Table::new(&["  HOW", "TASKS", "TASKS/S", "P50", "P99", "VS ENGINE"]);
+    table.row(vec![
+        "  POST /v1/tasks".to_owned(),
+        r.single.tasks.to_string(),
+        rate(r.single.tasks_per_sec),
+        millis(r.single.latency.p50_ms),
+        millis(r.single.latency.p99_ms),
+        "-".to_owned(),
+    ]);
+    table.row(vec![
+        format!("  POST /v1/tasks/batch ({})", r.batch.batch),
+        r.batch.tasks.to_string(),
+        rate(r.batch.http_tasks_per_sec),
+        "-".to_owned(),
+        "-".to_owned(),
+        format!("{:.2}", r.batch.ratio),
+    ]);
+    table.row(vec![
+        format!("  Engine::create_tasks ({})", r.batch.batch),
+        r.batch.tasks.to_string(),
+        rate(r.batch.direct_tasks_per_sec),
+        "-".to_owned(),
+        "-".to_owned(),
+        "1.00".to_owned(),
+    ]);
+    out!("{}", table.render());
+    outln!("  peak RSS under HTTP load: {}", mib(r.peak_rss_bytes));
+    for t in &r.targets {
+        outln!(
+            "  target: {} {}",
+            t.text,
+            if t.met { "met" } else { "MISSED" }
+        );
+    }
     checks(r.checks.iter());
 }
 
