@@ -207,13 +207,12 @@ async fn list_parameters_are_checked(api: Api) {
         ("limit=99999999999999999999", "limit"),
         ("limit=ten", "limit"),
         ("cursor=%21%21", "cursor"),
-        ("cursor=AAAAAAAAAAA", "cursor"),
+        ("cursor=AAAAAAAAAAB", "cursor"),
         ("cursor=", "cursor"),
         ("state=sleeping", "state"),
         ("created_after=yesterday", "created_after"),
         ("created_before=2026-13-01T00:00:00Z", "created_before"),
         ("template=a/b/c", "template"),
-        ("namespace=shop&template=other/job", "template"),
         ("sort=id", "sort"),
     ] {
         let reply = api.get(&format!("/v1/tasks?{query}")).await;

@@ -209,6 +209,9 @@ async fn lists_page_with_cursors_and_filters(api: Api) {
     assert_eq!(shop.json["next_cursor"], Value::Null);
     let by_template = api.get("/v1/tasks?template=other/job").await;
     assert_eq!(ids_of(&by_template), vec![other]);
+    let elsewhere = api.get("/v1/tasks?namespace=shop&template=other/job").await;
+    assert_eq!(elsewhere.status, StatusCode::OK, "{elsewhere:?}");
+    assert!(ids_of(&elsewhere).is_empty());
     let by_name = api.get("/v1/tasks?namespace=shop&template=checkout").await;
     assert_eq!(ids_of(&by_name).len(), 5);
     api.call(Method::POST, &format!("/v1/tasks/{}/cancel", ids[2]), None)

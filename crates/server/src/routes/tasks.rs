@@ -30,7 +30,7 @@ fn empty_object() -> Value {
 #[serde(deny_unknown_fields)]
 pub struct NewTaskRequest {
     /// `namespace/name` (the latest version) or `namespace/name@version`.
-    #[schema(example = "examples/diamond")]
+    #[schema(example = "examples/diamond", pattern = "^[^/@]+/[^/@]+(@.+)?$")]
     pub template: String,
     /// The task's input, checked against the template's input schema (defaults filled in).
     /// `{}` when left out.
@@ -51,7 +51,7 @@ pub struct CreatedTaskResponse {
 #[serde(deny_unknown_fields)]
 pub struct BatchItem {
     /// `namespace/name` or `namespace/name@version`.
-    #[schema(example = "examples/diamond")]
+    #[schema(example = "examples/diamond", pattern = "^[^/@]+/[^/@]+(@.+)?$")]
     pub template: String,
     #[serde(default = "empty_object")]
     pub context: Value,
@@ -63,6 +63,7 @@ pub struct BatchItem {
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
     /// 1 to 1,000 tasks, created in one transaction: all or none.
+    #[schema(min_items = 1, max_items = 1000)]
     pub tasks: Vec<BatchItem>,
 }
 
@@ -90,6 +91,7 @@ pub struct ListQuery {
     pub namespace: Option<String>,
     /// Only tasks of this template: `name` (within `namespace` when given) or `namespace/name`;
     /// any version.
+    #[param(pattern = "^[^/]+(/[^/]+)?$")]
     pub template: Option<String>,
     /// Only tasks created at or after this time (RFC 3339; write `+` as `%2B`).
     pub created_after: Option<DateTime<Utc>>,
@@ -99,6 +101,7 @@ pub struct ListQuery {
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page, with the same filters.
+    #[param(pattern = "^[A-Za-z0-9_-]{10}[AEIMQUYcgkosw048]$")]
     pub cursor: Option<String>,
 }
 
@@ -148,11 +151,17 @@ fn parse_template(text: &str) -> Result<TemplateRef, Problem> {
     tag = "tasks",
     params(
         ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters: the same key (for the same template) returns the task it created."),
-        ("traceparent" = Option<String>, Header, description = "W3C trace context, stored with the task: its steps' spans continue the trace."),
+        ("traceparent" = Option<String>, Header, description = "W3C trace context, stored with the task: its steps' spans continue the trace.", pattern = "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"),
     ),
     request_body = NewTaskRequest,
     responses(
-        (status = 201, description = "Created.", body = CreatedTaskResponse),
+        (status = 201, description = "Created.", body = CreatedTaskResponse, links(
+            ("show" = (operation_id = "show_task", parameters(("id" = "$response.body#/task/id")))),
+            ("wait" = (operation_id = "wait_for_task", parameters(("id" = "$response.body#/task/id")))),
+            ("history" = (operation_id = "task_history", parameters(("id" = "$response.body#/task/id")))),
+            ("cancel" = (operation_id = "cancel_task", parameters(("id" = "$response.body#/task/id")))),
+            ("retry" = (operation_id = "retry_task", parameters(("id" = "$response.body#/task/id")))),
+        )),
         (status = 200, description = "The key or the identity named an existing task.", body = CreatedTaskResponse),
         (status = 404, description = "No such template.", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "The idempotency key created a task with another context.", body = ProblemDocument, content_type = "application/problem+json"),
@@ -223,7 +232,7 @@ fn single_task_problem(e: Error) -> Problem {
     operation_id = "create_tasks",
     tag = "tasks",
     params(
-        ("traceparent" = Option<String>, Header, description = "W3C trace context, stored with every task of the batch."),
+        ("traceparent" = Option<String>, Header, description = "W3C trace context, stored with every task of the batch.", pattern = "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"),
     ),
     request_body = BatchRequest,
     responses(
@@ -349,13 +358,12 @@ pub async fn list(
         Some(text) => match text.split_once('/') {
             Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
                 if query.namespace.as_deref().is_some_and(|n| n != ns) {
-                    return Err(Problem::parameter(
-                        "template",
-                        format!(
-                            "template {text:?} is not in namespace {:?}",
-                            query.namespace.unwrap_or_default()
-                        ),
-                    ));
+                    // A template of another namespace has no task in this one.
+                    readable_namespace(&auth.caller, query.namespace.clone())?;
+                    return Ok(axum::Json(TaskList {
+                        tasks: Vec::new(),
+                        next_cursor: None,
+                    }));
                 }
                 (Some(ns.to_owned()), Some(name.to_owned()))
             }
@@ -434,7 +442,10 @@ async fn readable_task(
     tag = "tasks",
     params(("id" = i64, Path, description = "The task's id.")),
     responses(
-        (status = 200, description = "The task.", body = TaskDocument),
+        (status = 200, description = "The task.", body = TaskDocument, links(
+            ("step" = (operation_id = "show_step", parameters(("id" = "$response.body#/steps/0/id")))),
+            ("resolve" = (operation_id = "resolve_step", parameters(("id" = "$response.body#/steps/0/id")))),
+        )),
         (status = 404, description = "No such task.", body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["tasks:read"]))
