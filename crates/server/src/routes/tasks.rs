@@ -1,7 +1,7 @@
 //! `/v1/tasks`: create (one or a batch), list, show, wait, history, cancel, retry.
 
 use crate::auth::{Authorized, Caller, Permission, Reach, needs};
-use crate::extract::{Cursor, IdempotencyKey, Json, Path, Query, Traceparent};
+use crate::extract::{Cursor, IdempotencyKey, Json, Path, Query, Traceparent, no_nul};
 use crate::problem::{Problem, ProblemDocument};
 use crate::state::{AppState, DEFAULT_WAIT, MAX_WAIT};
 use axum::extract::State;
@@ -134,6 +134,12 @@ pub struct TaskResponse {
 }
 
 fn parse_template(text: &str) -> Result<TemplateRef, Problem> {
+    if text.contains('\0') {
+        return Err(
+            Problem::validation("template contains a NUL character (\\u0000)")
+                .with_pointer("/template"),
+        );
+    }
     text.parse::<TemplateRef>()
         .map_err(|e| Problem::from(e).with_pointer("/template"))
 }
@@ -151,7 +157,7 @@ fn parse_template(text: &str) -> Result<TemplateRef, Problem> {
     tag = "tasks",
     params(
         ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters: the same key (for the same template) returns the task it created."),
-        ("traceparent" = Option<String>, Header, description = "W3C trace context, stored with the task: its steps' spans continue the trace.", pattern = "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"),
+        ("traceparent" = Option<String>, Header, description = "W3C trace context, stored with the task: its steps' spans continue the trace.", pattern = "^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$"),
     ),
     request_body = NewTaskRequest,
     responses(
@@ -232,7 +238,7 @@ fn single_task_problem(e: Error) -> Problem {
     operation_id = "create_tasks",
     tag = "tasks",
     params(
-        ("traceparent" = Option<String>, Header, description = "W3C trace context, stored with every task of the batch.", pattern = "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"),
+        ("traceparent" = Option<String>, Header, description = "W3C trace context, stored with every task of the batch.", pattern = "^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$"),
     ),
     request_body = BatchRequest,
     responses(
@@ -354,6 +360,20 @@ pub async fn list(
         ));
     }
     let cursor = query.cursor.as_deref().map(Cursor::decode).transpose()?;
+    for (name, value) in [
+        ("namespace", &query.namespace),
+        ("template", &query.template),
+    ] {
+        if let Some(value) = value {
+            no_nul(name, value)?;
+        }
+    }
+    if query.template.as_deref() == Some("") {
+        return Err(Problem::parameter(
+            "template",
+            "template must be NAME or NAMESPACE/NAME, not empty",
+        ));
+    }
     let (mut namespace, template) = match query.template.as_deref() {
         Some(text) => match text.split_once('/') {
             Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
