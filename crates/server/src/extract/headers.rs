@@ -50,9 +50,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Traceparent {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Problem> {
-        // An empty header is no trace context, as if it were not sent.
-        let value =
-            text_header(parts, "traceparent", TRACEPARENT)?.filter(|t| !t.trim().is_empty());
+        let value = text_header(parts, "traceparent", TRACEPARENT)?;
         if let Some(text) = &value {
             check_traceparent(text).map_err(|why| {
                 Problem::parameter(TRACEPARENT, format!("header traceparent {why}"))

@@ -30,7 +30,10 @@ fn empty_object() -> Value {
 #[serde(deny_unknown_fields)]
 pub struct NewTaskRequest {
     /// `namespace/name` (the latest version) or `namespace/name@version`.
-    #[schema(example = "examples/diamond", pattern = "^[^/@]+/[^/@]+(@.+)?$")]
+    #[schema(
+        example = "examples/diamond",
+        pattern = "^[^/@\\u0000]+/[^/@\\u0000]+(@[^\\u0000]+)?$"
+    )]
     pub template: String,
     /// The task's input, checked against the template's input schema (defaults filled in).
     /// `{}` when left out.
@@ -51,11 +54,15 @@ pub struct CreatedTaskResponse {
 #[serde(deny_unknown_fields)]
 pub struct BatchItem {
     /// `namespace/name` or `namespace/name@version`.
-    #[schema(example = "examples/diamond", pattern = "^[^/@]+/[^/@]+(@.+)?$")]
+    #[schema(
+        example = "examples/diamond",
+        pattern = "^[^/@\\u0000]+/[^/@\\u0000]+(@[^\\u0000]+)?$"
+    )]
     pub template: String,
     #[serde(default = "empty_object")]
     pub context: Value,
     /// As the `Idempotency-Key` header of a single creation.
+    #[schema(min_length = 1, max_length = 255, pattern = "^[^\\u0000]*$")]
     pub idempotency_key: Option<String>,
 }
 
@@ -91,7 +98,7 @@ pub struct ListQuery {
     pub namespace: Option<String>,
     /// Only tasks of this template: `name` (within `namespace` when given) or `namespace/name`;
     /// any version.
-    #[param(pattern = "^[^/]+(/[^/]+)?$")]
+    #[param(pattern = "^[^/\\u0000]+(/[^/\\u0000]+)?$")]
     pub template: Option<String>,
     /// Only tasks created at or after this time (RFC 3339; write `+` as `%2B`).
     pub created_after: Option<DateTime<Utc>>,
@@ -156,7 +163,7 @@ fn parse_template(text: &str) -> Result<TemplateRef, Problem> {
     operation_id = "create_task",
     tag = "tasks",
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters: the same key (for the same template) returns the task it created."),
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters: the same key (for the same template) returns the task it created.", min_length = 1, max_length = 255),
         ("traceparent" = Option<String>, Header, description = "W3C trace context, stored with the task: its steps' spans continue the trace.", pattern = "^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$"),
     ),
     request_body = NewTaskRequest,
