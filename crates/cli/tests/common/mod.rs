@@ -69,7 +69,10 @@ impl Sandbox {
         command
             .current_dir(&self.dir)
             .env_remove("TASKER_DATABASE_URL")
-            .env_remove("RUST_LOG");
+            .env_remove("RUST_LOG")
+            // Tests export no traces unless they ask for it.
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
         command
     }
 

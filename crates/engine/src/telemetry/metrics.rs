@@ -32,7 +32,7 @@ pub const STEPS_RUNNABLE: &str = "tasker_steps_runnable";
 pub const STEPS_IN_FLIGHT: &str = "tasker_steps_in_flight";
 /// Step leases this process holds.
 pub const LEASES_HELD: &str = "tasker_leases_held";
-/// Steps per claim that took any.
+/// Steps per claim of the claim loop that took any (hand-offs are not counted).
 pub const CLAIM_BATCH_SIZE: &str = "tasker_claim_batch_size";
 /// Outcomes per completion write.
 pub const COMPLETION_BATCH_SIZE: &str = "tasker_completion_batch_size";
@@ -102,7 +102,7 @@ pub fn describe() {
     describe_histogram!(
         CLAIM_BATCH_SIZE,
         Unit::Count,
-        "Steps per claim, for claims that took at least one."
+        "Steps per claim of the claim loop, for claims that took at least one (steps a completion hands off are claimed in its own write)."
     );
     describe_histogram!(
         COMPLETION_BATCH_SIZE,
