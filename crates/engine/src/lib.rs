@@ -14,7 +14,9 @@ mod orchestrator;
 
 pub use config::{ConfigError, EngineConfig, OrchestratorConfig, default_owner, limits};
 pub use engine::{
-    CreateTask, Engine, HistoryEntry, HistorySubject, TaskDetails, TemplateRef, explain_steps,
+    CreateTask, Engine, HistoryEntry, HistorySubject, MAX_BUCKETS, MAX_SLOWEST, SLOWEST_SCAN_TASKS,
+    STEP_ANALYTICS_TASKS, SlowTask, SlowestTasks, StepAnalytics, StepStats, TaskDetails,
+    TemplateRef, ThroughputBucket, explain_steps,
 };
 pub use error::{Error, Result};
 pub use events::{CAPACITY as EVENT_CAPACITY, Event};

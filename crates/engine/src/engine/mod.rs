@@ -1,5 +1,6 @@
 //! The engine: the API applications and the CLI use.
 
+mod analytics;
 mod idempotency;
 mod inspect;
 mod operator;
@@ -8,6 +9,10 @@ mod tasks;
 mod templates;
 mod wait;
 
+pub use analytics::{
+    MAX_BUCKETS, MAX_SLOWEST, SLOWEST_SCAN_TASKS, STEP_ANALYTICS_TASKS, SlowTask, SlowestTasks,
+    StepAnalytics, StepStats, ThroughputBucket,
+};
 pub use inspect::{HistoryEntry, HistorySubject, TaskDetails, explain_steps};
 pub use requests::{CreateTask, TemplateRef};
 
