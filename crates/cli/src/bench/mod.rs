@@ -4,6 +4,7 @@
 //! One file per scenario (`scale`, `latency`, `history`, `fanout`, `baseline`), the machine
 //! header (`machine`), and the report (`report`).
 
+mod analytics;
 mod baseline;
 mod checks;
 mod database;
