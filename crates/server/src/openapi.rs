@@ -34,6 +34,9 @@ pub const BEARER: &str = "bearer";
         routes::tasks::retry,
         routes::steps::show,
         routes::steps::resolve,
+        routes::analytics::throughput,
+        routes::analytics::steps,
+        routes::analytics::slowest_tasks,
         routes::health::live,
         routes::health::ready,
         routes::metrics::render,
@@ -45,6 +48,7 @@ pub const BEARER: &str = "bearer";
         (name = "templates", description = "Task templates: versioned DAGs of steps."),
         (name = "tasks", description = "Tasks: runs of a template with a context."),
         (name = "steps", description = "Single steps of a task."),
+        (name = "analytics", description = "Finished tasks over a time range: throughput, per-step statistics, the slowest tasks. Each answer is bounded by its range and a cap it reports."),
         (name = "health", description = "Liveness, readiness, metrics and this document; no token needed."),
     )
 )]

@@ -408,7 +408,7 @@ impl From<Error> for Problem {
             Error::InvalidTraceparent(_) => {
                 Problem::parameter(crate::extract::TRACEPARENT, e.to_string())
             }
-            Error::Config(_) => Problem::validation(e.to_string()),
+            Error::Config(_) | Error::InvalidRange(_) => Problem::validation(e.to_string()),
             Error::Store(e) => Problem::from(e),
             // Faults of the deployment or of stored data, not of the request.
             Error::StoredTemplateInvalid { .. }

@@ -30,7 +30,9 @@ pub const MAX_SLOWEST: u32 = 1_000;
 
 /// Tasks and steps that finished in one bucket (`[bucket_start, bucket_start + bucket)`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ThroughputBucket {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub bucket_start: Timestamp,
     pub tasks_complete: i64,
     pub tasks_error: i64,
@@ -41,6 +43,7 @@ pub struct ThroughputBucket {
 
 /// One step of one template (all its versions), over the sampled finished tasks.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepStats {
     pub namespace: String,
     pub template: String,
@@ -59,6 +62,7 @@ pub struct StepStats {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepAnalytics {
     pub steps: Vec<StepStats>,
     /// Finished tasks whose steps were aggregated (the newest in the range).
@@ -69,19 +73,24 @@ pub struct StepAnalytics {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlowTask {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub task_id: TaskId,
     pub namespace: String,
     pub template: String,
     pub version: String,
     pub state: State,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub completed_at: Timestamp,
     /// From creation to completion.
     pub duration_ms: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlowestTasks {
     /// Slowest first.
     pub tasks: Vec<SlowTask>,
