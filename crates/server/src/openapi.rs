@@ -74,16 +74,15 @@ fn non_null_headers(value: &mut serde_json::Value) {
     use serde_json::Value;
     match value {
         Value::Object(map) => {
-            if map.get("in").and_then(Value::as_str) == Some("header") {
-                if let Some(Value::Array(types)) = map
+            if map.get("in").and_then(Value::as_str) == Some("header")
+                && let Some(Value::Array(types)) = map
                     .get_mut("schema")
                     .and_then(|schema| schema.get_mut("type"))
-                {
-                    types.retain(|t| t != "null");
-                    if types.len() == 1 {
-                        let only = types.remove(0);
-                        map["schema"]["type"] = only;
-                    }
+            {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let only = types.remove(0);
+                    map["schema"]["type"] = only;
                 }
             }
             map.values_mut().for_each(non_null_headers);
