@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use tasker_model::Timestamp;
 use tasker_store::{
     AnalyticsStore, Error, FinishedCount, FinishedQuery, FinishedTask, Result, StepSample,
-    StepTimes, bucket_start, check_bucket, sample_times,
+    StepTimes, check_bucket, sample_times,
 };
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
@@ -62,7 +62,7 @@ impl AnalyticsStore for PostgresStore {
         rows.iter()
             .map(|row| {
                 Ok(FinishedCount {
-                    bucket_start: bucket_start(get(row, "bucket")?, bucket_seconds)?,
+                    bucket_start: get(row, "bucket_start")?,
                     tasks_complete: get(row, "tasks_complete")?,
                     tasks_error: get(row, "tasks_error")?,
                     tasks_cancelled: get(row, "tasks_cancelled")?,
