@@ -64,17 +64,28 @@ impl Served {
     }
 
     /// SIGTERM, then its exit status and stdout.
-    fn terminate(self) -> (std::process::ExitStatus, String) {
+    fn terminate(mut self) -> (std::process::ExitStatus, String) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .expect("run kill");
         assert!(status.success());
-        let output = self
-            .child
-            .wait_with_output()
-            .expect("wait for tasker serve");
-        (output.status, text(&output.stdout))
+        let mut stdout = Vec::new();
+        if let Some(mut out) = self.child.stdout.take() {
+            std::io::Read::read_to_end(&mut out, &mut stdout).expect("read stdout");
+        }
+        let status = self.child.wait().expect("wait for tasker serve");
+        (status, text(&stdout))
+    }
+}
+
+impl Drop for Served {
+    /// A test that failed before `terminate` leaves no server behind.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
