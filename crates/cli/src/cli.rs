@@ -2,6 +2,7 @@
 
 use clap::builder::{RangedI64ValueParser, RangedU64ValueParser, TypedValueParser};
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use tasker::limits;
@@ -38,6 +39,8 @@ pub mod ranges {
     pub const BENCH_FANOUT: RangeInclusive<u64> = 1..=1_000_000;
     /// `bench --runs`.
     pub const BENCH_RUNS: RangeInclusive<u64> = 1..=1_000;
+    /// `serve --max-body`, in bytes: 1 KiB to 128 MiB.
+    pub const MAX_BODY: RangeInclusive<u64> = 1_024..=134_217_728;
 }
 
 /// A number within a range. The flags that use it also take negative values
@@ -129,6 +132,12 @@ pub enum Command {
     Step(StepCommand),
     /// Run an orchestrator: claim ready steps and run their handlers.
     Run(RunArgs),
+    /// Serve the REST API (with an orchestrator beside it unless --no-orchestrator) until
+    /// ctrl-c / SIGTERM, which drains requests in flight and the orchestrator.
+    Serve(ServeArgs),
+    /// Create, list and revoke the API tokens `tasker serve` accepts.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Create many tasks, run them and print what happened (on a fresh tasker-demo.db unless
     /// --database-url is given).
     Demo(DemoArgs),
@@ -232,6 +241,13 @@ pub struct RunArgs {
     /// Stop when nothing is runnable, waiting for a retry or running.
     #[arg(long)]
     pub until_idle: bool,
+    #[command(flatten)]
+    pub orchestrator: OrchestratorArgs,
+}
+
+/// The orchestrator's settings, as `tasker run` and `tasker serve` take them.
+#[derive(Debug, Args)]
+pub struct OrchestratorArgs {
     /// Handlers running at once (1 to 100000).
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = usize_in(ranges::CONCURRENCY))]
     pub concurrency: Option<usize>,
@@ -244,6 +260,49 @@ pub struct RunArgs {
     /// milliseconds, 1 to 3600000 (1 h).
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = u64_in(ranges::POLL_MS))]
     pub poll_ms: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. One other machines can reach needs an API token to exist first
+    /// (`tasker token create`), or --insecure-no-auth.
+    #[arg(long, default_value = tasker::server::DEFAULT_LISTEN, value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// Serve the API only; steps run in `tasker run` processes.
+    #[arg(long)]
+    pub no_orchestrator: bool,
+    /// Serve every route without a token (a warning is logged at start).
+    #[arg(long)]
+    pub insecure_no_auth: bool,
+    /// The largest request body, in bytes (1024 to 134217728, 128 MiB); larger ones are
+    /// answered 413.
+    #[arg(long, value_name = "BYTES", default_value_t = tasker::server::DEFAULT_MAX_BODY,
+          allow_negative_numbers = true, value_parser = usize_in(ranges::MAX_BODY))]
+    pub max_body: usize,
+    #[command(flatten)]
+    pub orchestrator: OrchestratorArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; it is printed once and cannot be shown again.
+    Create {
+        /// A label for people (`ci`, `payments-service`).
+        #[arg(long)]
+        name: String,
+        /// What the token may do: templates:read, templates:write, tasks:read, tasks:write,
+        /// analytics:read, workers or admin, each optionally limited to a namespace
+        /// (tasks:write@ecommerce; @* for all). Repeat the flag or list several.
+        #[arg(long = "scope", value_name = "SCOPE", required = true, num_args = 1..)]
+        scopes: Vec<String>,
+    },
+    /// List tokens (never the tokens themselves).
+    List,
+    /// Revoke a token: it authenticates nothing from then on.
+    Revoke {
+        #[arg(value_name = "ID")]
+        id: i64,
+    },
 }
 
 #[derive(Debug, Args)]

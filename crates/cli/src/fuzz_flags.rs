@@ -23,13 +23,13 @@ fn flags() -> Vec<(Vec<&'static str>, RangeInclusive<i128>, Extract)> {
     let any_i64 = i128::from(i64::MIN)..=i128::from(i64::MAX);
     vec![
         (vec!["run", "--concurrency"], r(ranges::CONCURRENCY), |c| {
-            run(c)?.concurrency.map(|v| v as i128)
+            run(c)?.orchestrator.concurrency.map(|v| v as i128)
         }),
         (vec!["run", "--lease-ms"], r(ranges::LEASE_MS), |c| {
-            run(c)?.lease_ms.map(i128::from)
+            run(c)?.orchestrator.lease_ms.map(i128::from)
         }),
         (vec!["run", "--poll-ms"], r(ranges::POLL_MS), |c| {
-            run(c)?.poll_ms.map(i128::from)
+            run(c)?.orchestrator.poll_ms.map(i128::from)
         }),
         (
             vec!["task", "create", "ns/t", "--wait", "--timeout"],
@@ -53,8 +53,30 @@ fn flags() -> Vec<(Vec<&'static str>, RangeInclusive<i128>, Extract)> {
                 _ => None,
             }
         }),
-        (vec!["step", "resolve"], any_i64, |c| match &c.command {
-            Command::Step(StepCommand::Resolve { id }) => Some(i128::from(*id)),
+        (vec!["step", "resolve"], any_i64.clone(), |c| {
+            match &c.command {
+                Command::Step(StepCommand::Resolve { id }) => Some(i128::from(*id)),
+                _ => None,
+            }
+        }),
+        (
+            vec!["serve", "--max-body"],
+            r(ranges::MAX_BODY),
+            |c| match &c.command {
+                Command::Serve(args) => Some(args.max_body as i128),
+                _ => None,
+            },
+        ),
+        (
+            vec!["serve", "--concurrency"],
+            r(ranges::CONCURRENCY),
+            |c| match &c.command {
+                Command::Serve(args) => args.orchestrator.concurrency.map(|v| v as i128),
+                _ => None,
+            },
+        ),
+        (vec!["token", "revoke"], any_i64, |c| match &c.command {
+            Command::Token(crate::cli::TokenCommand::Revoke { id }) => Some(i128::from(*id)),
             _ => None,
         }),
         (
@@ -179,6 +201,8 @@ fn numberish() -> impl Strategy<Value = String> {
         999,
         1_000,
         1_001,
+        1_023,
+        1_024,
         10_000,
         10_001,
         100_000,
@@ -191,6 +215,8 @@ fn numberish() -> impl Strategy<Value = String> {
         3_600_001,
         86_400_000,
         86_400_001,
+        134_217_728,
+        134_217_729,
         i128::from(u32::MAX),
         i128::from(u32::MAX) + 1,
         i128::from(i64::MAX),
@@ -219,7 +245,7 @@ proptest! {
 
     #[test]
     fn numeric_flags_parse_into_their_range_or_are_refused(
-        index in 0usize..14,
+        index in 0usize..17,
         text in numberish(),
     ) {
         check(index, &text)?;
@@ -228,7 +254,7 @@ proptest! {
 
 #[test]
 fn every_flag_is_in_the_table() {
-    assert_eq!(flags().len(), 14);
+    assert_eq!(flags().len(), 17);
     // The table's readers work: the smallest allowed value of each flag parses to itself.
     for (i, (_, range, _)) in flags().iter().enumerate() {
         check(i, &range.start().to_string()).unwrap();

@@ -29,6 +29,22 @@ fn check_report(report: &Value, backend: &str) {
     assert_eq!(scale["runs"][0]["task_latency"]["samples"], 50);
     assert_eq!(report["latency"]["runs"][0]["samples"], 20);
     assert_eq!(report["history"]["columns"][0]["history"], 1000);
+    let analytics = &report["history"]["columns"][0]["analytics"];
+    for call in [
+        "throughput_hour",
+        "throughput_history",
+        "step_analytics",
+        "slowest_tasks",
+    ] {
+        assert_eq!(analytics[call]["samples"], 1, "{call}:\n{analytics:#}");
+    }
+    let checks = report["history"]["checks"].as_array().expect("checks");
+    assert!(
+        checks.iter().any(|c| c
+            .as_str()
+            .is_some_and(|c| c.starts_with("analytics: 1000 finished tasks counted"))),
+        "{checks:#?}"
+    );
     assert_eq!(report["fanout"]["width"], 100);
     assert_eq!(report["baseline"]["runs"][0]["jobs"], 1000);
     assert_eq!(report["api"]["single"]["tasks"], 200);

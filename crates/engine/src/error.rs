@@ -50,6 +50,10 @@ pub enum Error {
     /// which part is wrong.
     #[error("{0}")]
     InvalidTraceparent(String),
+    /// An analytics request's range, bucket or limit is out of bounds (reversed, too many
+    /// buckets, ...); the message says which and what is allowed.
+    #[error("{0}")]
+    InvalidRange(String),
     #[error("timed out: {0}")]
     Timeout(String),
     #[error(

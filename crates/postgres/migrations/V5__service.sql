@@ -25,13 +25,15 @@ ALTER TABLE workflow_steps ADD COLUMN last_ready_at timestamptz;
 CREATE INDEX tasks_template_id ON tasks (template_id, id);
 
 -- `completed_at` is the time a task reached complete, error or cancelled (cleared when an
--- error is retried or resolved back into progress). Finished tasks by that time: counts per
--- bucket read this index alone (the columns they need are included), the newest finished
--- first walk it backwards. Unfinished tasks have no entry.
-CREATE INDEX tasks_completed_at ON tasks (completed_at) INCLUDE (state, steps_total)
+-- error is retried or resolved back into progress). Finished tasks by that time, newest first
+-- with the id as tie-break: counts per bucket and the newest finished tasks read this index
+-- alone (it includes every column they return; none of them changes once a task finished, so
+-- updates of unfinished tasks stay as cheap as before). Unfinished tasks have no entry.
+CREATE INDEX tasks_completed_at ON tasks (completed_at, id)
+    INCLUDE (template_id, state, created_at, steps_total)
     WHERE completed_at IS NOT NULL;
 -- The same for the templates of one name: one walk per template id.
-CREATE INDEX tasks_template_completed_at ON tasks (template_id, completed_at)
+CREATE INDEX tasks_template_completed_at ON tasks (template_id, completed_at, id)
     WHERE completed_at IS NOT NULL;
 
 -- Tasks that ended in error or were cancelled before this migration had no `completed_at`:

@@ -38,7 +38,9 @@ folded AS (
         steps_failed = c.failed,
         state = c.new_state,
         completed_at = CASE
-            WHEN c.new_state = 'complete' THEN $1::timestamptz ELSE t.completed_at
+            WHEN c.new_state <> c.old_state AND c.new_state IN ('complete', 'error')
+                THEN $1::timestamptz
+            ELSE t.completed_at
         END,
         transition_seq = t.transition_seq
             + CASE WHEN c.new_state <> c.old_state THEN 1 ELSE 0 END,

@@ -8,7 +8,7 @@ use crate::sql;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 use tasker_model::{State, TemplateId, Timestamp};
-use tasker_store::{BaselineReport, Error, Result, StepLayout, TableCounts};
+use tasker_store::{BaselineReport, Error, Result, StepLayout, TableCounts, seeding};
 
 /// Tasks per seeding statement: large enough to amortise the round trip, small enough to keep
 /// each transaction's footprint modest.
@@ -80,6 +80,10 @@ pub(crate) async fn seed_completed_tasks(
     let max_attempts: Vec<i32> = layout.steps.iter().map(|s| s.max_attempts).collect();
     let retryable: Vec<bool> = layout.steps.iter().map(|s| s.retryable).collect();
     let inputs: Vec<Option<&Value>> = layout.steps.iter().map(|s| s.inputs.as_ref()).collect();
+    // When each seeded task and step ran: tasker_store::seeding, in SQL.
+    let levels = seeding::levels(layout);
+    let depth: i64 = levels.iter().max().map_or(1, |deepest| deepest + 1);
+    let total = i64::try_from(count).map_err(|_| Error::Database("too many tasks".into()))?;
 
     let client = store.client().await?;
     let statement = client
@@ -89,14 +93,16 @@ pub(crate) async fn seed_completed_tasks(
     let mut left = count;
     while left > 0 {
         let chunk = left.min(SEED_CHUNK);
-        let chunk_i32 =
-            i32::try_from(chunk).map_err(|_| Error::Database("chunk too large".into()))?;
+        // Fits: below `total`, an i64.
+        let first = (count - left) as i64;
+        let chunk_i64 =
+            i64::try_from(chunk).map_err(|_| Error::Database("chunk too large".into()))?;
         client
             .execute(
                 &statement,
                 &[
                     &template_id,
-                    &chunk_i32,
+                    &chunk_i64,
                     &now,
                     &names,
                     &positions,
@@ -106,6 +112,10 @@ pub(crate) async fn seed_completed_tasks(
                     &inputs,
                     &parents,
                     &children,
+                    &levels,
+                    &first,
+                    &total,
+                    &depth,
                 ],
             )
             .await

@@ -28,6 +28,7 @@ queries! {
     DESCRIBE => "describe.sql",
     EXPIRED_LEASES => "expired_leases.sql",
     FAIL_IDLE_BLOCKED_TASKS => "fail_idle_blocked_tasks.sql",
+    FINISHED_COUNTS => "finished_counts.sql",
     FIND_TASKS_BY_IDENTITY => "find_tasks_by_identity.sql",
     FIND_TEMPLATE_LATEST => "find_template_latest.sql",
     FIND_TEMPLATE_VERSION => "find_template_version.sql",
@@ -73,6 +74,25 @@ queries! {
     UPSERT_NAMESPACE => "upsert_namespace.sql",
     WAKE_TASK_STEPS => "wake_task_steps.sql",
 }
+
+/// The analytics' reads of finished tasks: a choice of tasks (`finished`: all templates, or
+/// some) followed by what to return of them.
+macro_rules! finished {
+    ($pick:literal, $tail:literal) => {
+        concat!(
+            include_str!(concat!("../queries/", $pick)),
+            include_str!(concat!("../queries/", $tail))
+        )
+    };
+}
+
+pub(crate) const FINISHED_TASKS: &str = finished!("finished_all.sql", "finished_tasks.sql");
+pub(crate) const FINISHED_TASKS_BY_TEMPLATE: &str =
+    finished!("finished_by_template.sql", "finished_tasks.sql");
+pub(crate) const FINISHED_STEP_SAMPLES: &str =
+    finished!("finished_all.sql", "finished_step_samples.sql");
+pub(crate) const FINISHED_STEP_SAMPLES_BY_TEMPLATE: &str =
+    finished!("finished_by_template.sql", "finished_step_samples.sql");
 
 /// A claim is a choice of rows (`picked`) followed by what every claim does with them.
 macro_rules! claim {

@@ -2,6 +2,22 @@
 //!
 //! [`router`] builds the axum router of every route (an application may mount it in its own
 //! server); [`serve`] binds it, runs an orchestrator beside it and drains both on shutdown.
+//!
+//! ```no_run
+//! use tasker_server::{AppState, auth};
+//!
+//! # async fn mount() -> Result<(), Box<dyn std::error::Error>> {
+//! let engine = tasker::TaskerBuilder::new("sqlite://tasker.db").build().await?;
+//! // Once, for a client: the token is shown only here.
+//! let (token, _record) = auth::issue_token(&engine, "billing", &["tasks:write@billing".into()]).await?;
+//! # let _ = token;
+//! let api = tasker_server::router(AppState::new(engine));
+//! let app = axum::Router::new().nest("/tasker", api);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod auth;
 pub mod extract;

@@ -34,6 +34,9 @@ pub const BEARER: &str = "bearer";
         routes::tasks::retry,
         routes::steps::show,
         routes::steps::resolve,
+        routes::analytics::throughput,
+        routes::analytics::steps,
+        routes::analytics::slowest_tasks,
         routes::health::live,
         routes::health::ready,
         routes::metrics::render,
@@ -45,23 +48,77 @@ pub const BEARER: &str = "bearer";
         (name = "templates", description = "Task templates: versioned DAGs of steps."),
         (name = "tasks", description = "Tasks: runs of a template with a context."),
         (name = "steps", description = "Single steps of a task."),
+        (name = "analytics", description = "Finished tasks over a time range: throughput, per-step statistics, the slowest tasks. Each answer is bounded by its range and a cap it reports."),
         (name = "health", description = "Liveness, readiness, metrics and this document; no token needed."),
     )
 )]
 pub struct ApiDoc;
 
-/// The document, as served at `/openapi.json`.
-pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
-}
-
 /// The document as pretty JSON with a final newline: the committed form.
 pub fn json() -> String {
-    let mut text = document()
-        .to_pretty_json()
+    let mut value = match serde_json::to_value(ApiDoc::openapi()) {
+        Ok(value) => value,
+        Err(e) => return format!("{{\"error\": \"cannot render the document: {e}\"}}\n"),
+    };
+    camel_case_links(&mut value);
+    non_null_headers(&mut value);
+    let mut text = serde_json::to_string_pretty(&value)
         .unwrap_or_else(|e| format!("{{\"error\": \"cannot render the document: {e}\"}}"));
     text.push('\n');
     text
+}
+
+/// utoipa 5 makes an optional header parameter nullable (`["string", "null"]`), but a header
+/// is either sent or not: there is no null to send.
+fn non_null_headers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            if map.get("in").and_then(Value::as_str) == Some("header")
+                && let Some(Value::Array(types)) = map
+                    .get_mut("schema")
+                    .and_then(|schema| schema.get_mut("type"))
+            {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let only = types.remove(0);
+                    map["schema"]["type"] = only;
+                }
+            }
+            map.values_mut().for_each(non_null_headers);
+        }
+        Value::Array(items) => items.iter_mut().for_each(non_null_headers),
+        _ => {}
+    }
+}
+
+/// utoipa 5 writes the fields of a Link Object in snake case (`operation_id`); OpenAPI names
+/// them in camel case (`operationId`), and clients that follow links (schemathesis' stateful
+/// tests) read only those.
+fn camel_case_links(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Object(links)) = map.get_mut("links") {
+                for link in links.values_mut() {
+                    if let Value::Object(fields) = link {
+                        for (from, to) in [
+                            ("operation_id", "operationId"),
+                            ("operation_ref", "operationRef"),
+                            ("request_body", "requestBody"),
+                        ] {
+                            if let Some(v) = fields.remove(from) {
+                                fields.insert(to.to_owned(), v);
+                            }
+                        }
+                    }
+                }
+            }
+            map.values_mut().for_each(camel_case_links);
+        }
+        Value::Array(items) => items.iter_mut().for_each(camel_case_links),
+        _ => {}
+    }
 }
 
 struct Security;

@@ -405,7 +405,10 @@ impl From<Error> for Problem {
             Error::IdempotencyConflict { .. } => {
                 Problem::new(ProblemKind::Conflict, e.to_string()).with_pointer("/idempotency_key")
             }
-            Error::Config(_) => Problem::validation(e.to_string()),
+            Error::InvalidTraceparent(_) => {
+                Problem::parameter(crate::extract::TRACEPARENT, e.to_string())
+            }
+            Error::Config(_) | Error::InvalidRange(_) => Problem::validation(e.to_string()),
             Error::Store(e) => Problem::from(e),
             // Faults of the deployment or of stored data, not of the request.
             Error::StoredTemplateInvalid { .. }

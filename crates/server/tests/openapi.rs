@@ -85,4 +85,27 @@ fn every_operation_documents_its_problems() {
         }
     }
     assert!(operations >= 17, "{operations} operations");
+
+    // Links (task -> its steps, created task -> its actions) name operations that exist.
+    let mut links = 0;
+    for item in document["paths"].as_object().expect("paths").values() {
+        for operation in item.as_object().expect("operations").values() {
+            for response in operation["responses"]
+                .as_object()
+                .expect("responses")
+                .values()
+            {
+                for link in response["links"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|l| l.values())
+                {
+                    let target = link["operationId"].as_str().expect("operationId");
+                    assert!(ids.contains(target), "a link to {target}");
+                    links += 1;
+                }
+            }
+        }
+    }
+    assert!(links >= 7, "{links} links");
 }

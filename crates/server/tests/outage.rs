@@ -1,5 +1,6 @@
 //! PostgreSQL: the server's connection is killed (`pg_terminate_backend`) in the middle of a
-//! request. The request answers 503 with `Retry-After`, and the next one succeeds.
+//! request. The request answers 503 with `Retry-After`, and the next one, sent after that
+//! wait, succeeds.
 
 mod common;
 
@@ -89,6 +90,14 @@ async fn postgres_killed_connection_is_503_then_recovers() {
     assert_eq!(reply.headers[header::RETRY_AFTER], "1", "{reply:?}");
 
     locker.batch_execute("ROLLBACK").await.expect("unlock");
+    // A client that waits as told finds the server recovered. (At once, the pool may still
+    // hand out the killed connection before the driver has noticed it closed.)
+    let retry_after: u64 = reply.headers[header::RETRY_AFTER]
+        .to_str()
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .expect("Retry-After in seconds");
+    tokio::time::sleep(Duration::from_secs(retry_after)).await;
     let again = api.get(&format!("/v1/tasks/{id}")).await;
     assert_eq!(again.status, StatusCode::OK, "{again:?}");
     assert_eq!(again.json["task"]["id"], id);

@@ -209,6 +209,9 @@ async fn lists_page_with_cursors_and_filters(api: Api) {
     assert_eq!(shop.json["next_cursor"], Value::Null);
     let by_template = api.get("/v1/tasks?template=other/job").await;
     assert_eq!(ids_of(&by_template), vec![other]);
+    let elsewhere = api.get("/v1/tasks?namespace=shop&template=other/job").await;
+    assert_eq!(elsewhere.status, StatusCode::OK, "{elsewhere:?}");
+    assert!(ids_of(&elsewhere).is_empty());
     let by_name = api.get("/v1/tasks?namespace=shop&template=checkout").await;
     assert_eq!(ids_of(&by_name).len(), 5);
     api.call(Method::POST, &format!("/v1/tasks/{}/cancel", ids[2]), None)
@@ -493,3 +496,50 @@ on_every_backend!(
     retry_resolve_and_the_last_error_of_a_step,
     batches_are_all_or_nothing,
 );
+
+/// A long poll answers at once when the server stops, instead of holding the shutdown up.
+async fn a_long_poll_ends_when_the_server_stops(backend: common::Backend) {
+    let stopping = tokio_util::sync::CancellationToken::new();
+    let token = stopping.clone();
+    let Some(api) = Api::with(
+        backend,
+        "a_long_poll_ends_when_the_server_stops",
+        move |state| state.with_shutdown(token),
+    )
+    .await
+    else {
+        return;
+    };
+    api.register(&sleeper(1)).await;
+    let id = api.create("shop/sleeper", json!({})).await;
+    let waiting = {
+        let router = api.router.clone();
+        let request = common::request(
+            Some(&api.admin),
+            Method::GET,
+            &format!("/v1/tasks/{id}/wait?timeout_ms=60000"),
+            None,
+        );
+        tokio::spawn(async move {
+            use tower::ServiceExt;
+            common::Reply::read(router.oneshot(request).await.expect("answer")).await
+        })
+    };
+    stopping.cancel();
+    let reply = tokio::time::timeout(Duration::from_secs(45), waiting)
+        .await
+        .expect("the long poll answered when the server stopped")
+        .expect("the request ran");
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    assert_eq!(reply.json["task"]["state"], "pending");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_long_poll_ends_when_the_server_stops() {
+    a_long_poll_ends_when_the_server_stops(common::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_long_poll_ends_when_the_server_stops() {
+    a_long_poll_ends_when_the_server_stops(common::Backend::Postgres).await;
+}

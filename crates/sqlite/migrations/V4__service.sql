@@ -17,11 +17,12 @@ ALTER TABLE workflow_steps ADD COLUMN last_ready_at INTEGER;
 
 CREATE INDEX tasks_template_id ON tasks (template_id, id);
 
--- SQLite has no INCLUDE: the columns a count per bucket needs trail the key, so that the
--- count reads this index alone (a covering index).
-CREATE INDEX tasks_completed_at ON tasks (completed_at, state, steps_total)
+-- SQLite has no INCLUDE: the columns the analytics return trail the key, so that they read
+-- this index alone (a covering index).
+CREATE INDEX tasks_completed_at
+    ON tasks (completed_at, id, template_id, state, created_at, steps_total)
     WHERE completed_at IS NOT NULL;
-CREATE INDEX tasks_template_completed_at ON tasks (template_id, completed_at)
+CREATE INDEX tasks_template_completed_at ON tasks (template_id, completed_at, id)
     WHERE completed_at IS NOT NULL;
 
 UPDATE tasks SET completed_at = updated_at

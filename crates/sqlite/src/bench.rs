@@ -8,7 +8,7 @@ use crate::queries;
 use rusqlite::{Connection, TransactionBehavior, params};
 use std::time::{Duration, Instant};
 use tasker_model::{State, TemplateId, Timestamp};
-use tasker_store::{BaselineReport, Error, Result, StepLayout, TableCounts};
+use tasker_store::{BaselineReport, Error, Result, StepLayout, TableCounts, seeding};
 
 fn by_state(conn: &Connection, sql: &str) -> Result<Vec<(State, i64)>> {
     let mut stmt = conn.prepare_cached(sql).sql()?;
@@ -74,6 +74,10 @@ pub(crate) fn seed_completed_tasks(
         .iter()
         .map(|s| s.inputs.as_ref().map(codec::to_text))
         .collect();
+    // When each seeded task and step ran: tasker_store::seeding.
+    let levels = seeding::levels(layout);
+    let depth = levels.iter().max().map_or(1, |deepest| deepest + 1);
+    let total = i64::try_from(count).map_err(|_| Error::Database("too many tasks".into()))?;
     let mut done = 0;
     while done < count {
         let chunk = SEED_CHUNK.min(count - done);
@@ -87,12 +91,24 @@ pub(crate) fn seed_completed_tasks(
             let mut step_history = tx.prepare_cached(queries::BENCH_SEED_STEP_HISTORY).sql()?;
             let mut edge = tx.prepare_cached(queries::BENCH_SEED_EDGE).sql()?;
             let mut ids = Vec::with_capacity(layout.steps.len());
-            for _ in 0..chunk {
-                task.execute(params![template_id, steps_total, at]).sql()?;
+            for k in done..done + chunk {
+                // k < count, which fits an i64.
+                let times = seeding::task_times(k as i64, total, at, depth);
+                task.execute(params![
+                    template_id,
+                    steps_total,
+                    times.created_at,
+                    times.completed_at
+                ])
+                .sql()?;
                 let task_id = tx.last_insert_rowid();
-                task_history.execute(params![task_id, at]).sql()?;
+                task_history
+                    .execute(params![task_id, times.created_at, times.completed_at])
+                    .sql()?;
                 ids.clear();
                 for (position, spec) in layout.steps.iter().enumerate() {
+                    let ran =
+                        seeding::step_times(task_id, position as i64, levels[position], times);
                     step.execute(params![
                         task_id,
                         position as i64,
@@ -100,12 +116,22 @@ pub(crate) fn seed_completed_tasks(
                         spec.max_attempts,
                         spec.retryable,
                         parents[position],
-                        at,
-                        inputs[position]
+                        times.created_at,
+                        inputs[position],
+                        ran.ready_at,
+                        ran.attempted_at,
+                        ran.completed_at
                     ])
                     .sql()?;
                     let step_id = tx.last_insert_rowid();
-                    step_history.execute(params![step_id, at]).sql()?;
+                    step_history
+                        .execute(params![
+                            step_id,
+                            times.created_at,
+                            ran.attempted_at,
+                            ran.completed_at
+                        ])
+                        .sql()?;
                     ids.push(step_id);
                 }
                 for &(from, to) in &layout.edges {

@@ -162,6 +162,10 @@ impl SqliteStore {
 #[doc(hidden)]
 pub mod hot_queries {
     pub const CLAIM_STEPS: &str = crate::queries::CLAIM_STEPS;
+    pub const FINISHED_COUNTS: &str = crate::queries::FINISHED_COUNTS;
+    pub const FINISHED_TASKS: &str = crate::queries::FINISHED_TASKS;
+    pub const FINISHED_TASKS_BY_TEMPLATE: &str = crate::queries::FINISHED_TASKS_BY_TEMPLATE;
+    pub const STEP_SAMPLES: &str = crate::queries::STEP_SAMPLES;
     pub const COUNT_RUNNABLE_STEPS: &str = crate::queries::COUNT_RUNNABLE_STEPS;
     pub const STEPS_OF_TASK: &str = crate::queries::STEPS_OF_TASK;
     pub const TASKS_LIST: &str = crate::queries::TASKS_LIST;

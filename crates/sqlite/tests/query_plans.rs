@@ -208,7 +208,7 @@ fn assert_only_searches(what: &str, details: &[String]) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn task_lists_search_their_indexes() {
+async fn task_lists_and_analytics_search_their_indexes() {
     let store = populated_store().await;
     for analyzed in [false, true] {
         if analyzed {
@@ -221,8 +221,26 @@ async fn task_lists_search_their_indexes() {
             ("tasks", hot_queries::TASKS_LIST, 4),
             ("tasks by state", hot_queries::TASKS_LIST_BY_STATE, 5),
             ("tasks by template", hot_queries::TASKS_LIST_BY_TEMPLATE, 6),
+            ("finished tasks", hot_queries::FINISHED_TASKS, 3),
+            (
+                "finished tasks by template",
+                hot_queries::FINISHED_TASKS_BY_TEMPLATE,
+                4,
+            ),
+            ("steps of a finished task", hot_queries::STEP_SAMPLES, 1),
         ] {
             assert_only_searches(what, &plan(&store, sql, params).await);
         }
+        // Counting per bucket groups what it read (the range of the covering index).
+        let counts = plan(&store, hot_queries::FINISHED_COUNTS, 3).await;
+        let (grouping, rest): (Vec<String>, Vec<String>) = counts
+            .into_iter()
+            .partition(|line| line == "USE TEMP B-TREE FOR GROUP BY");
+        assert_only_searches("finished counts", &rest);
+        assert!(
+            rest.iter()
+                .any(|l| l.contains("COVERING INDEX tasks_completed_at")),
+            "{rest:?} {grouping:?}"
+        );
     }
 }

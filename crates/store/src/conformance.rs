@@ -6,6 +6,7 @@
 //! so a failing one can also be called by hand. Time is a fixed origin moved by hand.
 
 mod actor;
+mod analytics;
 mod bench;
 mod claims;
 mod failures;
@@ -24,6 +25,7 @@ mod trace;
 mod wakeups;
 
 pub use actor::*;
+pub use analytics::*;
 pub use bench::*;
 pub use claims::*;
 pub use failures::*;
@@ -96,6 +98,9 @@ macro_rules! conformance_tests {
             runnable_steps_are_counted_up_to_a_cap,
             list_filters_combine_by_template_state_and_creation_time,
             list_pages_through_every_filter_with_before_id,
+            finished_tasks_are_counted_per_bucket,
+            finished_tasks_are_newest_first_by_template_with_a_limit,
+            step_samples_time_the_last_attempt_of_each_step,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -11,13 +11,17 @@
 mod analytics;
 mod bench;
 mod error;
+pub mod seeding;
 mod tokens;
 mod types;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
-pub use analytics::{AnalyticsStore, FinishedCount, FinishedQuery, FinishedTask, StepSample};
+pub use analytics::{
+    AnalyticsStore, FinishedCount, FinishedQuery, FinishedTask, StepSample, StepTimes,
+    bucket_start, check_bucket, sample_times,
+};
 pub use bench::{BaselineReport, TableCounts};
 pub use error::{Error, Result};
 pub use tokens::{NewToken, TokenRecord, TokenStore};

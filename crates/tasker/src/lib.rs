@@ -35,4 +35,7 @@ pub use connect::connect;
 pub use isolated::{IsolatedDatabase, connect_isolated};
 pub use tasker_engine::*;
 pub use tasker_model as model;
+/// The REST API of `tasker serve`: [`server::router`] mounts it in an application's own axum
+/// server, [`server::serve`] runs it with an orchestrator beside it.
+pub use tasker_server as server;
 pub use tasker_store as store;

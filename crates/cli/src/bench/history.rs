@@ -1,6 +1,7 @@
 //! History: the hot queries against a database holding H finished tasks (bulk-seeded with a
 //! real run's shape), for growing H. Their cost should depend on the work at hand, not on H.
 
+use super::analytics::{self, AnalyticsColumn};
 use super::scale::Target;
 use super::stats::{Latency, Rng, ms};
 use super::{Plan, database, progress};
@@ -16,6 +17,8 @@ const CLAIM_BATCH: u32 = 64;
 const OWNER: &str = "tasker-bench-history";
 /// Random ids that may miss (sequences can skip) before the probe gives up.
 const MAX_MISSES: usize = 1_000;
+/// Times each analytics call is timed per column (each reads up to its cap of tasks).
+const ANALYTICS_SAMPLES: usize = 5;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryColumn {
@@ -29,6 +32,8 @@ pub struct HistoryColumn {
     pub claim_batch: Latency,
     pub create_task: Latency,
     pub current_state: Latency,
+    /// The analytics over this column's history.
+    pub analytics: AnalyticsColumn,
 }
 
 /// Picks one query's latency out of a column.
@@ -82,6 +87,8 @@ async fn measure(engine: &Engine, plan: &Plan) -> anyhow::Result<HistoryReport> 
     sizes.dedup();
 
     let mut seeded = 0u64;
+    let first_seeding = engine.clock().now();
+    let analytics_samples = if plan.smoke { 1 } else { ANALYTICS_SAMPLES };
     let mut columns = Vec::with_capacity(sizes.len());
     let mut checks = Vec::new();
     let mut probe = Probe::new(engine, reference.clone());
@@ -107,6 +114,9 @@ async fn measure(engine: &Engine, plan: &Plan) -> anyhow::Result<HistoryReport> 
             ),
         );
         probe.max_id = probe.newest_id().await?;
+        let (analytics, analytics_checks) =
+            analytics::measure(engine, first_seeding, seeded, analytics_samples).await?;
+        checks.extend(analytics_checks);
         columns.push(HistoryColumn {
             history: h,
             seed_ms: ms(seed_time),
@@ -116,6 +126,7 @@ async fn measure(engine: &Engine, plan: &Plan) -> anyhow::Result<HistoryReport> 
             claim_batch: probe.sample(samples, Query::Claim).await?,
             create_task: probe.sample(samples, Query::Create).await?,
             current_state: probe.sample(samples, Query::CurrentState).await?,
+            analytics,
         });
     }
     checks.push(format!(

@@ -4,6 +4,7 @@
 //! One file per scenario (`scale`, `latency`, `history`, `fanout`, `baseline`, `api`), the machine
 //! header (`machine`), and the report (`report`).
 
+mod analytics;
 mod api;
 mod baseline;
 mod checks;

@@ -2,6 +2,7 @@
 //! prints the whole [`Report`](super::Report) at the end instead.
 
 use super::Settings;
+use super::analytics::CALLS;
 use super::api::ApiReport;
 use super::baseline::BaselineReport;
 use super::fanout::FanoutReport;
@@ -164,6 +165,19 @@ pub fn history(r: &HistoryReport) {
             }
             None => row.extend(["-".to_owned(), "-".to_owned()]),
         }
+        table.row(row);
+    }
+    for (name, get) in CALLS {
+        let mut row = vec![format!("  {name}")];
+        row.extend(r.columns.iter().map(|c| cell(&get(&c.analytics))));
+        let (Some(first), Some(last)) = (r.columns.first(), r.columns.last()) else {
+            continue;
+        };
+        let ratio = get(&last.analytics).p50_ms / get(&first.analytics).p50_ms.max(1e-9);
+        row.extend([
+            format!("{ratio:.2}x"),
+            "- (cost: tasks in range, capped)".to_owned(),
+        ]);
         table.row(row);
     }
     out!("{}", table.render());

@@ -2,9 +2,11 @@
 
 mod migrate;
 mod run;
+mod serve;
 mod step;
 mod task;
 mod template;
+mod token;
 
 use crate::cli::{Cli, Command, DEFAULT_DATABASE_URL};
 use anyhow::{Context as _, bail};
@@ -107,6 +109,8 @@ pub async fn run(
         Command::Task(command) => task::run(&ctx, command).await,
         Command::Step(command) => step::run(&ctx, command).await,
         Command::Run(args) => run::run(&ctx, args).await,
+        Command::Serve(args) => serve::run(&ctx, args).await,
+        Command::Token(command) => token::run(&ctx, command).await,
         Command::Demo(args) => crate::demo::run(&ctx, args).await,
         Command::Bench(args) => crate::bench::run(&ctx, args).await,
     }

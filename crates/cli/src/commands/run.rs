@@ -1,19 +1,16 @@
 //! `tasker run`: an orchestrator in the foreground until idle or until ctrl-c / SIGTERM.
 
 use super::Ctx;
-use crate::cli::RunArgs;
+use crate::cli::{OrchestratorArgs, RunArgs};
 use crate::output;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use tasker::store::BackendInfo;
 use tasker::{Engine, OrchestratorConfig};
 
-pub async fn run(ctx: &Ctx, args: RunArgs) -> anyhow::Result<ExitCode> {
-    let engine = ctx.engine().await?;
-    let mut config = OrchestratorConfig {
-        until_idle: args.until_idle,
-        ..OrchestratorConfig::default()
-    };
+/// The orchestrator's settings from its flags (shared by `tasker run` and `tasker serve`).
+pub fn orchestrator_config(args: &OrchestratorArgs) -> anyhow::Result<OrchestratorConfig> {
+    let mut config = OrchestratorConfig::default();
     // The flags were range-checked when parsed (`cli::ranges`, the engine's `limits`).
     if let Some(n) = args.concurrency {
         config.concurrency = n;
@@ -28,6 +25,15 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> anyhow::Result<ExitCode> {
         config.poll_interval = Duration::from_millis(ms);
     }
     config.validate()?;
+    Ok(config)
+}
+
+pub async fn run(ctx: &Ctx, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let engine = ctx.engine().await?;
+    let config = OrchestratorConfig {
+        until_idle: args.until_idle,
+        ..orchestrator_config(&args.orchestrator)?
+    };
     if !ctx.json {
         eprintln!(
             "orchestrator {} on {} ({} handlers at once{}); ctrl-c stops it",
@@ -59,7 +65,7 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> anyhow::Result<ExitCode> {
 
 /// Says, on stderr, which of the database's settings will slow an orchestrator down over time.
 /// Reading them is best effort: a server that does not answer fails the run soon enough.
-async fn warn_about_server_settings(engine: &Engine) {
+pub async fn warn_about_server_settings(engine: &Engine) {
     if let Ok(info) = engine.store().describe().await {
         for warning in setting_warnings(&info) {
             eprintln!("warning: {warning}");

@@ -27,6 +27,7 @@ pub mod table;
 pub mod task;
 pub mod template;
 pub mod time;
+pub mod token;
 
 use anyhow::Context as _;
 use serde::Serialize;

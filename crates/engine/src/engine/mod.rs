@@ -1,5 +1,6 @@
 //! The engine: the API applications and the CLI use.
 
+mod analytics;
 mod documents;
 mod idempotency;
 mod inspect;
@@ -9,6 +10,10 @@ mod tasks;
 mod templates;
 mod wait;
 
+pub use analytics::{
+    MAX_BUCKETS, MAX_SLOWEST, SLOWEST_SCAN_TASKS, STEP_ANALYTICS_TASKS, SlowTask, SlowestTasks,
+    StepAnalytics, StepStats, ThroughputBucket,
+};
 pub use documents::{
     HistoryItem, HistoryKind, LastError, StepDocument, StepTask, StepView, TaskDocument,
     TemplateDocument, TemplateSummary,

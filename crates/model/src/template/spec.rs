@@ -8,8 +8,15 @@ use serde_json::Value;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TemplateSpec {
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_.-]{1,128}$"))]
     pub namespace: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_.-]{1,128}$"))]
     pub name: String,
+    /// A semantic version (`1.2.0`).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, example = "1.0.0")
+    )]
     pub version: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -19,6 +26,7 @@ pub struct TemplateSpec {
     pub identity: IdentityStrategy,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub defaults: Option<DefaultsSpec>,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 10000))]
     pub steps: Vec<StepSpec>,
 }
 
@@ -37,7 +45,11 @@ pub struct DefaultsSpec {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StepSpec {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub name: String,
+    /// A handler this server knows (`noop`, `sleep`, `fail`, `command`, or one the application
+    /// registered).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub handler: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,

@@ -24,11 +24,8 @@ impl Cursor {
         };
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
         let bytes: [u8; 8] = bytes.try_into().map_err(|_| bad())?;
-        let id = TaskId::from_be_bytes(bytes);
-        if id <= 0 {
-            return Err(bad());
-        }
-        Ok(Cursor(id))
+        // Any eight bytes are some id: one below every task's gives an empty page.
+        Ok(Cursor(TaskId::from_be_bytes(bytes)))
     }
 }
 
@@ -41,11 +38,22 @@ mod tests {
         for id in [1, 42, i64::MAX] {
             assert_eq!(Cursor::decode(&Cursor(id).encode()), Ok(Cursor(id)));
         }
+        // Any eight bytes are an id; one of no task gives an empty page.
+        assert_eq!(Cursor::decode("AAAAAAAAAAA"), Ok(Cursor(0)));
+        assert_eq!(Cursor::decode("__________8"), Ok(Cursor(-1)));
+        // Whatever the documented pattern allows decodes (its last character carries four
+        // bits and two zero bits).
+        for last in "AEIMQUYcgkosw048".chars() {
+            assert!(
+                Cursor::decode(&format!("-_09azAZ-_{last}")).is_ok(),
+                "{last}"
+            );
+        }
         for bad in [
             "",
             "abc",
             "!!!!",
-            "AAAAAAAAAAA",
+            "AAAAAAAAAAB",
             "_____________",
             "AAAAAAAAAAE=",
         ] {

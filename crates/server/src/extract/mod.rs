@@ -8,6 +8,7 @@ mod json;
 mod path;
 mod query;
 mod template;
+mod text;
 
 pub use cursor::Cursor;
 pub use headers::{IDEMPOTENCY_KEY, IdempotencyKey, TRACEPARENT, Traceparent, check_traceparent};
@@ -15,3 +16,4 @@ pub use json::{Json, parse_json};
 pub use path::Path;
 pub use query::{Query, parse_query};
 pub use template::TemplateBody;
+pub use text::no_nul;

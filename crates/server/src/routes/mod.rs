@@ -1,6 +1,7 @@
 //! The router: one module per resource, and what every route shares (fallbacks, limits,
 //! metrics, traces).
 
+pub mod analytics;
 pub mod docs;
 pub mod health;
 pub mod metrics;
@@ -35,6 +36,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tasks/{id}/retry", post(tasks::retry))
         .route("/v1/steps/{id}", get(steps::show))
         .route("/v1/steps/{id}/resolve", post(steps::resolve))
+        .route("/v1/analytics/throughput", get(analytics::throughput))
+        .route("/v1/analytics/steps", get(analytics::steps))
+        .route("/v1/analytics/slowest-tasks", get(analytics::slowest_tasks))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/metrics", get(metrics::render))

@@ -1,7 +1,7 @@
 //! `/v1/tasks`: create (one or a batch), list, show, wait, history, cancel, retry.
 
 use crate::auth::{Authorized, Caller, Permission, Reach, needs};
-use crate::extract::{Cursor, IdempotencyKey, Json, Path, Query, Traceparent};
+use crate::extract::{Cursor, IdempotencyKey, Json, Path, Query, Traceparent, no_nul};
 use crate::problem::{Problem, ProblemDocument};
 use crate::state::{AppState, DEFAULT_WAIT, MAX_WAIT};
 use axum::extract::State;
@@ -30,7 +30,10 @@ fn empty_object() -> Value {
 #[serde(deny_unknown_fields)]
 pub struct NewTaskRequest {
     /// `namespace/name` (the latest version) or `namespace/name@version`.
-    #[schema(example = "examples/diamond")]
+    #[schema(
+        example = "examples/diamond",
+        pattern = "^[^/@\\u0000]+/[^/@\\u0000]+(@[^\\u0000]+)?$"
+    )]
     pub template: String,
     /// The task's input, checked against the template's input schema (defaults filled in).
     /// `{}` when left out.
@@ -51,11 +54,15 @@ pub struct CreatedTaskResponse {
 #[serde(deny_unknown_fields)]
 pub struct BatchItem {
     /// `namespace/name` or `namespace/name@version`.
-    #[schema(example = "examples/diamond")]
+    #[schema(
+        example = "examples/diamond",
+        pattern = "^[^/@\\u0000]+/[^/@\\u0000]+(@[^\\u0000]+)?$"
+    )]
     pub template: String,
     #[serde(default = "empty_object")]
     pub context: Value,
     /// As the `Idempotency-Key` header of a single creation.
+    #[schema(min_length = 1, max_length = 255, pattern = "^[^\\u0000]*$")]
     pub idempotency_key: Option<String>,
 }
 
@@ -63,6 +70,7 @@ pub struct BatchItem {
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
     /// 1 to 1,000 tasks, created in one transaction: all or none.
+    #[schema(min_items = 1, max_items = 1000)]
     pub tasks: Vec<BatchItem>,
 }
 
@@ -90,6 +98,7 @@ pub struct ListQuery {
     pub namespace: Option<String>,
     /// Only tasks of this template: `name` (within `namespace` when given) or `namespace/name`;
     /// any version.
+    #[param(pattern = "^[^/\\u0000]+(/[^/\\u0000]+)?$")]
     pub template: Option<String>,
     /// Only tasks created at or after this time (RFC 3339; write `+` as `%2B`).
     pub created_after: Option<DateTime<Utc>>,
@@ -99,6 +108,7 @@ pub struct ListQuery {
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page, with the same filters.
+    #[param(pattern = "^[A-Za-z0-9_-]{10}[AEIMQUYcgkosw048]$")]
     pub cursor: Option<String>,
 }
 
@@ -131,6 +141,12 @@ pub struct TaskResponse {
 }
 
 fn parse_template(text: &str) -> Result<TemplateRef, Problem> {
+    if text.contains('\0') {
+        return Err(
+            Problem::validation("template contains a NUL character (\\u0000)")
+                .with_pointer("/template"),
+        );
+    }
     text.parse::<TemplateRef>()
         .map_err(|e| Problem::from(e).with_pointer("/template"))
 }
@@ -147,12 +163,18 @@ fn parse_template(text: &str) -> Result<TemplateRef, Problem> {
     operation_id = "create_task",
     tag = "tasks",
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters: the same key (for the same template) returns the task it created."),
-        ("traceparent" = Option<String>, Header, description = "W3C trace context, stored with the task: its steps' spans continue the trace."),
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters: the same key (for the same template) returns the task it created.", min_length = 1, max_length = 255),
+        ("traceparent" = Option<String>, Header, description = "W3C trace context, stored with the task: its steps' spans continue the trace.", pattern = "^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$"),
     ),
     request_body = NewTaskRequest,
     responses(
-        (status = 201, description = "Created.", body = CreatedTaskResponse),
+        (status = 201, description = "Created.", body = CreatedTaskResponse, links(
+            ("show" = (operation_id = "show_task", parameters(("id" = "$response.body#/task/id")))),
+            ("wait" = (operation_id = "wait_for_task", parameters(("id" = "$response.body#/task/id")))),
+            ("history" = (operation_id = "task_history", parameters(("id" = "$response.body#/task/id")))),
+            ("cancel" = (operation_id = "cancel_task", parameters(("id" = "$response.body#/task/id")))),
+            ("retry" = (operation_id = "retry_task", parameters(("id" = "$response.body#/task/id")))),
+        )),
         (status = 200, description = "The key or the identity named an existing task.", body = CreatedTaskResponse),
         (status = 404, description = "No such template.", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "The idempotency key created a task with another context.", body = ProblemDocument, content_type = "application/problem+json"),
@@ -223,7 +245,7 @@ fn single_task_problem(e: Error) -> Problem {
     operation_id = "create_tasks",
     tag = "tasks",
     params(
-        ("traceparent" = Option<String>, Header, description = "W3C trace context, stored with every task of the batch."),
+        ("traceparent" = Option<String>, Header, description = "W3C trace context, stored with every task of the batch.", pattern = "^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$"),
     ),
     request_body = BatchRequest,
     responses(
@@ -345,17 +367,30 @@ pub async fn list(
         ));
     }
     let cursor = query.cursor.as_deref().map(Cursor::decode).transpose()?;
+    for (name, value) in [
+        ("namespace", &query.namespace),
+        ("template", &query.template),
+    ] {
+        if let Some(value) = value {
+            no_nul(name, value)?;
+        }
+    }
+    if query.template.as_deref() == Some("") {
+        return Err(Problem::parameter(
+            "template",
+            "template must be NAME or NAMESPACE/NAME, not empty",
+        ));
+    }
     let (mut namespace, template) = match query.template.as_deref() {
         Some(text) => match text.split_once('/') {
             Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
                 if query.namespace.as_deref().is_some_and(|n| n != ns) {
-                    return Err(Problem::parameter(
-                        "template",
-                        format!(
-                            "template {text:?} is not in namespace {:?}",
-                            query.namespace.unwrap_or_default()
-                        ),
-                    ));
+                    // A template of another namespace has no task in this one.
+                    readable_namespace(&auth.caller, query.namespace.clone())?;
+                    return Ok(axum::Json(TaskList {
+                        tasks: Vec::new(),
+                        next_cursor: None,
+                    }));
                 }
                 (Some(ns.to_owned()), Some(name.to_owned()))
             }
@@ -434,7 +469,10 @@ async fn readable_task(
     tag = "tasks",
     params(("id" = i64, Path, description = "The task's id.")),
     responses(
-        (status = 200, description = "The task.", body = TaskDocument),
+        (status = 200, description = "The task.", body = TaskDocument, links(
+            ("step" = (operation_id = "show_step", parameters(("id" = "$response.body#/steps/0/id")))),
+            ("resolve" = (operation_id = "resolve_step", parameters(("id" = "$response.body#/steps/0/id")))),
+        )),
         (status = 404, description = "No such task.", body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["tasks:read"]))

@@ -1,7 +1,7 @@
 //! `/v1/templates`: register, list, show.
 
 use crate::auth::{Authorized, Permission, needs};
-use crate::extract::{Path, Query, TemplateBody};
+use crate::extract::{Path, Query, TemplateBody, no_nul};
 use crate::problem::Problem;
 use crate::state::AppState;
 use axum::Json;
@@ -141,6 +141,11 @@ pub async fn show(
     Path((namespace, name)): Path<(String, String)>,
     Query(query): Query<ShowQuery>,
 ) -> Result<Json<TemplateDocument>, Problem> {
+    no_nul("namespace", &namespace)?;
+    no_nul("name", &name)?;
+    if let Some(version) = &query.version {
+        no_nul("version", version)?;
+    }
     auth.caller
         .require_in(Permission::TemplatesRead, &namespace)?;
     let mut reference = TemplateRef::new(namespace, name);

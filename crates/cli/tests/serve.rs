@@ -1,0 +1,262 @@
+//! `tasker serve` as a real process: a token made with `tasker token create`, requests over
+//! HTTP, and SIGTERM draining it; plus its refusal to listen beyond this machine without a
+//! token.
+
+mod common;
+
+use common::{Sandbox, example, text};
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A running `tasker serve`, and where it listens.
+struct Served {
+    child: Child,
+    base: String,
+    /// Lines of stderr before the one that said where it listens (warnings at start).
+    startup: Vec<String>,
+}
+
+impl Served {
+    fn start(sandbox: &Sandbox, extra: &[&str]) -> Served {
+        let mut child = sandbox
+            .bare_command()
+            .arg("--database-url")
+            .arg(sandbox.url())
+            .args(["serve", "--listen", "127.0.0.1:0", "--poll-ms", "50"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start tasker serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let (lines, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut seen = Vec::new();
+        let base = loop {
+            let line = receiver
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("tasker serve did not say where it listens: {seen:?}"));
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                break rest
+                    .split_whitespace()
+                    .next()
+                    .expect("an address")
+                    .to_owned();
+            }
+            seen.push(line);
+        };
+        // Keep draining stderr so that the process never blocks on a full pipe.
+        std::thread::spawn(move || while receiver.recv().is_ok() {});
+        Served {
+            child,
+            base,
+            startup: seen,
+        }
+    }
+
+    /// SIGTERM, then its exit status and stdout.
+    fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+        let mut stdout = Vec::new();
+        if let Some(mut out) = self.child.stdout.take() {
+            std::io::Read::read_to_end(&mut out, &mut stdout).expect("read stdout");
+        }
+        let status = self.child.wait().expect("wait for tasker serve");
+        (status, text(&stdout))
+    }
+}
+
+impl Drop for Served {
+    /// A test that failed before `terminate` leaves no server behind.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+/// (status, body as JSON or Null, body as text).
+fn call(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, Value, String) {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let response = match method {
+        "GET" => {
+            let mut request = agent.get(url);
+            if let Some(auth) = &auth {
+                request = request.header("Authorization", auth);
+            }
+            request.call()
+        }
+        _ => {
+            let mut request = agent.post(url).header("Content-Type", "application/json");
+            if let Some(auth) = &auth {
+                request = request.header("Authorization", auth);
+            }
+            request.send(body.unwrap_or("{}"))
+        }
+    };
+    let mut response = response.expect("an HTTP answer");
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().expect("read the body");
+    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+    (status, json, text)
+}
+
+#[test]
+fn serve_answers_with_tokens_and_drains_on_sigterm() {
+    let sandbox = Sandbox::migrated();
+    sandbox.ok(&["template", "register", &example("diamond.yaml")]);
+    let created = sandbox.json(&[
+        "token",
+        "create",
+        "--name",
+        "ci",
+        "--scope",
+        "tasks:write",
+        "tasks:read",
+    ]);
+    let token = created["token"].as_str().expect("a token").to_owned();
+    let token_id = created["id"].as_i64().expect("an id");
+    assert!(token.starts_with("tsk_"), "{created}");
+    let listed = sandbox.json(&["token", "list"]);
+    assert_eq!(listed[0]["name"], "ci");
+    assert_eq!(
+        listed[0]["scopes"],
+        serde_json::json!(["tasks:write", "tasks:read"])
+    );
+    assert!(!text(&sandbox.run(&["--json", "token", "list"]).stdout).contains(&token));
+
+    let served = Served::start(&sandbox, &[]);
+    let base = served.base.clone();
+    let agent = agent();
+
+    let (status, ready, _) = call(&agent, "GET", &format!("{base}/health/ready"), None, None);
+    assert_eq!(status, 200, "{ready}");
+    assert_eq!(ready["checks"]["orchestrator"]["ok"], true);
+
+    let body = r#"{"template": "examples/diamond", "context": {}}"#;
+    let (status, problem, _) = call(
+        &agent,
+        "POST",
+        &format!("{base}/v1/tasks"),
+        None,
+        Some(body),
+    );
+    assert_eq!(status, 401, "{problem}");
+    assert_eq!(
+        problem["type"],
+        "https://tasker.dev/problems/unauthenticated"
+    );
+
+    let (status, created, text_body) = call(
+        &agent,
+        "POST",
+        &format!("{base}/v1/tasks"),
+        Some(&token),
+        Some(body),
+    );
+    assert_eq!(status, 201, "{text_body}");
+    let id = created["task"]["id"].as_i64().expect("a task id");
+
+    // The orchestrator beside the API runs it; the long poll answers when it is done.
+    let (status, done, text_body) = call(
+        &agent,
+        "GET",
+        &format!("{base}/v1/tasks/{id}/wait?timeout_ms=60000"),
+        Some(&token),
+        None,
+    );
+    assert_eq!(status, 200, "{text_body}");
+    assert_eq!(done["task"]["state"], "complete", "{done}");
+    // The same document as `tasker --json task show`.
+    let shown = sandbox.json(&["task", "show", &id.to_string()]);
+    assert_eq!(shown["task"], done["task"]);
+    assert_eq!(shown["steps"].as_array().map(Vec::len), Some(4));
+
+    let (status, _, metrics) = call(&agent, "GET", &format!("{base}/metrics"), None, None);
+    assert_eq!(status, 200);
+    assert!(metrics.contains("tasker_http_requests_total{"), "{metrics}");
+
+    sandbox.ok(&["token", "revoke", &token_id.to_string()]);
+    let (status, _, _) = call(
+        &agent,
+        "GET",
+        &format!("{base}/v1/tasks"),
+        Some(&token),
+        None,
+    );
+    assert_eq!(status, 401);
+
+    let (status, stdout) = served.terminate();
+    assert!(status.success(), "tasker serve exited with {status}");
+    // What the orchestrator did, as `tasker run` reports it.
+    assert!(stdout.contains("steps succeeded"), "{stdout}");
+}
+
+#[test]
+fn serve_refuses_other_machines_without_a_token() {
+    let sandbox = Sandbox::migrated();
+    let (_, stderr) = sandbox.fails(&["serve", "--listen", "0.0.0.0:0"]);
+    assert!(
+        stderr.contains("refusing to listen on 0.0.0.0:0"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("tasker token create"), "{stderr}");
+
+    let (_, stderr) = sandbox.fails(&["token", "create", "--name", "x", "--scope", "tasks:delete"]);
+    assert!(
+        stderr.contains("unknown scope \"tasks:delete\""),
+        "{stderr}"
+    );
+
+    // Open to everyone on request, with a warning.
+    let served = Served::start(&sandbox, &["--insecure-no-auth", "--no-orchestrator"]);
+    let base = served.base.clone();
+    assert!(
+        served
+            .startup
+            .iter()
+            .any(|l| l.contains("every route is open")),
+        "the warning about open routes: {:?}",
+        served.startup
+    );
+    let agent = agent();
+    let (status, list, _) = call(&agent, "GET", &format!("{base}/v1/tasks"), None, None);
+    assert_eq!(status, 200, "{list}");
+    let (status, ready, _) = call(&agent, "GET", &format!("{base}/health/ready"), None, None);
+    assert_eq!(status, 200);
+    assert_eq!(ready["checks"].get("orchestrator"), None, "{ready}");
+    let (status, stdout) = served.terminate();
+    assert!(status.success(), "tasker serve exited with {status}");
+    assert!(
+        stdout.is_empty(),
+        "an API-only node reports no orchestrator: {stdout}"
+    );
+}
