@@ -1,1 +1,1 @@
-SELECT id, identity_hash FROM tasks WHERE identity_hash = ANY ($1::text[])
+SELECT id, identity_hash, context FROM tasks WHERE identity_hash = ANY ($1::text[])

@@ -160,10 +160,34 @@ pub(crate) async fn create_tasks(
         .filter_map(|(&i, _)| tasks[i].identity_hash.as_deref())
         .collect();
     let mut by_hash: HashMap<String, i64> = HashMap::new();
+    let mut taken_contexts: HashMap<String, Value> = HashMap::new();
     if !taken.is_empty() {
         let find = tx.prepare_cached(sql::FIND_TASKS_BY_IDENTITY).await.db()?;
         for row in tx.query(&find, &[&taken]).await.db()? {
-            by_hash.insert(get(&row, "identity_hash")?, get(&row, "id")?);
+            let hash: String = get(&row, "identity_hash")?;
+            by_hash.insert(hash.clone(), get(&row, "id")?);
+            taken_contexts.insert(hash, get(&row, "context")?);
+        }
+    }
+    // A key reused with another context (against an earlier task or an earlier item of this
+    // batch) is not a retry: refuse the whole batch. Returning before the commit rolls back.
+    let mut first_in_batch: HashMap<&str, usize> = HashMap::new();
+    for (index, task) in tasks.iter().enumerate() {
+        let (Some(hash), Some(_)) = (task.identity_hash.as_deref(), &task.idempotency_key) else {
+            continue;
+        };
+        let first = *first_in_batch.entry(hash).or_insert(index);
+        let standing = match taken_contexts.get(hash) {
+            Some(context) => (context, by_hash.get(hash).copied().unwrap_or_default()),
+            None if first != index => (
+                &tasks[first].context,
+                own_task_id(&unique, &task_ids, first),
+            ),
+            None => continue,
+        };
+        if *standing.0 != task.context {
+            let id = standing.1;
+            return Err(Error::IdempotencyConflict { index, task: id });
         }
     }
     if !inserted.is_empty() {
@@ -198,4 +222,13 @@ pub(crate) async fn create_tasks(
                 })
         })
         .collect()
+}
+
+/// The id this call gave the batch's `index`-th task (0 when it was not inserted).
+fn own_task_id(unique: &[usize], task_ids: &[i64], index: usize) -> i64 {
+    unique
+        .iter()
+        .zip(task_ids)
+        .find(|(i, _)| **i == index)
+        .map_or(0, |(_, &id)| id)
 }

@@ -466,15 +466,17 @@ async fn batches_are_all_or_nothing(api: Api) {
         "nothing was written"
     );
 
-    // A key reused with another context is found once the batch is stored: the answer names
-    // the item, and the engine refuses the batch.
+    // A key reused with another context is found in the creating transaction: the answer names
+    // the item, and none of the batch's tasks, before or after it, is written.
     let conflict = json!({"tasks": [
+        {"template": "other/job"},
         {"template": "shop/checkout", "context": {"order_id": 99}, "idempotency_key": "a"},
+        {"template": "other/job"},
     ]});
     let reply = api.post("/v1/tasks/batch", conflict).await;
     assert_eq!(
         reply.problem(409, "conflict")["pointer"],
-        "/tasks/0/idempotency_key"
+        "/tasks/1/idempotency_key"
     );
     assert_eq!(all_task_ids(&api.engine).await, before);
 

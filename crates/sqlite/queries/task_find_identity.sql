@@ -1,1 +1,1 @@
-SELECT id FROM tasks WHERE identity_hash = ?1
+SELECT id, context FROM tasks WHERE identity_hash = ?1

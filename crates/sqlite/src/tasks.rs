@@ -36,23 +36,33 @@ pub(crate) fn create(
         known_templates.push(task.template_id);
     }
     let mut created = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        created.push(create_one(&tx, task, now)?);
+    for (index, task) in tasks.iter().enumerate() {
+        // An error returns before the commit: the transaction rolls back, nothing is written.
+        created.push(create_one(&tx, index, task, now)?);
     }
     tx.commit().sql()?;
     Ok(created)
 }
 
-fn create_one(conn: &Connection, task: &NewTask, now: Timestamp) -> Result<CreatedTask> {
+fn create_one(
+    conn: &Connection,
+    index: usize,
+    task: &NewTask,
+    now: Timestamp,
+) -> Result<CreatedTask> {
     if let Some(hash) = &task.identity_hash {
         // Earlier tasks of the same batch are visible here: they are in this transaction.
-        let existing: Option<i64> = conn
+        let existing: Option<(i64, String)> = conn
             .prepare_cached(queries::TASK_FIND_IDENTITY)
             .sql()?
-            .query_row([hash], |row| row.get(0))
+            .query_row([hash], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()
             .sql()?;
-        if let Some(id) = existing {
+        if let Some((id, context)) = existing {
+            // A key reused with another context is not a retry of the first request.
+            if task.idempotency_key.is_some() && codec::json(&context)? != task.context {
+                return Err(Error::IdempotencyConflict { index, task: id });
+            }
             return Ok(CreatedTask { id, created: false });
         }
     }

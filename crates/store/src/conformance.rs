@@ -53,6 +53,7 @@ macro_rules! conformance_tests {
             latest_template_is_the_highest_semantic_version,
             create_task_writes_steps_edges_counters_and_history,
             identity_dedupes_within_a_batch_and_across_calls,
+            a_key_reused_with_another_context_rolls_the_batch_back,
             list_tasks_is_newest_first_with_filters,
             list_rows_carry_no_context,
             claim_takes_ready_steps_oldest_first,

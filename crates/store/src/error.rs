@@ -22,6 +22,12 @@ pub enum Error {
         "template {0} is already registered with a different definition; register it under a new version"
     )]
     TemplateMismatch(String),
+    /// Item `index` of a batch carries an idempotency key that already created `task` with a
+    /// different context; the whole batch was rolled back.
+    #[error(
+        "task {index} of the batch: its idempotency key already created task {task} with a different context"
+    )]
+    IdempotencyConflict { index: usize, task: i64 },
     /// The schema is behind the binary.
     #[error("database schema is not current; pending migrations: {}; run `tasker migrate`", .0.join(", "))]
     MigrationsPending(Vec<String>),

@@ -1,10 +1,9 @@
 //! Idempotency keys: checked before anything is written, and a key reused with another
 //! context answered as a conflict rather than with the task the key first created.
 
-use super::Engine;
 use crate::error::{Error, Result};
 use tasker_model::limits::check_idempotency_key;
-use tasker_store::{CreatedTask, NewTask};
+use tasker_store::NewTask;
 
 /// Refuses an empty key, one longer than 255 characters, or one with a NUL character.
 pub(super) fn check_key(key: Option<&str>) -> Result<()> {
@@ -14,28 +13,18 @@ pub(super) fn check_key(key: Option<&str>) -> Result<()> {
     }
 }
 
-/// For every request whose key matched an existing task (`created: false`), compares that
-/// task's context with the request's (after defaults): a different one is
-/// [`Error::IdempotencyConflict`]. `new` and `created` are in the same order.
-pub(super) async fn check_conflicts(
-    engine: &Engine,
-    new: &[NewTask],
-    created: &[CreatedTask],
-) -> Result<()> {
-    for (request, answer) in new.iter().zip(created) {
-        let Some(key) = &request.idempotency_key else {
-            continue;
-        };
-        if answer.created {
-            continue;
-        }
-        let existing = engine.task(answer.id).await?;
-        if existing.context != request.context {
-            return Err(Error::IdempotencyConflict {
-                key: key.clone(),
-                task: answer.id,
-            });
-        }
+/// The store refuses a batch in which a key that already created a task comes with another
+/// context (checked in the creating transaction, so nothing of the batch is written): name
+/// that key.
+pub(super) fn conflict(error: tasker_store::Error, new: &[NewTask]) -> Error {
+    match error {
+        tasker_store::Error::IdempotencyConflict { index, task } => Error::IdempotencyConflict {
+            key: new
+                .get(index)
+                .and_then(|t| t.idempotency_key.clone())
+                .unwrap_or_default(),
+            task,
+        },
+        other => Error::Store(other),
     }
-    Ok(())
 }

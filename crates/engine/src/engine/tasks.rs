@@ -53,8 +53,11 @@ impl Engine {
         if new_tasks.is_empty() {
             return Ok(Vec::new());
         }
-        let created = self.store().create_tasks(&new_tasks, self.now()).await?;
-        super::idempotency::check_conflicts(self, &new_tasks, &created).await?;
+        let created = self
+            .store()
+            .create_tasks(&new_tasks, self.now())
+            .await
+            .map_err(|e| super::idempotency::conflict(e, &new_tasks))?;
         count_created(&created, &created_as);
         let fresh = created.iter().filter(|c| c.created).count();
         tracing::debug!(

@@ -1,7 +1,7 @@
 //! Task creation, identity and the read side.
 
 use super::fixture::{check_task, create, layout, new_task, t0, template};
-use crate::{Store, TaskFilter};
+use crate::{Error, Store, TaskFilter};
 use serde_json::json;
 use std::sync::Arc;
 use tasker_model::State;
@@ -95,6 +95,66 @@ pub async fn create_task_writes_steps_edges_counters_and_history(store: Arc<dyn 
     check_task(&*store, task_id, t0()).await;
     assert_eq!(store.task(task_id + 1000).await.expect("task"), None);
     assert_eq!(store.step(i64::MAX).await.expect("step"), None);
+}
+
+/// A key that already created a task, or that an earlier item of the same batch carries,
+/// with another context: the whole batch is refused and nothing of it is written.
+pub async fn a_key_reused_with_another_context_rolls_the_batch_back(store: Arc<dyn Store>) {
+    let template_id = template(&*store).await;
+    let single = layout(&["only"], &[]);
+    let keyed = |key: &str, context: serde_json::Value| {
+        let mut task = new_task(template_id, &single);
+        task.identity_hash = Some(format!("hash-of-{key}"));
+        task.idempotency_key = Some(key.to_owned());
+        task.context = context;
+        task
+    };
+    let first = store
+        .create_tasks(&[keyed("k1", json!({"n": 1}))], t0())
+        .await
+        .expect("create");
+    let count = || async { store.table_counts().await.expect("counts") };
+    let before = count().await;
+
+    let batch = [new_task(template_id, &single), keyed("k1", json!({"n": 2}))];
+    match store.create_tasks(&batch, t0()).await {
+        Err(Error::IdempotencyConflict { index, task }) => {
+            assert_eq!((index, task), (1, first[0].id));
+        }
+        other => panic!("expected an idempotency conflict, got {other:?}"),
+    }
+    let after = count().await;
+    assert_eq!(
+        (after.tasks(), after.steps(), after.task_transitions),
+        (before.tasks(), before.steps(), before.task_transitions),
+        "a refused batch writes nothing"
+    );
+
+    let batch = [
+        keyed("k2", json!({"n": 1})),
+        new_task(template_id, &single),
+        keyed("k2", json!({"n": 2})),
+    ];
+    match store.create_tasks(&batch, t0()).await {
+        Err(Error::IdempotencyConflict { index, .. }) => assert_eq!(index, 2),
+        other => panic!("expected an idempotency conflict, got {other:?}"),
+    }
+    assert_eq!(
+        count().await.tasks(),
+        before.tasks(),
+        "nothing of it written"
+    );
+
+    // The same key with the same context is a retry: it answers with the first task.
+    let again = store
+        .create_tasks(
+            &[new_task(template_id, &single), keyed("k1", json!({"n": 1}))],
+            t0(),
+        )
+        .await
+        .expect("a retry");
+    assert!(again[0].created);
+    assert_eq!((again[1].id, again[1].created), (first[0].id, false));
 }
 
 pub async fn identity_dedupes_within_a_batch_and_across_calls(store: Arc<dyn Store>) {
