@@ -190,10 +190,10 @@ pub(crate) async fn create_tasks(
             return Err(Error::IdempotencyConflict { index, task: id });
         }
     }
-    if !inserted.is_empty() {
-        crate::notify::hint(&tx, store.schema.as_deref()).await?;
-    }
     tx.commit().await.db()?;
+    if !inserted.is_empty() {
+        store.hinter.hint_committed();
+    }
 
     let mut own_ids: HashMap<usize, i64> = HashMap::new();
     for (&index, &task_id) in unique.iter().zip(&task_ids) {

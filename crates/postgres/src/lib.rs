@@ -111,6 +111,8 @@ pub struct PostgresStore {
     schema: Option<String>,
     /// Cross-process wake-ups: one listening connection outside the pool, started on demand.
     notifier: notify::Notifier,
+    /// Hints of created tasks, sent after their commit (see [`notify::Hinter`]).
+    hinter: notify::Hinter,
     /// Steps the last claim returned: how the next one is planned (see `sql::plan_mode`).
     last_claim_size: std::sync::atomic::AtomicUsize,
 }
@@ -161,11 +163,13 @@ impl PostgresStore {
         let notifier = notify::Notifier::new(config.clone(), options.schema.as_deref());
         let pool = build_pool(config.clone(), options.pool_size, &options)?;
         let lease_pool = build_pool(config, options.lease_pool_size, &options)?;
+        let hinter = notify::Hinter::new(pool.clone(), options.schema.as_deref());
         let store = PostgresStore {
             pool,
             lease_pool,
             schema: options.schema,
             notifier,
+            hinter,
             last_claim_size: std::sync::atomic::AtomicUsize::new(0),
         };
         drop(store.client().await?);

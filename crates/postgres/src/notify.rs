@@ -1,7 +1,8 @@
 //! Cross-process wake-ups through `LISTEN/NOTIFY`.
 //!
-//! Transactions that make work runnable (task creation, completions that release steps,
-//! leases given back at shutdown) send one `pg_notify` on [`CHANNEL`], delivered at commit.
+//! Transactions that make work runnable (completions that release steps, leases given back at
+//! shutdown, operator actions) send one `pg_notify` on [`CHANNEL`], delivered at commit; task
+//! creation hints right after its commit instead ([`Hinter`]).
 //! Each process that runs an orchestrator keeps one dedicated connection, outside the pool,
 //! that listens and bumps a `watch` counter;
 //! idle claimers wait on it beside their poll timer. The counter coalesces bursts (a claimer
@@ -32,6 +33,73 @@ const MAX_RETRY: Duration = Duration::from_secs(10);
 pub(crate) async fn hint(tx: &Transaction<'_>, schema: Option<&str>) -> Result<()> {
     let statement = tx.prepare_cached(sql::NOTIFY_WORK).await.db()?;
     tx.execute(&statement, &[&CHANNEL, &schema.unwrap_or("")])
+        .await
+        .db()?;
+    Ok(())
+}
+
+/// Hints sent after a commit, outside the transaction that made the work: task creation.
+///
+/// A `NOTIFY` inside a transaction takes PostgreSQL's notification lock at commit and holds it
+/// until the commit is durable, so every transaction that hints commits one at a time, each
+/// waiting for its own disk flush. Many clients creating one task each then run at the speed
+/// of one: measured with 16 concurrent single creates, 890 tasks/s hinting in the transaction,
+/// 1,860 without. Here a creator only raises a flag; one task per store sends `pg_notify` on
+/// its own, and flags raised while it does so fold into the next one. Listeners still learn
+/// of the work only after it is committed; a hint lost to an error is only a missed hint.
+pub(crate) struct Hinter {
+    pool: deadpool_postgres::Pool,
+    payload: String,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+    sender: OnceLock<JoinHandle<()>>,
+}
+
+impl Hinter {
+    pub(crate) fn new(pool: deadpool_postgres::Pool, schema: Option<&str>) -> Hinter {
+        Hinter {
+            pool,
+            payload: schema.unwrap_or("").to_owned(),
+            wake: std::sync::Arc::new(tokio::sync::Notify::new()),
+            sender: OnceLock::new(),
+        }
+    }
+
+    /// Work was committed: hint it soon, folded with other hints raised meanwhile.
+    pub(crate) fn hint_committed(&self) {
+        self.sender.get_or_init(|| {
+            let (pool, payload, wake) =
+                (self.pool.clone(), self.payload.clone(), self.wake.clone());
+            tokio::spawn(async move {
+                loop {
+                    // A permit stored while a hint was being sent wakes this at once: one more
+                    // hint covers every flag raised meanwhile.
+                    wake.notified().await;
+                    if let Err(e) = send(&pool, &payload).await {
+                        tracing::debug!(error = %e, "a work hint was not sent");
+                    }
+                }
+            })
+        });
+        self.wake.notify_one();
+    }
+}
+
+impl Drop for Hinter {
+    fn drop(&mut self) {
+        if let Some(task) = self.sender.get() {
+            task.abort();
+        }
+    }
+}
+
+async fn send(pool: &deadpool_postgres::Pool, payload: &str) -> Result<()> {
+    let client = pool
+        .get()
+        .await
+        .map_err(|e| tasker_store::Error::Unavailable(e.to_string()))?;
+    let statement = client.prepare_cached(sql::NOTIFY_WORK).await.db()?;
+    client
+        .execute(&statement, &[&CHANNEL, &payload])
         .await
         .db()?;
     Ok(())

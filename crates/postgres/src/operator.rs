@@ -103,11 +103,22 @@ pub(crate) async fn cancel_task(
 ) -> Result<TaskRecord> {
     let mut client = store.client().await?;
     let tx = client.transaction().await.db()?;
-    let task = lock_task(&tx, task_id).await?;
+    let result = cancel_in(&tx, task_id, now, actor).await;
+    finish(tx, result).await?;
+    task_record(store, task_id).await
+}
+
+async fn cancel_in(
+    tx: &Transaction<'_>,
+    task_id: TaskId,
+    now: Timestamp,
+    actor: Option<&Value>,
+) -> Result<()> {
+    let task = lock_task(tx, task_id).await?;
     check_task(task_id, task.state, State::Cancelled)?;
     let mut history = History::by(actor);
     let seq = set_task(
-        &tx,
+        tx,
         task_id,
         now,
         task.state,
@@ -127,9 +138,8 @@ pub(crate) async fn cancel_task(
             get(&row, "transition_seq")?,
         );
     }
-    history.write(&tx, now).await?;
-    tx.commit().await.db()?;
-    task_record(store, task_id).await
+    history.write(tx, now).await?;
+    Ok(())
 }
 
 pub(crate) async fn retry_task(
@@ -140,7 +150,19 @@ pub(crate) async fn retry_task(
 ) -> Result<TaskRecord> {
     let mut client = store.client().await?;
     let tx = client.transaction().await.db()?;
-    let task = lock_task(&tx, task_id).await?;
+    let result = retry_in(store, &tx, task_id, now, actor).await;
+    finish(tx, result).await?;
+    task_record(store, task_id).await
+}
+
+async fn retry_in(
+    store: &PostgresStore,
+    tx: &Transaction<'_>,
+    task_id: TaskId,
+    now: Timestamp,
+    actor: Option<&Value>,
+) -> Result<()> {
+    let task = lock_task(tx, task_id).await?;
     if task.state != State::Error {
         return Err(Error::InvalidTransition {
             what: format!("task {task_id}"),
@@ -159,9 +181,9 @@ pub(crate) async fn retry_task(
             get(&row, "transition_seq")?,
         );
     }
-    wake_steps(&tx, task_id, now).await?;
+    wake_steps(tx, task_id, now).await?;
     let seq = set_task(
-        &tx,
+        tx,
         task_id,
         now,
         State::Error,
@@ -177,11 +199,10 @@ pub(crate) async fn retry_task(
         json!({ "task_retry": true }),
         seq,
     );
-    history.write(&tx, now).await?;
+    history.write(tx, now).await?;
     // The retried steps are runnable: other processes may take them now.
-    crate::notify::hint(&tx, store.schema.as_deref()).await?;
-    tx.commit().await.db()?;
-    task_record(store, task_id).await
+    crate::notify::hint(tx, store.schema.as_deref()).await?;
+    Ok(())
 }
 
 pub(crate) async fn resolve_step(
@@ -196,6 +217,22 @@ pub(crate) async fn resolve_step(
     };
     let mut client = store.client().await?;
     let tx = client.transaction().await.db()?;
+    let result = resolve_in(store, &tx, step_id, now, actor).await;
+    finish(tx, result).await?;
+    read::step(store, step_id).await?.ok_or_else(not_found)
+}
+
+async fn resolve_in(
+    store: &PostgresStore,
+    tx: &Transaction<'_>,
+    step_id: StepId,
+    now: Timestamp,
+    actor: Option<&Value>,
+) -> Result<()> {
+    let not_found = || Error::NotFound {
+        what: "step",
+        id: step_id.to_string(),
+    };
     let find = tx.prepare_cached(sql::STEP_TASK_ID).await.db()?;
     let task_id: TaskId = get(
         &tx.query_opt(&find, &[&step_id])
@@ -204,7 +241,7 @@ pub(crate) async fn resolve_step(
             .ok_or_else(not_found)?,
         "task_id",
     )?;
-    let task = lock_task(&tx, task_id).await?;
+    let task = lock_task(tx, task_id).await?;
     let lock = tx.prepare_cached(sql::LOCK_STEP).await.db()?;
     let step = tx
         .query_opt(&lock, &[&step_id])
@@ -257,21 +294,39 @@ pub(crate) async fn resolve_step(
     if new_state != task.state {
         check_task(task_id, task.state, new_state)?;
     }
-    let seq = set_task(&tx, task_id, now, task.state, new_state, remaining, failed).await?;
+    let seq = set_task(tx, task_id, now, task.state, new_state, remaining, failed).await?;
     if new_state != task.state {
         history.task(task_id, task.state, new_state, json!({}), seq);
     }
 
-    complete::release_children(&tx, &[step_id], now).await?;
+    complete::release_children(tx, &[step_id], now).await?;
     let unblocked = task.steps_failed > 0 && failed == 0;
     if unblocked && matches!(new_state, State::Pending | State::InProgress) {
-        wake_steps(&tx, task_id, now).await?;
+        wake_steps(tx, task_id, now).await?;
     }
-    history.write(&tx, now).await?;
+    history.write(tx, now).await?;
     if matches!(new_state, State::Pending | State::InProgress) {
         // Released children or an unblocked task: other processes may have work now.
-        crate::notify::hint(&tx, store.schema.as_deref()).await?;
+        crate::notify::hint(tx, store.schema.as_deref()).await?;
     }
-    tx.commit().await.db()?;
-    read::step(store, step_id).await?.ok_or_else(not_found)
+    Ok(())
+}
+
+/// Commits when `result` is Ok; otherwise rolls back before answering. A transaction that is
+/// only dropped rolls back when its connection next speaks, so the task row it locked stays
+/// locked until then, and a claim that comes first skips that task (`SKIP LOCKED`) as if it
+/// had no work.
+async fn finish<T>(tx: Transaction<'_>, result: Result<T>) -> Result<T> {
+    match result {
+        Ok(value) => {
+            tx.commit().await.db()?;
+            Ok(value)
+        }
+        Err(e) => {
+            // The refusal is what the caller needs to hear; a failed rollback only means the
+            // connection is gone, which ends the transaction too.
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
 }
