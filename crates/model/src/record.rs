@@ -25,6 +25,8 @@ pub struct TaskRecord {
     pub steps_failed: i32,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// When the task reached `complete`, `error` or `cancelled`; `None` while it is pending or
+    /// in progress (also after an error was retried or unblocked back into progress).
     pub completed_at: Option<Timestamp>,
 }
 
