@@ -30,6 +30,8 @@ pub struct TaskRecord {
     pub created_at: Timestamp,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
+    /// When the task reached `complete`, `error` or `cancelled`; `None` while it is pending or
+    /// in progress (also after an error was retried or unblocked back into progress).
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub completed_at: Option<Timestamp>,
 }

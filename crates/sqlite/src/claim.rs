@@ -70,7 +70,8 @@ pub(crate) fn claim_candidates(
     request: &ClaimRequest,
 ) -> Result<Vec<ClaimedStep>> {
     let now = micros(request.now);
-    // Per task of the batch: its row, and its context read once and shared by its steps.
+    // Per task of the batch: its row, its context, trace context and creation time, read once
+    // and shared by its steps.
     let mut tasks: HashMap<TaskId, ClaimedTask> = HashMap::new();
     let mut claimed = Vec::with_capacity(candidates.len());
     for (step_id, state) in candidates {

@@ -231,8 +231,11 @@ pub trait Store: TokenStore + AnalyticsStore + Send + Sync + 'static {
     /// Bulk-insert `count` tasks of `template_id` that already ran to completion: every step
     /// `complete` after one attempt, the layout's edges, and the history a real run leaves
     /// (`created -> pending`, `pending -> in_progress`, `in_progress -> complete`, sort keys 1..=3,
-    /// the last one `most_recent`), all at `now`. Set-based and chunked: for loading a large
-    /// history before measuring the hot queries against it, not for production use.
+    /// the last one `most_recent`). They finished over the day before `now`, the last at `now`,
+    /// each step with plausible ready, start and end times ([`seeding`] has the rule), so that
+    /// analytics over the seeded history have something to show. Set-based and chunked: for
+    /// loading a large history before measuring the hot queries against it, not for
+    /// production use.
     async fn seed_completed_tasks(
         &self,
         template_id: TemplateId,
