@@ -4,7 +4,7 @@
 mod command;
 mod config_checks;
 mod fail;
-pub mod http;
+mod http;
 mod noop;
 mod sleep;
 

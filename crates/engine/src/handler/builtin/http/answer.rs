@@ -9,15 +9,15 @@ use std::time::{Duration, SystemTime};
 
 /// How much of a non-JSON success body is kept in the result: enough for a short answer
 /// (`OK`, an id, a message), not a page. Longer text is cut and marked `truncated`.
-pub const MAX_TEXT_RESULT_BYTES: usize = 64 * 1024;
+pub(super) const MAX_TEXT_RESULT_BYTES: usize = 64 * 1024;
 
 /// How much of an error answer's body is quoted in the failure message.
-pub const MAX_ERROR_EXCERPT_BYTES: usize = 512;
+pub(super) const MAX_ERROR_EXCERPT_BYTES: usize = 512;
 
 /// A 2xx answer's result: its body when that is JSON (whatever the Content-Type says, since
 /// many services label JSON as text), else `{"status": code}` with the body as `text` when
 /// there is one.
-pub fn success(status: StatusCode, body: &[u8]) -> Value {
+pub(super) fn success(status: StatusCode, body: &[u8]) -> Value {
     if let Ok(value) = serde_json::from_slice::<Value>(body) {
         return value;
     }
@@ -37,7 +37,7 @@ pub fn success(status: StatusCode, body: &[u8]) -> Value {
 /// `Retry-After` when it gives one (else the step's backoff); 408 and every other 5xx are
 /// retryable; any other status (4xx, and 3xx since redirects are not followed) is permanent.
 /// `now` reads the clock only when the server sent a `Retry-After` date and no `Date`.
-pub fn failure(
+pub(super) fn failure(
     target: &str,
     status: StatusCode,
     headers: &HeaderMap,
@@ -77,7 +77,10 @@ pub fn failure(
 /// answer's own `Date` (the server's clock, so that a skew between the two machines does not
 /// stretch or cut the wait), or from `now` when the answer has no `Date`. A date already past
 /// is no wait; a header that is neither form is ignored.
-pub fn retry_after(headers: &HeaderMap, now: impl FnOnce() -> SystemTime) -> Option<Duration> {
+pub(super) fn retry_after(
+    headers: &HeaderMap,
+    now: impl FnOnce() -> SystemTime,
+) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         // More digits than a u64 holds is a wait longer than any limit: the longest one.

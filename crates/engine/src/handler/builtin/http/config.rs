@@ -9,10 +9,10 @@ use std::time::Duration;
 use tasker_model::limits::DEFAULT_MAX_OUTPUT_BYTES;
 
 /// `timeout_ms` when the config has none: 30 seconds.
-pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
+pub(super) const DEFAULT_TIMEOUT_MS: u64 = 30_000;
 
 /// The largest `max_response_bytes` accepted: 1 GiB, as for the `command` handler's output.
-pub const MAX_RESPONSE_BYTES_LIMIT: u64 = 1 << 30;
+pub(super) const MAX_RESPONSE_BYTES_LIMIT: u64 = 1 << 30;
 
 /// The methods a step may use. Others (HEAD, OPTIONS, CONNECT, TRACE) answer without a body
 /// to keep or are not calls a step makes.
@@ -33,7 +33,7 @@ const RESERVED_HEADERS: [&str; 7] = [
 
 /// What one call sends, and how much of the answer it reads.
 #[derive(Debug, Clone)]
-pub struct HttpConfig {
+pub(crate) struct HttpConfig {
     pub method: Method,
     pub url: Url,
     pub headers: HeaderMap,
@@ -46,7 +46,7 @@ pub struct HttpConfig {
 impl HttpConfig {
     /// Reads a step's config. An error names the field first (`"url: ..."`), as
     /// [`StepHandler::check_config`](crate::handler::StepHandler::check_config) asks.
-    pub fn parse(config: &Value) -> Result<HttpConfig, String> {
+    pub(crate) fn parse(config: &Value) -> Result<HttpConfig, String> {
         object(config, true)?;
         let method = method(config)?;
         let url = url(config)?;
@@ -164,7 +164,7 @@ fn max_response_bytes(config: &Value) -> Result<usize, String> {
 
 /// The URL as it may appear in errors and history: without user and password, query or
 /// fragment, which often carry credentials.
-pub fn without_secrets(url: &Url) -> String {
+pub(super) fn without_secrets(url: &Url) -> String {
     let mut shown = url.clone();
     let _ = shown.set_username("");
     let _ = shown.set_password(None);

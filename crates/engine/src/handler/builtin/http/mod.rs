@@ -3,8 +3,8 @@
 mod answer;
 mod config;
 
-pub use answer::{MAX_ERROR_EXCERPT_BYTES, MAX_TEXT_RESULT_BYTES};
-pub use config::{DEFAULT_TIMEOUT_MS, HttpConfig, MAX_RESPONSE_BYTES_LIMIT};
+use answer::MAX_ERROR_EXCERPT_BYTES;
+pub(crate) use config::HttpConfig;
 
 use crate::handler::{StepContext, StepError, StepHandler, StepResult};
 use async_trait::async_trait;
