@@ -19,13 +19,14 @@ impl fmt::Debug for HandlerRegistry {
 }
 
 impl HandlerRegistry {
-    /// `noop`, `sleep`, `fail` and `command`.
+    /// `noop`, `sleep`, `fail`, `command` and `http`.
     pub fn with_builtins() -> Self {
         let mut registry = Self::empty();
         registry.register("noop", builtin::Noop);
         registry.register("sleep", builtin::Checked::sleep());
         registry.register("fail", builtin::Checked::fail());
         registry.register("command", builtin::Checked::command());
+        registry.register("http", builtin::Checked::http());
         registry
     }
 

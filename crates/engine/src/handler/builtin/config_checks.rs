@@ -43,6 +43,15 @@ impl Checked<super::Fail> {
     }
 }
 
+impl Checked<super::Http> {
+    pub(crate) fn http() -> Self {
+        Self {
+            handler: super::Http::new(),
+            check: http,
+        }
+    }
+}
+
 #[async_trait]
 impl<H: StepHandler> StepHandler for Checked<H> {
     async fn call(&self, ctx: StepContext) -> StepResult {
@@ -101,8 +110,13 @@ pub(crate) fn fail(config: &Value) -> Result<(), String> {
     }
 }
 
+/// `http`: see [`super::http::HttpConfig::parse`], which reads the same config for each call.
+pub(crate) fn http(config: &Value) -> Result<(), String> {
+    super::http::HttpConfig::parse(config).map(drop)
+}
+
 /// The config must be a mapping (or, when `required` is false, may be left out).
-fn object(config: &Value, required: bool) -> Result<(), String> {
+pub(super) fn object(config: &Value, required: bool) -> Result<(), String> {
     match config {
         Value::Object(_) => Ok(()),
         Value::Null if !required => Ok(()),
@@ -112,7 +126,7 @@ fn object(config: &Value, required: bool) -> Result<(), String> {
 }
 
 /// An optional integer number of milliseconds, at least `min`, at most [`MAX_TIMEOUT_MS`].
-fn millis(config: &Value, field: &str, min: u64) -> Result<(), String> {
+pub(super) fn millis(config: &Value, field: &str, min: u64) -> Result<(), String> {
     let Some(value) = config.get(field).filter(|v| !v.is_null()) else {
         return Ok(());
     };

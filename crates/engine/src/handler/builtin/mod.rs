@@ -1,14 +1,16 @@
 //! The handlers every engine knows: enough to run the example workloads, benchmarks and demos
-//! without writing Rust, and to call out to any program.
+//! without writing Rust, and to call out to any program or HTTP service.
 
 mod command;
 mod config_checks;
 mod fail;
+mod http;
 mod noop;
 mod sleep;
 
 pub use command::Command;
 pub use fail::Fail;
+pub use http::Http;
 pub use noop::Noop;
 pub use sleep::Sleep;
 
