@@ -20,6 +20,7 @@
 //! ```
 
 pub mod auth;
+pub mod create_batcher;
 pub mod extract;
 mod layers;
 pub mod openapi;

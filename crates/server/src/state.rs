@@ -67,6 +67,10 @@ pub struct AppState {
     pub(crate) limits: Limits,
     pub(crate) orchestrator: Option<OrchestratorProbe>,
     pub(crate) shutdown: CancellationToken,
+    /// `POST /v1/tasks` requests written together (see [`crate::create_batcher`]).
+    pub(crate) creates: crate::create_batcher::CreateBatcher,
+    /// Tokens found in the last second (see [`crate::auth::cache`]).
+    pub(crate) tokens: Arc<crate::auth::cache::TokenCache>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -86,6 +90,8 @@ impl AppState {
     /// orchestrator to report on.
     pub fn new(engine: Engine) -> AppState {
         AppState {
+            creates: crate::create_batcher::CreateBatcher::new(engine.clone()),
+            tokens: Arc::default(),
             engine,
             auth: AuthMode::Tokens,
             prometheus: None,

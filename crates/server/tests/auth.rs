@@ -194,6 +194,12 @@ async fn tokens_that_do_not_authenticate(api: Api) {
     tasker_server::auth::revoke_token(&api.engine, record.id)
         .await
         .expect("revoke");
+    // A found token is trusted for a second without reading it again; then it is read, and
+    // its revocation seen.
+    tokio::time::sleep(
+        tasker_server::auth::cache::TOKEN_TTL + std::time::Duration::from_millis(100),
+    )
+    .await;
     let revoked = api
         .call_as(Some(&token), Method::GET, "/v1/tasks", None)
         .await;

@@ -11,6 +11,7 @@
 //! but nothing of it (the 403 does not name its namespace). Ids are sequential numbers, so
 //! hiding that would protect nothing.
 
+pub mod cache;
 pub mod scope;
 pub mod token;
 
@@ -126,13 +127,20 @@ impl FromRequestParts<AppState> for Caller {
         }
         let token = bearer(parts)?;
         let hash = token::hash(token);
-        let record = state
-            .engine
-            .store()
-            .token_by_hash(&hash)
-            .await?
-            .filter(|r| r.revoked_at.is_none() && token::hashes_match(&r.token_hash, &hash))
-            .ok_or_else(|| unauthenticated("the token is unknown or revoked"))?;
+        let record = match state.tokens.get(&hash) {
+            Some(record) => record,
+            None => {
+                let record = state
+                    .engine
+                    .store()
+                    .token_by_hash(&hash)
+                    .await?
+                    .filter(|r| r.revoked_at.is_none() && token::hashes_match(&r.token_hash, &hash))
+                    .ok_or_else(|| unauthenticated("the token is unknown or revoked"))?;
+                state.tokens.put(hash, record.clone());
+                record
+            }
+        };
         // Scopes were checked when the token was made; one that no longer parses (a newer
         // binary wrote it) grants nothing rather than failing every request.
         let scopes = Scopes(

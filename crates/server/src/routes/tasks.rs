@@ -193,9 +193,14 @@ pub async fn create(
     let template = parse_template(&request.template)?;
     auth.caller
         .require_in(Permission::TasksWrite, &template.namespace)?;
+    // Written by a batch writer, outside this request's span: its trace context goes along.
+    let traceparent = traceparent.or_else(|| {
+        let hook = state.engine.config().trace_context.as_ref()?;
+        hook.traceparent(&tracing::Span::current())
+    });
     let created = state
-        .engine
-        .create_task(CreateTask {
+        .creates
+        .create(CreateTask {
             template,
             context: request.context,
             idempotency_key: key,
