@@ -205,6 +205,11 @@ fn serve_answers_with_tokens_and_drains_on_sigterm() {
     assert!(metrics.contains("tasker_http_requests_total{"), "{metrics}");
 
     sandbox.ok(&["token", "revoke", &token_id.to_string()]);
+    // The server trusts a token it found for a second before reading it again: the revocation
+    // (from another process) is seen once that second has passed.
+    std::thread::sleep(
+        tasker_server::auth::cache::TOKEN_TTL + std::time::Duration::from_millis(100),
+    );
     let (status, _, _) = call(
         &agent,
         "GET",
