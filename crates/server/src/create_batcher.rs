@@ -103,7 +103,20 @@ async fn write(engine: &Engine, mut batch: Vec<(CreateTask, Reply)>) {
                 let _ = reply.send(Ok(task));
             }
         }
-        _ => {
+        Ok(created) => {
+            // The store answers one result per request; writing again could create twice.
+            let why = format!(
+                "creating {} tasks returned {} results",
+                batch.len(),
+                created.len()
+            );
+            for (_, reply) in batch {
+                let _ = reply.send(Err(Error::Store(tasker_store::Error::Database(
+                    why.clone(),
+                ))));
+            }
+        }
+        Err(_) => {
             // Nothing of the shared write was stored: each request on its own, so that the
             // refusal reaches only the request at fault.
             for (request, reply) in batch {
