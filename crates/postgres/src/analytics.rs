@@ -1,7 +1,7 @@
 //! Reads over finished tasks for the analytics API, and the runnable-steps gauge.
 
 use crate::PostgresStore;
-use crate::error::DbResult;
+use crate::read::query;
 use crate::rows::{self, get};
 use crate::sql;
 use async_trait::async_trait;
@@ -12,16 +12,6 @@ use tasker_store::{
 };
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
-
-async fn query(
-    store: &PostgresStore,
-    text: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<Vec<Row>> {
-    let client = store.client().await?;
-    let statement = client.prepare_cached(text).await.db()?;
-    client.query(&statement, params).await.db()
-}
 
 /// The finished tasks of `query`, with `all` or `by_template` as the statement.
 async fn finished(

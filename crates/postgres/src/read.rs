@@ -12,7 +12,8 @@ use tasker_store::{BackendInfo, Error, OutstandingWork, Result, TaskFilter};
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
-async fn query(
+/// One statement on a pooled connection, outside any transaction: the reads of every module.
+pub(crate) async fn query(
     store: &PostgresStore,
     text: &str,
     params: &[&(dyn ToSql + Sync)],

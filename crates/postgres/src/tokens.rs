@@ -1,7 +1,7 @@
 //! API tokens: their hashes, names and scopes (one small table).
 
 use crate::PostgresStore;
-use crate::error::DbResult;
+use crate::read::query;
 use crate::rows::get;
 use crate::sql;
 use async_trait::async_trait;
@@ -9,7 +9,6 @@ use serde_json::Value;
 use tasker_model::Timestamp;
 use tasker_store::{Error, NewToken, Result, TokenRecord, TokenStore};
 use tokio_postgres::Row;
-use tokio_postgres::types::ToSql;
 
 fn token(row: &Row) -> Result<TokenRecord> {
     let scopes: Value = get(row, "scopes")?;
@@ -22,16 +21,6 @@ fn token(row: &Row) -> Result<TokenRecord> {
         created_at: get(row, "created_at")?,
         revoked_at: get(row, "revoked_at")?,
     })
-}
-
-async fn query(
-    store: &PostgresStore,
-    text: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<Vec<Row>> {
-    let client = store.client().await?;
-    let statement = client.prepare_cached(text).await.db()?;
-    client.query(&statement, params).await.db()
 }
 
 #[async_trait]
