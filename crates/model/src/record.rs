@@ -44,6 +44,11 @@ pub struct StepRecord {
     #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub task_id: TaskId,
     pub name: String,
+    /// The handler that runs it (`""` for a step created before handlers were stored that had
+    /// already finished).
+    pub handler: String,
+    /// The queue whose workers run it; `None`: it runs in-process.
+    pub queue: Option<String>,
     pub state: State,
     pub attempts: i32,
     pub max_attempts: i32,

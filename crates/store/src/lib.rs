@@ -153,8 +153,9 @@ pub trait Store: TokenStore + AnalyticsStore + Send + Sync + 'static {
     /// `clock_timestamp()`; SQLite: the system time as SQLite reads it). Nothing in the store
     /// uses it to decide anything.
     async fn database_time(&self) -> Result<Timestamp>;
-    /// The earliest `ready_at` of any runnable or waiting step, if any (when to wake up).
-    async fn next_ready_at(&self) -> Result<Option<Timestamp>>;
+    /// The earliest `ready_at` of any runnable or waiting step that `filter` admits, if any
+    /// (when a claimer with that filter should look again). Indexed per handler, like claims.
+    async fn next_ready_at(&self, filter: &ClaimFilter) -> Result<Option<Timestamp>>;
     /// Whether any step is runnable or waiting for a retry, and whether any is running.
     async fn outstanding_work(&self) -> Result<OutstandingWork>;
 
@@ -170,6 +171,24 @@ pub trait Store: TokenStore + AnalyticsStore + Send + Sync + 'static {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> Result<bool>;
+    /// Record that `worker` runs, as of `now`, the steps of `queue` (`None`: in-process) with
+    /// these handlers ([`ANY_HANDLER`] for all of the queue's). One row per (worker, queue,
+    /// handler), upserted; rows of any worker last seen before `forget_before` are deleted.
+    async fn advertise_handlers(
+        &self,
+        worker: &str,
+        queue: Option<&str>,
+        handlers: &[String],
+        now: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<()>;
+    /// Of the `wanted` routes, those some worker advertised at or after `since`, directly or
+    /// through [`ANY_HANDLER`] on the route's queue (input order, no duplicates).
+    async fn advertised_routes(
+        &self,
+        wanted: &[HandlerRoute],
+        since: Timestamp,
+    ) -> Result<Vec<HandlerRoute>>;
     /// Give up the leadership `name` if `owner` holds it, so that another process can take it
     /// at once instead of after the term (graceful shutdown).
     async fn release_leadership(&self, name: &str, owner: &str) -> Result<()>;

@@ -64,6 +64,10 @@ pub struct StepLayout {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewStep {
     pub name: String,
+    /// The handler that runs the step; with `queue`, it decides which claimers may take it.
+    pub handler: String,
+    /// The queue whose workers run the step over HTTP; `None`: it runs in-process.
+    pub queue: Option<String>,
     /// The step's config from the template, kept with the step as its inputs (`None` if empty).
     pub inputs: Option<Value>,
     pub retryable: bool,
@@ -112,7 +116,67 @@ pub struct ClaimRequest {
     pub lease_expires_at: Timestamp,
     /// Claim only steps of this task (an indexed read of its steps), none of any other.
     pub only_task: Option<TaskId>,
+    /// Which steps this claimer can run.
+    pub filter: ClaimFilter,
 }
+
+/// The runnable steps a claimer can run: those of one queue (`None`: the steps that run
+/// in-process), with one of the given handlers (`None`: any handler). A claim with a filter
+/// reads, per handler, only that handler's runnable steps, oldest first, so that no backlog of
+/// one handler delays another's steps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClaimFilter {
+    pub queue: Option<String>,
+    pub handlers: Option<Vec<String>>,
+}
+
+impl ClaimFilter {
+    /// Every in-process step, whatever its handler (tests, tools).
+    pub fn any_in_process() -> Self {
+        ClaimFilter::default()
+    }
+
+    /// In-process steps of these handlers (an orchestrator's registry).
+    pub fn in_process<I, S>(handlers: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        ClaimFilter {
+            queue: None,
+            handlers: Some(handlers.into_iter().map(Into::into).collect()),
+        }
+    }
+
+    /// Steps of `queue`, of these handlers or (`None`) any.
+    pub fn queue(queue: impl Into<String>, handlers: Option<Vec<String>>) -> Self {
+        ClaimFilter {
+            queue: Some(queue.into()),
+            handlers,
+        }
+    }
+
+    /// Whether a step of `queue` with `handler` passes this filter.
+    pub fn admits(&self, queue: Option<&str>, handler: &str) -> bool {
+        self.queue.as_deref() == queue
+            && self
+                .handlers
+                .as_ref()
+                .is_none_or(|handlers| handlers.iter().any(|h| h == handler))
+    }
+}
+
+/// A claimer's promise to run steps of `queue` (`None`: in-process) with `handler`
+/// ([`ANY_HANDLER`]: any handler of that queue), as advertised through
+/// [`crate::Store::advertise_handlers`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HandlerRoute {
+    pub queue: Option<String>,
+    pub handler: String,
+}
+
+/// The handler name that stands for every handler of a queue in an advertisement.
+pub const ANY_HANDLER: &str = "*";
 
 /// A claimed step, with what its handler needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,6 +185,8 @@ pub struct ClaimedStep {
     pub task_id: TaskId,
     pub template_id: TemplateId,
     pub name: String,
+    /// The step's handler (the claim's filter admitted it).
+    pub handler: String,
     /// This attempt's number (1 for the first); with the owner, it fences the completion.
     pub attempt: i32,
     pub max_attempts: i32,
@@ -193,6 +259,8 @@ pub struct Handoff {
     pub owner: String,
     pub limit: u32,
     pub lease_expires_at: Timestamp,
+    /// Only released steps this filter admits are claimed.
+    pub filter: ClaimFilter,
 }
 
 /// What a completion wrote, and the released steps it claimed for the hand-off.

@@ -44,6 +44,8 @@ pub struct Template {
 pub struct StepDefinition {
     pub name: String,
     pub handler: String,
+    /// The queue whose workers run the step; `None`: it runs in-process.
+    pub queue: Option<String>,
     pub description: Option<String>,
     pub config: Value,
     /// Parent steps, by name, as written.

@@ -47,10 +47,16 @@ pub struct DefaultsSpec {
 pub struct StepSpec {
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub name: String,
-    /// A handler this server knows (`noop`, `sleep`, `fail`, `command`, or one the application
-    /// registered).
+    /// The handler that runs the step: a built-in (`noop`, `sleep`, `fail`, `command`, `http`),
+    /// one an application registered in its own process, or, with `queue`, one a worker
+    /// serves. Checked where the step runs, not at registration.
     #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub handler: String,
+    /// Run the step only by workers that pull this queue over HTTP (`/v1/worker/claim`), never
+    /// in-process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_.-]{1,128}$"))]
+    pub queue: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Value::is_null")]

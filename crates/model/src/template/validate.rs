@@ -142,6 +142,9 @@ pub(super) fn validate(spec: TemplateSpec) -> Result<Template, TemplateErrors> {
                 &mut errors,
             );
         }
+        if let Some(queue) = &step.queue {
+            check_identifier(&format!("steps[{i}].queue"), queue, &mut errors);
+        }
         if let Some(description) = &step.description {
             check_text(
                 &format!("steps[{i}].description"),
@@ -223,6 +226,7 @@ pub(super) fn validate(spec: TemplateSpec) -> Result<Template, TemplateErrors> {
         .map(|((step, parents), retry)| StepDefinition {
             name: step.name.clone(),
             handler: step.handler.clone(),
+            queue: step.queue.clone(),
             description: step.description.clone(),
             config: step.config.clone(),
             depends_on: step.depends_on.clone(),
