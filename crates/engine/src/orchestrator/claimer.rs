@@ -6,7 +6,9 @@ use super::executor::{self, Report};
 use super::lease::Lease;
 use super::stats::bump;
 use super::wakeup::hinted;
-use super::{RunStats, Shared, clock_check, gauges, heartbeat, leadership, lease_expiry, rescuer};
+use super::{
+    RunStats, Shared, advertise, clock_check, gauges, heartbeat, leadership, lease_expiry, rescuer,
+};
 use crate::error::Result;
 use crate::events::Event;
 use crate::telemetry::metrics;
@@ -52,6 +54,7 @@ pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
     background.spawn(rescuer::run(shared.clone()));
     background.spawn(clock_check::watch(shared.clone()));
     background.spawn(gauges::run(shared.clone()));
+    background.spawn(advertise::run(shared.clone()));
     // One claim loop per orchestrator. A second one on PostgreSQL (whose claims skip each
     // other's rows) made 50,000 tasks slower, 24-30 s against 18-20 s in interleaved runs;
     // likely cause: both claims start at the same front of the ready index, one skipping
@@ -260,6 +263,7 @@ async fn claim(
         now,
         lease_expires_at: lease_expiry(&shared.config, now),
         only_task: shared.config.only_task,
+        filter: shared.filter.clone(),
     };
     shared.engine.store().claim_steps(&request).await
 }
@@ -366,7 +370,7 @@ async fn idle_wait(shared: &Shared) -> Option<Duration> {
             }
         }
     }
-    match engine.store().next_ready_at().await {
+    match engine.store().next_ready_at(&shared.filter).await {
         Ok(Some(at)) => {
             let until = (at - engine.now()).to_std().unwrap_or(Duration::ZERO);
             Some(until.min(config.poll_interval))
