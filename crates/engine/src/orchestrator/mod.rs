@@ -18,7 +18,7 @@ mod gauges;
 mod heartbeat;
 mod leadership;
 mod lease;
-mod outcome;
+pub(crate) mod outcome;
 mod rescuer;
 mod shutdown;
 mod stats;
