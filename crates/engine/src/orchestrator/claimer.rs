@@ -360,26 +360,46 @@ async fn idle_wait(shared: &Shared) -> Option<Duration> {
                 }
             }
         } else {
-            match engine.store().outstanding_work().await {
-                Ok(work) if !work.scheduled && !work.running => return None,
-                Ok(_) => {}
-                Err(e) => {
-                    metrics::database_error(&e);
-                    tracing::warn!(error = %e, "cannot check for outstanding work");
+            // Idle when nothing is running anywhere (a running step may release work for us)
+            // and nothing this orchestrator can run is runnable or waiting for a retry: steps
+            // of queues or of handlers registered elsewhere are not its work.
+            let ours = engine.store().next_ready_at(&shared.filter).await;
+            if matches!(ours, Ok(None)) {
+                match engine.store().outstanding_work().await {
+                    Ok(work) if !work.running => return None,
+                    Ok(_) => {}
+                    Err(e) => {
+                        metrics::database_error(&e);
+                        tracing::warn!(error = %e, "cannot check for outstanding work");
+                    }
                 }
             }
+            return Some(until_next(shared, ours));
         }
     }
-    match engine.store().next_ready_at(&shared.filter).await {
+    Some(until_next(
+        shared,
+        engine.store().next_ready_at(&shared.filter).await,
+    ))
+}
+
+/// How long to sleep given the next ready time of a step this orchestrator can run.
+fn until_next(
+    shared: &Shared,
+    next: std::result::Result<Option<Timestamp>, tasker_store::Error>,
+) -> Duration {
+    let config = &shared.config;
+    let engine = &shared.engine;
+    match next {
         Ok(Some(at)) => {
             let until = (at - engine.now()).to_std().unwrap_or(Duration::ZERO);
-            Some(until.min(config.poll_interval))
+            until.min(config.poll_interval)
         }
-        Ok(None) => Some(config.poll_interval),
+        Ok(None) => config.poll_interval,
         Err(e) => {
             metrics::database_error(&e);
             tracing::warn!(error = %e, "cannot read the next ready time");
-            Some(config.poll_interval)
+            config.poll_interval
         }
     }
 }

@@ -1,6 +1,6 @@
 //! A worker's routes (its queue, and its handlers or `*`), advertised when it claims, at most
 //! once per lease period per worker name and queue, so that a busy worker costs no write per
-//! claim; heartbeats renew the advertisement of a worker that is busy with long steps.
+//! claim (the claim that is due writes it before it claims); heartbeats renew the advertisement of a worker that is busy with long steps.
 
 use super::Workers;
 use crate::orchestrator::advertise::{forget_before, interval};
@@ -27,8 +27,8 @@ struct Entry {
 
 impl Workers {
     /// Advertises `worker`'s routes on `queue` unless it did within its lease period with the
-    /// same handlers. Written in the background: a claim does not wait for it.
-    pub(crate) fn advertise(
+    /// same handlers. A failure is logged, not returned: only explanations depend on it.
+    pub(crate) async fn advertise(
         &self,
         worker: &str,
         queue: &str,
@@ -66,11 +66,11 @@ impl Workers {
                 },
             );
         }
-        self.write(worker, queue, handlers);
+        self.write(worker, queue, handlers).await;
     }
 
     /// Renews what `worker` advertised, when due (a heartbeat: the worker is alive).
-    pub(crate) fn readvertise(&self, worker: &str) {
+    pub(crate) async fn readvertise(&self, worker: &str) {
         let due: Vec<(String, Vec<String>)> = {
             let mut map = self
                 .inner
@@ -87,31 +87,28 @@ impl Workers {
                 .collect()
         };
         for (queue, handlers) in due {
-            self.write(worker, &queue, handlers);
+            self.write(worker, &queue, handlers).await;
         }
     }
 
-    fn write(&self, worker: &str, queue: &str, handlers: Vec<String>) {
-        let engine = self.inner.engine.clone();
+    async fn write(&self, worker: &str, queue: &str, handlers: Vec<String>) {
+        let engine = self.engine();
         let advertised_as = format!("{}{worker}", super::token::OWNER_PREFIX);
-        let queue = queue.to_owned();
-        tokio::spawn(async move {
-            let now = engine.now();
-            if let Err(e) = engine
-                .store()
-                .advertise_handlers(
-                    &advertised_as,
-                    Some(&queue),
-                    &handlers,
-                    now,
-                    forget_before(now),
-                )
-                .await
-            {
-                // Only explanations depend on it; the next claim past the period tries again.
-                metrics::database_error(&e);
-                tracing::debug!(error = %e, worker = %advertised_as, %queue, "cannot advertise a worker's handlers");
-            }
-        });
+        let now = engine.now();
+        if let Err(e) = engine
+            .store()
+            .advertise_handlers(
+                &advertised_as,
+                Some(queue),
+                &handlers,
+                now,
+                forget_before(now),
+            )
+            .await
+        {
+            // The next claim past the period tries again.
+            metrics::database_error(&e);
+            tracing::debug!(error = %e, worker = %advertised_as, %queue, "cannot advertise a worker's handlers");
+        }
     }
 }

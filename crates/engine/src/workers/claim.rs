@@ -70,7 +70,8 @@ impl Workers {
             &request.queue,
             request.handlers.as_deref(),
             request.lease,
-        );
+        )
+        .await;
         let engine = self.engine();
         let owner = LeaseToken::owner_for(&request.worker);
         let filter = ClaimFilter::queue(request.queue.clone(), request.handlers.clone());
@@ -218,7 +219,7 @@ impl Workers {
             return Err(self.lost(step, &token).await);
         }
         self.inner.attempts.renewed(step, token.attempt, expires_at);
-        self.readvertise(token.worker_name());
+        self.readvertise(token.worker_name()).await;
         Ok(expires_at)
     }
 
