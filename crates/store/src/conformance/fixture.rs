@@ -2,8 +2,8 @@
 //! shorthands, and the invariant checks every case can call.
 
 use crate::{
-    ClaimRequest, ClaimedStep, CompletionResult, NewStep, NewTask, NewTemplate, OutcomeKind,
-    StepLayout, StepOutcome, Store,
+    ClaimFilter, ClaimRequest, ClaimedStep, CompletionResult, NewStep, NewTask, NewTemplate,
+    OutcomeKind, StepLayout, StepOutcome, Store,
 };
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -21,6 +21,9 @@ pub fn secs(n: i64) -> chrono::Duration {
 }
 
 pub const LEASE_SECS: i64 = 60;
+
+/// The handler of every step of [`layout`] and [`layout_with`]: in-process.
+pub const HANDLER: &str = "noop";
 
 /// A step of a layout: name, retryable, max_attempts.
 pub type StepSpec<'a> = (&'a str, bool, i32);
@@ -43,6 +46,8 @@ pub fn layout_with(steps: &[StepSpec<'_>], edges: &[(&str, &str)]) -> Arc<StepLa
             .iter()
             .map(|&(name, retryable, max_attempts)| NewStep {
                 name: name.to_owned(),
+                handler: HANDLER.to_owned(),
+                queue: None,
                 inputs: Some(json!({"step": name})),
                 retryable,
                 max_attempts,
@@ -99,6 +104,7 @@ pub fn claim_request(owner: &str, limit: u32, now: Timestamp) -> ClaimRequest {
         now,
         lease_expires_at: now + secs(LEASE_SECS),
         only_task: None,
+        filter: ClaimFilter::any_in_process(),
     }
 }
 
