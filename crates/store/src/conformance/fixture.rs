@@ -57,6 +57,41 @@ pub fn layout_with(steps: &[StepSpec<'_>], edges: &[(&str, &str)]) -> Arc<StepLa
     })
 }
 
+/// A step of a routed layout: name, handler, queue (`None`: in-process).
+pub type RoutedStep<'a> = (&'a str, &'a str, Option<&'a str>);
+
+/// A layout of retryable steps with three attempts each, on the given routes.
+pub fn routed_layout(steps: &[RoutedStep<'_>], edges: &[(&str, &str)]) -> Arc<StepLayout> {
+    let names: Vec<&str> = steps.iter().map(|(name, _, _)| *name).collect();
+    let mut layout = Arc::unwrap_or_clone(layout(&names, edges));
+    for (step, &(_, handler, queue)) in layout.steps.iter_mut().zip(steps) {
+        step.handler = handler.to_owned();
+        step.queue = queue.map(str::to_owned);
+    }
+    Arc::new(layout)
+}
+
+/// A claim request of `worker-1` with `filter`.
+pub fn filtered_request(filter: ClaimFilter, limit: u32, now: Timestamp) -> ClaimRequest {
+    ClaimRequest {
+        filter,
+        ..claim_request("worker-1", limit, now)
+    }
+}
+
+/// Claim for `worker-1` with `filter`.
+pub async fn claim_filtered(
+    store: &dyn Store,
+    filter: ClaimFilter,
+    limit: u32,
+    now: Timestamp,
+) -> Vec<ClaimedStep> {
+    store
+        .claim_steps(&filtered_request(filter, limit, now))
+        .await
+        .expect("claim")
+}
+
 pub fn new_template(name: &str, version: &str) -> NewTemplate {
     NewTemplate {
         namespace: "conformance".into(),
