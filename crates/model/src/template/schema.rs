@@ -46,9 +46,19 @@ impl fmt::Display for ContextErrors {
 }
 
 impl ContextSchema {
-    /// Compile a schema; the error says what is wrong with it.
+    /// Compile a schema; the error says what is wrong with it, and where.
     pub fn compile(raw: &Value) -> Result<ContextSchema, String> {
-        let validator = jsonschema::validator_for(raw).map_err(|e| e.to_string())?;
+        let validator = jsonschema::validator_for(raw).map_err(|e| {
+            let at = e.instance_path().to_string();
+            let mut text = e.to_string();
+            if !at.is_empty() {
+                text = format!("{text} (at {at})");
+            }
+            if e.instance().is_boolean() {
+                text.push_str(&yaml_boolean_hint(&e.instance()));
+            }
+            text
+        })?;
         Ok(ContextSchema {
             raw: raw.clone(),
             validator: std::sync::Arc::new(validator),
@@ -146,4 +156,13 @@ mod tests {
     fn a_bad_schema_does_not_compile() {
         assert!(ContextSchema::compile(&json!({"type": "no-such-type"})).is_err());
     }
+}
+
+/// YAML 1.1 reads unquoted `y`, `n`, `yes`, `no`, `on` and `off` as booleans, so `required: [n]`
+/// arrives as `[false]`: an error about a boolean where the template author wrote a word says so.
+pub fn yaml_boolean_hint(value: &Value) -> String {
+    format!(
+        "; a YAML value such as n, no, off, y, yes or on, unquoted, reads as the boolean {value}: \
+         quote it (\"n\") if you meant the text"
+    )
 }
