@@ -55,7 +55,7 @@ impl ContextSchema {
                 text = format!("{text} (at {at})");
             }
             if e.instance().is_boolean() {
-                text.push_str(&yaml_boolean_hint(&e.instance()));
+                text.push_str(&yaml_boolean_hint(e.instance()));
             }
             text
         })?;
@@ -104,6 +104,15 @@ fn fill_defaults(schema: &Value, value: &mut Value) {
             }
         }
     }
+}
+
+/// YAML 1.1 reads unquoted `y`, `n`, `yes`, `no`, `on` and `off` as booleans, so `required: [n]`
+/// arrives as `[false]`: an error about a boolean where the template author wrote a word says so.
+pub fn yaml_boolean_hint(value: &Value) -> String {
+    format!(
+        "; a YAML value such as n, no, off, y, yes or on, unquoted, reads as the boolean {value}: \
+         quote it (\"n\") if you meant the text"
+    )
 }
 
 #[cfg(test)]
@@ -156,13 +165,4 @@ mod tests {
     fn a_bad_schema_does_not_compile() {
         assert!(ContextSchema::compile(&json!({"type": "no-such-type"})).is_err());
     }
-}
-
-/// YAML 1.1 reads unquoted `y`, `n`, `yes`, `no`, `on` and `off` as booleans, so `required: [n]`
-/// arrives as `[false]`: an error about a boolean where the template author wrote a word says so.
-pub fn yaml_boolean_hint(value: &Value) -> String {
-    format!(
-        "; a YAML value such as n, no, off, y, yes or on, unquoted, reads as the boolean {value}: \
-         quote it (\"n\") if you meant the text"
-    )
 }
