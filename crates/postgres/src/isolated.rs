@@ -93,7 +93,7 @@ fn is_plain_identifier(name: &str) -> bool {
 }
 
 /// The schemas whose names start with `prefix`, skipping any name that is not a plain
-/// identifier (it goes into DDL unquoted).
+/// identifier (it goes into DDL).
 async fn schemas_named(client: &tokio_postgres::Client, prefix: &str) -> Result<Vec<String>> {
     if prefix.is_empty() || !is_plain_identifier(prefix) {
         return Err(Error::Database(format!(
@@ -114,11 +114,11 @@ async fn schemas_named(client: &tokio_postgres::Client, prefix: &str) -> Result<
         .collect())
 }
 
-/// Drops the schema `name` (a plain identifier: it goes into DDL unquoted) with everything in
-/// it. Another process dropping the same schema at the same time is not an error.
+/// Drops the schema `name` (a plain identifier, quoted as it is spelled in the catalog) with
+/// everything in it. Another process dropping the same schema at the same time is not an error.
 async fn drop_schema(client: &tokio_postgres::Client, name: &str) -> Result<()> {
     client
-        .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
         .await
         .db()
 }

@@ -135,7 +135,7 @@ impl PostgresStore {
         let given = config.get_options().unwrap_or_default().to_owned();
         let mut session = String::from("-c jit=off");
         if let Some(schema) = &options.schema {
-            check_schema_name(schema)?;
+            check_schema_name(schema).map_err(Error::Database)?;
             session.push_str(&format!(" -c search_path={schema}"));
         }
         for (name, value) in [
@@ -216,22 +216,28 @@ fn build_pool(config: tokio_postgres::Config, size: usize, options: &PgOptions) 
         .map_err(|e| Error::Database(format!("cannot build connection pool: {e}")))
 }
 
-/// Schema names go into a connection option and DDL, so only plain identifiers are accepted.
-fn check_schema_name(schema: &str) -> Result<()> {
-    let plain = schema
+/// Checks a schema name for [`PgOptions::schema`]: lower-case letters, digits and underscores,
+/// starting with a letter or an underscore, at most 63 bytes (PostgreSQL's limit), and not
+/// starting with `pg_` (reserved for the system's schemas). The name goes into a connection
+/// option and into DDL, so nothing else is accepted. The error says what is wrong.
+pub fn check_schema_name(schema: &str) -> std::result::Result<(), String> {
+    let problem = if schema.is_empty() {
+        "it is empty"
+    } else if !schema
         .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    let starts_well = schema
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_');
-    if plain && starts_well && schema.len() <= 63 {
-        Ok(())
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        "use only lower-case letters, digits and underscores"
+    } else if schema.starts_with(|c: char| c.is_ascii_digit()) {
+        "it must start with a letter or an underscore"
+    } else if schema.len() > 63 {
+        "it is longer than 63 bytes, PostgreSQL's limit"
+    } else if schema.starts_with("pg_") {
+        "names starting with pg_ are reserved for PostgreSQL's own schemas"
     } else {
-        Err(Error::Database(format!(
-            "invalid schema name {schema:?}: use lower-case letters, digits and underscores"
-        )))
-    }
+        return Ok(());
+    };
+    Err(format!("invalid schema name {schema:?}: {problem}"))
 }
 
 #[async_trait]

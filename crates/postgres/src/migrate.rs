@@ -46,9 +46,10 @@ pub(crate) async fn migrate(store: &PostgresStore, schema: Option<&str>) -> Resu
 
 async fn run(client: &mut deadpool_postgres::Object, schema: Option<&str>) -> Result<Vec<String>> {
     if let Some(schema) = schema {
-        // The name was checked to be a plain identifier when the store was built.
+        // The name was checked to be a plain identifier when the store was built; quoted, so
+        // that a name that is also an SQL keyword (`user`, `order`) works too.
         client
-            .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
             .await
             .db()?;
     }

@@ -1,8 +1,8 @@
 //! Cross-process wake-ups through `LISTEN/NOTIFY`.
 //!
 //! Transactions that make work runnable (completions that release steps, leases given back at
-//! shutdown, operator actions) send one `pg_notify` on [`CHANNEL`], delivered at commit; task
-//! creation hints right after its commit instead ([`Hinter`]).
+//! shutdown, operator actions) send one `pg_notify` on the store's [`channel`], delivered at
+//! commit; task creation hints right after its commit instead ([`Hinter`]).
 //! Each process that runs an orchestrator keeps one dedicated connection, outside the pool,
 //! that listens and bumps a `watch` counter;
 //! idle claimers wait on it beside their poll timer. The counter coalesces bursts (a claimer
@@ -21,9 +21,30 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_postgres::{AsyncMessage, Config, NoTls};
 
-/// The channel every Tasker process listens on; the payload names the schema, so that stores
-/// on other schemas of the same database ignore each other's hints.
-pub(crate) const CHANNEL: &str = "tasker_work";
+/// The channel of the server's default schema; a store on a schema of its own uses
+/// `tasker_work_<schema>` (see [`channel`]).
+const CHANNEL: &str = "tasker_work";
+
+/// PostgreSQL's longest identifier, in bytes: `pg_notify` refuses longer channel names and
+/// `LISTEN` cuts them to this length.
+const MAX_CHANNEL_LEN: usize = 63;
+
+/// The channel a store on `schema` hints and listens on: one per schema, so that applications
+/// on other schemas of the same database are not woken by each other's work (a notification
+/// reaches every listener of its channel). Schema names are plain lower-case identifiers
+/// (`check_schema_name`), so the channel needs no quoting. A long name is cut to PostgreSQL's
+/// limit, so two schemas sharing their first 51 characters share a channel; the payload still
+/// names the schema, and listeners skip hints of other schemas.
+pub(crate) fn channel(schema: Option<&str>) -> String {
+    match schema {
+        None => CHANNEL.to_owned(),
+        Some(schema) => {
+            let mut name = format!("{CHANNEL}_{schema}");
+            name.truncate(MAX_CHANNEL_LEN);
+            name
+        }
+    }
+}
 
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 const MAX_RETRY: Duration = Duration::from_secs(10);
@@ -32,7 +53,7 @@ const MAX_RETRY: Duration = Duration::from_secs(10);
 /// folds identical hints of one transaction into one.
 pub(crate) async fn hint(tx: &Transaction<'_>, schema: Option<&str>) -> Result<()> {
     let statement = tx.prepare_cached(sql::NOTIFY_WORK).await.db()?;
-    tx.execute(&statement, &[&CHANNEL, &schema.unwrap_or("")])
+    tx.execute(&statement, &[&channel(schema), &schema.unwrap_or("")])
         .await
         .db()?;
     Ok(())
@@ -49,6 +70,7 @@ pub(crate) async fn hint(tx: &Transaction<'_>, schema: Option<&str>) -> Result<(
 /// of the work only after it is committed; a hint lost to an error is only a missed hint.
 pub(crate) struct Hinter {
     pool: deadpool_postgres::Pool,
+    channel: String,
     payload: String,
     wake: std::sync::Arc<tokio::sync::Notify>,
     sender: OnceLock<JoinHandle<()>>,
@@ -58,6 +80,7 @@ impl Hinter {
     pub(crate) fn new(pool: deadpool_postgres::Pool, schema: Option<&str>) -> Hinter {
         Hinter {
             pool,
+            channel: channel(schema),
             payload: schema.unwrap_or("").to_owned(),
             wake: std::sync::Arc::new(tokio::sync::Notify::new()),
             sender: OnceLock::new(),
@@ -67,14 +90,18 @@ impl Hinter {
     /// Work was committed: hint it soon, folded with other hints raised meanwhile.
     pub(crate) fn hint_committed(&self) {
         self.sender.get_or_init(|| {
-            let (pool, payload, wake) =
-                (self.pool.clone(), self.payload.clone(), self.wake.clone());
+            let (pool, channel, payload, wake) = (
+                self.pool.clone(),
+                self.channel.clone(),
+                self.payload.clone(),
+                self.wake.clone(),
+            );
             tokio::spawn(async move {
                 loop {
                     // A permit stored while a hint was being sent wakes this at once: one more
                     // hint covers every flag raised meanwhile.
                     wake.notified().await;
-                    if let Err(e) = send(&pool, &payload).await {
+                    if let Err(e) = send(&pool, &channel, &payload).await {
                         tracing::debug!(error = %e, "a work hint was not sent");
                     }
                 }
@@ -92,14 +119,14 @@ impl Drop for Hinter {
     }
 }
 
-async fn send(pool: &deadpool_postgres::Pool, payload: &str) -> Result<()> {
+async fn send(pool: &deadpool_postgres::Pool, channel: &str, payload: &str) -> Result<()> {
     let client = pool
         .get()
         .await
         .map_err(|e| tasker_store::Error::Unavailable(e.to_string()))?;
     let statement = client.prepare_cached(sql::NOTIFY_WORK).await.db()?;
     client
-        .execute(&statement, &[&CHANNEL, &payload])
+        .execute(&statement, &[&channel, &payload])
         .await
         .db()?;
     Ok(())
@@ -179,7 +206,8 @@ async fn listen_once(
     let (client, mut connection) = config.connect(NoTls).await?;
     let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
     // The connection must be polled for LISTEN to complete, so both run at once until it has.
-    let statement = format!("LISTEN {CHANNEL}");
+    let channel = channel((!schema.is_empty()).then_some(schema));
+    let statement = format!("LISTEN {channel}");
     let listen = client.batch_execute(&statement);
     tokio::pin!(listen);
     loop {
@@ -195,7 +223,7 @@ async fn listen_once(
             },
         }
     }
-    tracing::debug!(channel = CHANNEL, "listening for wake-ups");
+    tracing::debug!(%channel, "listening for wake-ups");
     *retry = FIRST_RETRY;
     // Hints sent while nobody listened are lost: look once now.
     bump(sender);
@@ -214,4 +242,19 @@ async fn listen_once(
 
 fn bump(sender: &watch::Sender<u64>) {
     sender.send_modify(|n| *n = n.wrapping_add(1));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_schema_has_a_channel_of_its_own() {
+        assert_eq!(channel(None), "tasker_work");
+        assert_eq!(channel(Some("billing")), "tasker_work_billing");
+        assert_ne!(channel(Some("billing")), channel(Some("shipping")));
+        let longest = "s".repeat(63);
+        assert_eq!(channel(Some(&longest)).len(), MAX_CHANNEL_LEN);
+        assert!(channel(Some(&longest)).starts_with("tasker_work_sss"));
+    }
 }
