@@ -162,10 +162,17 @@ impl PostgresStore {
         {
             config.keepalives_idle(idle);
         }
-        let notifier = notify::Notifier::new(config.clone(), options.schema.as_deref());
+        // Wake-ups go on the schema's channel: the one in the options, or else the one the
+        // URL puts first on the search path (how `tasker` commands reach an application's
+        // schema), so that both hint and listen on the same channel.
+        let wake_schema = options
+            .schema
+            .clone()
+            .or_else(|| search_path_schema(&given));
+        let notifier = notify::Notifier::new(config.clone(), wake_schema.as_deref());
         let pool = build_pool(config.clone(), options.pool_size, &options)?;
         let lease_pool = build_pool(config, options.lease_pool_size, &options)?;
-        let hinter = notify::Hinter::new(pool.clone(), options.schema.as_deref());
+        let hinter = notify::Hinter::new(pool.clone(), wake_schema.as_deref());
         let store = PostgresStore {
             pool,
             lease_pool,
@@ -186,6 +193,20 @@ impl PostgresStore {
     pub(crate) async fn lease_client(&self) -> Result<Object> {
         self.lease_pool.get().await.map_err(error::pool)
     }
+}
+
+/// The first schema of a `search_path` set in connection options (`-c search_path=a,b` or
+/// `--search_path=a`), when it is a plain schema name (`check_schema_name`).
+fn search_path_schema(options: &str) -> Option<String> {
+    let value = options
+        .split_whitespace()
+        .filter_map(|word| {
+            word.strip_prefix("search_path=")
+                .or_else(|| word.strip_prefix("--search_path="))
+        })
+        .next_back()?;
+    let first = value.split(',').next()?.trim();
+    check_schema_name(first).ok().map(|()| first.to_owned())
 }
 
 /// Whether the URL names the connection parameter `name` (in either URL or key=value form).
@@ -481,5 +502,54 @@ impl Store for PostgresStore {
 
     async fn baseline_queue(&self, jobs: u64, workers: usize) -> Result<BaselineReport> {
         bench::baseline_queue(self, jobs, workers).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_names_are_checked_with_a_reason() {
+        for good in ["tasker", "_app", "app_2", &"a".repeat(63)] {
+            assert_eq!(check_schema_name(good), Ok(()), "{good}");
+        }
+        for (bad, why) in [
+            ("", "it is empty"),
+            ("App", "use only lower-case letters, digits and underscores"),
+            ("a-b", "use only lower-case letters, digits and underscores"),
+            ("a b", "use only lower-case letters, digits and underscores"),
+            ("2app", "it must start with a letter or an underscore"),
+            (
+                &"a".repeat(64),
+                "it is longer than 63 bytes, PostgreSQL's limit",
+            ),
+            (
+                "pg_app",
+                "names starting with pg_ are reserved for PostgreSQL's own schemas",
+            ),
+        ] {
+            assert_eq!(
+                check_schema_name(bad),
+                Err(format!("invalid schema name {bad:?}: {why}"))
+            );
+        }
+    }
+
+    #[test]
+    fn the_search_path_of_a_url_names_the_wake_up_schema() {
+        assert_eq!(search_path_schema("-c search_path=app"), Some("app".into()));
+        assert_eq!(
+            search_path_schema("-c jit=off -c search_path=app,public"),
+            Some("app".into())
+        );
+        assert_eq!(search_path_schema("--search_path=app"), Some("app".into()));
+        assert_eq!(
+            search_path_schema("-c search_path=a -c search_path=b"),
+            Some("b".into())
+        );
+        assert_eq!(search_path_schema("-c search_path=\"$user\",public"), None);
+        assert_eq!(search_path_schema("-c jit=off"), None);
+        assert_eq!(search_path_schema(""), None);
     }
 }
