@@ -83,6 +83,24 @@ pub enum Error {
         "unsupported database url {0:?} (expected sqlite://path, sqlite::memory: or postgres://...)"
     )]
     UnsupportedDatabaseUrl(String),
+    /// The database URL names a backend this build leaves out: the cargo feature of `tasker`
+    /// that compiles it (`sqlite`, `postgres`) is off.
+    #[error("this build has no {backend} support: enable the `{feature}` feature of `tasker`")]
+    BackendNotBuilt {
+        /// The backend's name, as people write it (`PostgreSQL`, `SQLite`).
+        backend: &'static str,
+        /// The cargo feature of `tasker` that compiles it.
+        feature: &'static str,
+    },
+    /// A setting given to `tasker::TaskerBuilder` is invalid (a PostgreSQL schema name that is
+    /// not a plain identifier, a pool of no connections); `setting` names the builder method.
+    #[error("{setting}: {message}")]
+    InvalidSetting {
+        /// The builder method, e.g. `postgres_schema`.
+        setting: &'static str,
+        /// What is wrong, and what is allowed.
+        message: String,
+    },
     /// This process's clock and the database's differ by more than an orchestrator tolerates
     /// (a sixth of its lease): leases it takes or judges could overlap with other processes'.
     #[error(

@@ -1,6 +1,6 @@
 //! Building an [`Engine`] from a database URL.
 
-use crate::connect::connect;
+use crate::connect::{Settings, open};
 use std::sync::Arc;
 use tasker_engine::{
     Clock, Engine, EngineConfig, Error, HandlerRegistry, StepHandler, TraceContext,
@@ -12,6 +12,7 @@ pub struct TaskerBuilder {
     handlers: HandlerRegistry,
     config: EngineConfig,
     migrate: bool,
+    settings: Settings,
 }
 
 impl TaskerBuilder {
@@ -21,6 +22,7 @@ impl TaskerBuilder {
             handlers: HandlerRegistry::with_builtins(),
             config: EngineConfig::default(),
             migrate: true,
+            settings: Settings::default(),
         }
     }
 
@@ -53,8 +55,52 @@ impl TaskerBuilder {
         self
     }
 
+    /// Puts every table of Tasker in the PostgreSQL schema `schema` instead of the server's
+    /// default (`public`), so that they cannot clash with an application's own `tasks` or
+    /// `namespaces`. The schema is created if missing when migrations run (so the database
+    /// user needs the `CREATE` privilege on the database, or the schema must exist already);
+    /// each connection gets it as its `search_path`; wake-up notifications go on a channel of
+    /// their own (`tasker_work_<schema>`), so applications on other schemas of the same
+    /// database are not woken by this one's work. Every process of one application must use
+    /// the same schema; `tasker` commands reach it with
+    /// `?options=-c%20search_path%3D<schema>` on the URL.
+    ///
+    /// The name must be lower-case letters, digits and underscores, start with a letter or an
+    /// underscore, and not start with `pg_`; [`TaskerBuilder::build`] refuses others with
+    /// [`Error::InvalidSetting`] before connecting. Ignored for SQLite URLs.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), tasker::Error> {
+    /// let engine = tasker::TaskerBuilder::new("postgres://app@db.internal/app")
+    ///     .postgres_schema("tasker")
+    ///     .pool_size(8)
+    ///     .build()
+    ///     .await?;
+    /// # let _ = engine;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "postgres")]
+    pub fn postgres_schema(mut self, schema: impl Into<String>) -> Self {
+        self.settings.postgres_schema = Some(schema.into());
+        self
+    }
+
+    /// The most connections the engine opens to PostgreSQL for its work (default 16);
+    /// they are opened as needed. Lease renewals have two more of their own, and a running
+    /// orchestrator one more to listen for wake-ups. At least 1; [`TaskerBuilder::build`]
+    /// refuses 0 with [`Error::InvalidSetting`]. Ignored for SQLite URLs (one connection).
+    #[cfg(feature = "postgres")]
+    pub fn pool_size(mut self, connections: usize) -> Self {
+        self.settings.pool_size = Some(connections);
+        self
+    }
+
+    /// Checks the settings, opens the store, and applies pending migrations unless
+    /// [`TaskerBuilder::migrate`] turned that off.
     pub async fn build(self) -> Result<Engine, Error> {
-        let store = connect(&self.database_url).await?;
+        self.check()?;
+        let store = open(&self.database_url, &self.settings).await?;
         let engine = Engine::new(store, self.handlers, self.config);
         if self.migrate {
             let applied = engine.migrate().await?;
@@ -63,5 +109,27 @@ impl TaskerBuilder {
             }
         }
         Ok(engine)
+    }
+
+    /// Refuses settings that cannot work, before anything connects.
+    fn check(&self) -> Result<(), Error> {
+        #[cfg(feature = "postgres")]
+        {
+            if let Some(schema) = &self.settings.postgres_schema {
+                tasker_postgres::check_schema_name(schema).map_err(|message| {
+                    Error::InvalidSetting {
+                        setting: "postgres_schema",
+                        message,
+                    }
+                })?;
+            }
+            if self.settings.pool_size == Some(0) {
+                return Err(Error::InvalidSetting {
+                    setting: "pool_size",
+                    message: "a pool needs at least 1 connection, got 0".into(),
+                });
+            }
+        }
+        Ok(())
     }
 }

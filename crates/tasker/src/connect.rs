@@ -1,20 +1,82 @@
-//! The one place that knows both backends: a database URL picks one.
+//! The one place that knows both backends: a database URL picks one. Each backend is compiled
+//! only with its cargo feature (`sqlite`, `postgres`); a URL for one left out gets an error
+//! that names the feature.
 
 use std::sync::Arc;
 use tasker_engine::Error;
-use tasker_postgres::PostgresStore;
-use tasker_sqlite::SqliteStore;
 use tasker_store::Store;
 
 /// Opens a store from a URL: `sqlite://path.db` (created if missing), `sqlite::memory:`, or
 /// `postgres://...` / `postgresql://...`. Does not migrate.
+///
+/// A URL for a backend this build leaves out fails with [`Error::BackendNotBuilt`]; any other
+/// scheme with [`Error::UnsupportedDatabaseUrl`].
 pub async fn connect(database_url: &str) -> Result<Arc<dyn Store>, Error> {
-    match scheme(database_url) {
-        Some("sqlite") => Ok(Arc::new(SqliteStore::open(database_url)?)),
-        Some("postgres" | "postgresql") => {
-            Ok(Arc::new(PostgresStore::connect(database_url).await?))
+    open(database_url, &Settings::default()).await
+}
+
+/// What [`crate::TaskerBuilder`] can set beyond the URL.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Settings {
+    /// The PostgreSQL schema of every table; `None`: the server's default (`public`).
+    #[cfg(feature = "postgres")]
+    pub(crate) postgres_schema: Option<String>,
+    /// Connections of the PostgreSQL pool; `None`: the backend's default.
+    #[cfg(feature = "postgres")]
+    pub(crate) pool_size: Option<usize>,
+}
+
+/// The backend a URL names, among those this build has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Backend {
+    #[cfg(feature = "sqlite")]
+    Sqlite,
+    #[cfg(feature = "postgres")]
+    Postgres,
+}
+
+impl Backend {
+    /// The backend of `url`, or why none can open it in this build; connects to nothing.
+    pub(crate) fn of(url: &str) -> Result<Backend, Error> {
+        match scheme(url) {
+            #[cfg(feature = "sqlite")]
+            Some("sqlite") => Ok(Backend::Sqlite),
+            #[cfg(not(feature = "sqlite"))]
+            Some("sqlite") => Err(Error::BackendNotBuilt {
+                backend: "SQLite",
+                feature: "sqlite",
+            }),
+            #[cfg(feature = "postgres")]
+            Some("postgres" | "postgresql") => Ok(Backend::Postgres),
+            #[cfg(not(feature = "postgres"))]
+            Some("postgres" | "postgresql") => Err(Error::BackendNotBuilt {
+                backend: "PostgreSQL",
+                feature: "postgres",
+            }),
+            _ => Err(Error::UnsupportedDatabaseUrl(url.to_owned())),
         }
-        _ => Err(Error::UnsupportedDatabaseUrl(database_url.to_owned())),
+    }
+}
+
+// Only the PostgreSQL backend has settings.
+#[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
+pub(crate) async fn open(database_url: &str, settings: &Settings) -> Result<Arc<dyn Store>, Error> {
+    match Backend::of(database_url)? {
+        #[cfg(feature = "sqlite")]
+        Backend::Sqlite => Ok(Arc::new(tasker_sqlite::SqliteStore::open(database_url)?)),
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => {
+            let mut options = tasker_postgres::PgOptions {
+                schema: settings.postgres_schema.clone(),
+                ..tasker_postgres::PgOptions::default()
+            };
+            if let Some(size) = settings.pool_size {
+                options.pool_size = size;
+            }
+            Ok(Arc::new(
+                tasker_postgres::PostgresStore::connect_with(database_url, options).await?,
+            ))
+        }
     }
 }
 
@@ -37,9 +99,34 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "sqlite")]
     #[tokio::test]
     async fn sqlite_memory_opens() {
         let store = connect("sqlite::memory:").await.unwrap();
         assert_eq!(store.backend_name(), "sqlite");
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    #[tokio::test]
+    async fn postgres_urls_name_the_missing_feature() {
+        let Err(e) = connect("postgres://u@h/db").await else {
+            panic!("accepted")
+        };
+        assert_eq!(
+            e.to_string(),
+            "this build has no PostgreSQL support: enable the `postgres` feature of `tasker`"
+        );
+    }
+
+    #[cfg(not(feature = "sqlite"))]
+    #[tokio::test]
+    async fn sqlite_urls_name_the_missing_feature() {
+        let Err(e) = connect("sqlite::memory:").await else {
+            panic!("accepted")
+        };
+        assert_eq!(
+            e.to_string(),
+            "this build has no SQLite support: enable the `sqlite` feature of `tasker`"
+        );
     }
 }

@@ -1,14 +1,15 @@
 //! A fresh, migrated database of its own for one benchmark run (or test), removed afterwards:
 //! a new SQLite file in a temporary directory, or a new schema in the given PostgreSQL database.
 
-use crate::connect::scheme;
+use crate::connect::Backend;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
+#[cfg(feature = "sqlite")]
 use std::path::PathBuf;
 use std::sync::Arc;
 use tasker_engine::Error;
+#[cfg(feature = "postgres")]
 use tasker_postgres::{PgOptions, PostgresStore, SchemaClaim};
-use tasker_sqlite::SqliteStore;
 use tasker_store::Store;
 
 /// A migrated store nobody else uses, and what it takes to remove it. Call
@@ -21,8 +22,10 @@ pub struct IsolatedDatabase {
 }
 
 enum Cleanup {
+    #[cfg(feature = "sqlite")]
     SqliteDir(PathBuf),
     /// The claim keeps other runs' sweeps away from the schema until it is dropped.
+    #[cfg(feature = "postgres")]
     PostgresSchema(Arc<PostgresStore>, SchemaClaim),
 }
 
@@ -49,11 +52,13 @@ impl IsolatedDatabase {
         let IsolatedDatabase { store, cleanup, .. } = self;
         drop(store);
         match cleanup {
+            #[cfg(feature = "postgres")]
             Cleanup::PostgresSchema(store, claim) => {
                 store.drop_own_schema().await?;
                 drop(claim);
                 Ok(())
             }
+            #[cfg(feature = "sqlite")]
             Cleanup::SqliteDir(dir) => std::fs::remove_dir_all(&dir).map_err(|e| {
                 Error::Store(tasker_store::Error::Database(format!(
                     "cannot remove {}: {e}",
@@ -65,6 +70,7 @@ impl IsolatedDatabase {
 }
 
 /// The throwaway PostgreSQL schemas: `tasker_bench_<pid>_<random>`.
+#[cfg(feature = "postgres")]
 const SCHEMA_PREFIX: &str = "tasker_bench_";
 
 /// A random suffix for names that must not collide across processes and runs.
@@ -78,8 +84,9 @@ fn unique_suffix() -> String {
 /// schema `tasker_bench_<pid>_<random>` in that database, after dropping the ones that runs
 /// interrupted before their cleanup left behind. The database is migrated.
 pub async fn connect_isolated(database_url: &str) -> Result<IsolatedDatabase, Error> {
-    let isolated = match scheme(database_url) {
-        Some("sqlite") => {
+    let isolated: IsolatedDatabase = match Backend::of(database_url)? {
+        #[cfg(feature = "sqlite")]
+        Backend::Sqlite => {
             let dir = std::env::temp_dir().join(format!("tasker-bench-{}", unique_suffix()));
             std::fs::create_dir_all(&dir).map_err(|e| {
                 Error::Store(tasker_store::Error::Database(format!(
@@ -88,14 +95,15 @@ pub async fn connect_isolated(database_url: &str) -> Result<IsolatedDatabase, Er
                 )))
             })?;
             let url = format!("sqlite://{}", dir.join("bench.db").display());
-            let store = SqliteStore::open(&url)?;
+            let store = tasker_sqlite::SqliteStore::open(&url)?;
             IsolatedDatabase {
                 store: Arc::new(store),
                 url,
                 cleanup: Cleanup::SqliteDir(dir),
             }
         }
-        Some("postgres" | "postgresql") => {
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => {
             // Runs that were interrupted before their cleanup left their schemas behind; any
             // schema nobody claims is one of those.
             let swept =
@@ -121,13 +129,13 @@ pub async fn connect_isolated(database_url: &str) -> Result<IsolatedDatabase, Er
                 cleanup: Cleanup::PostgresSchema(store, claim),
             }
         }
-        _ => return Err(Error::UnsupportedDatabaseUrl(database_url.to_owned())),
     };
     isolated.store.migrate().await?;
     Ok(isolated)
 }
 
 /// The URL with a connection option that puts `schema` first on the search path.
+#[cfg(feature = "postgres")]
 fn with_search_path(url: &str, schema: &str) -> String {
     let separator = if url.contains('?') { '&' } else { '?' };
     format!("{url}{separator}options=-c%20search_path%3D{schema}")
@@ -137,6 +145,7 @@ fn with_search_path(url: &str, schema: &str) -> String {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "postgres")]
     #[test]
     fn the_schema_travels_in_the_url() {
         assert_eq!(
@@ -153,6 +162,7 @@ mod tests {
         assert_eq!(parsed.get_options(), Some("-c search_path=s1"));
     }
 
+    #[cfg(feature = "sqlite")]
     #[tokio::test]
     async fn sqlite_isolation_is_a_migrated_file_that_cleanup_removes() {
         let isolated = connect_isolated("sqlite://ignored.db").await.expect("open");

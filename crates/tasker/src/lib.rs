@@ -26,6 +26,12 @@
 //! # }
 //! ```
 
+// Every URL would be refused: better said at compile time.
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!(
+    "tasker has no backend: enable its `sqlite` or `postgres` feature (the default enables both)"
+);
+
 mod builder;
 mod connect;
 mod isolated;
