@@ -43,6 +43,8 @@ pub mod ranges {
     pub const MAX_BODY: RangeInclusive<u64> = 1_024..=134_217_728;
     /// `serve --worker-max-wait-ms`: 0 to 60000, the protocol's longest `wait_ms`.
     pub const WORKER_MAX_WAIT_MS: RangeInclusive<u64> = tasker::workers::limits::WAIT_MS;
+    /// `serve --max-wait-ms`: 0 to 60000, the longest `timeout_ms` of a task `wait`.
+    pub const MAX_WAIT_MS: RangeInclusive<u64> = 0..=60_000;
 }
 
 /// A number within a range. The flags that use it also take negative values
@@ -286,6 +288,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "MS", default_value_t = tasker::workers::limits::DEFAULT_MAX_WAIT_MS,
           allow_negative_numbers = true, value_parser = u64_in(ranges::WORKER_MAX_WAIT_MS))]
     pub worker_max_wait_ms: u64,
+    /// The longest `GET /v1/tasks/{id}/wait` holds on, in milliseconds (0 to 60000), whatever
+    /// its `timeout_ms` asks.
+    #[arg(long, value_name = "MS", default_value_t = 60_000,
+          allow_negative_numbers = true, value_parser = u64_in(ranges::MAX_WAIT_MS))]
+    pub max_wait_ms: u64,
     #[command(flatten)]
     pub orchestrator: OrchestratorArgs,
 }

@@ -76,6 +76,14 @@ fn flags() -> Vec<(Vec<&'static str>, RangeInclusive<i128>, Extract)> {
             },
         ),
         (
+            vec!["serve", "--max-wait-ms"],
+            r(ranges::MAX_WAIT_MS),
+            |c| match &c.command {
+                Command::Serve(args) => Some(i128::from(args.max_wait_ms)),
+                _ => None,
+            },
+        ),
+        (
             vec!["serve", "--concurrency"],
             r(ranges::CONCURRENCY),
             |c| match &c.command {
@@ -253,7 +261,7 @@ proptest! {
 
     #[test]
     fn numeric_flags_parse_into_their_range_or_are_refused(
-        index in 0usize..17,
+        index in 0usize..19,
         text in numberish(),
     ) {
         check(index, &text)?;
@@ -262,7 +270,7 @@ proptest! {
 
 #[test]
 fn every_flag_is_in_the_table() {
-    assert_eq!(flags().len(), 17);
+    assert_eq!(flags().len(), 19);
     // The table's readers work: the smallest allowed value of each flag parses to itself.
     for (i, (_, range, _)) in flags().iter().enumerate() {
         check(i, &range.start().to_string()).unwrap();

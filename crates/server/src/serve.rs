@@ -22,6 +22,8 @@ pub struct ServeConfig {
     pub max_body: usize,
     /// The longest a worker's claim waits for work, whatever its `wait_ms`.
     pub worker_max_wait: std::time::Duration,
+    /// The longest a `wait` for a task holds on, whatever its `timeout_ms` (at most 60 s).
+    pub max_wait: std::time::Duration,
     /// The orchestrator's settings, as `tasker run` takes them.
     pub orchestrator: OrchestratorConfig,
 }
@@ -34,6 +36,7 @@ impl Default for ServeConfig {
             insecure_no_auth: false,
             max_body: crate::state::DEFAULT_MAX_BODY,
             worker_max_wait: crate::state::DEFAULT_WORKER_MAX_WAIT,
+            max_wait: crate::state::MAX_WAIT,
             orchestrator: OrchestratorConfig::default(),
         }
     }
@@ -151,6 +154,7 @@ impl Server {
                 max_body: config.max_body,
             })
             .with_worker_max_wait(config.worker_max_wait)
+            .with_task_max_wait(config.max_wait)
             .with_metrics(crate::telemetry::metrics::prometheus())
             .with_shutdown(stopping.clone());
 

@@ -78,6 +78,8 @@ pub struct AppState {
     pub(crate) tokens: Arc<crate::auth::cache::TokenCache>,
     /// The worker protocol (`/v1/worker/*`): claims, leases and batched outcomes.
     pub(crate) workers: Workers,
+    /// The longest a `wait` for a task holds on, whatever its `timeout_ms`.
+    pub(crate) task_max_wait: Duration,
 }
 
 impl std::fmt::Debug for AppState {
@@ -99,6 +101,7 @@ impl AppState {
         AppState {
             creates: crate::create_batcher::CreateBatcher::new(engine.clone()),
             workers: engine.workers(DEFAULT_WORKER_MAX_WAIT),
+            task_max_wait: MAX_WAIT,
             tokens: Arc::default(),
             engine,
             auth: AuthMode::Tokens,
@@ -145,6 +148,13 @@ impl AppState {
     pub fn with_worker_max_wait(mut self, max_wait: Duration) -> AppState {
         let ceiling = Duration::from_millis(*worker_limits::WAIT_MS.end());
         self.workers = self.engine.workers(max_wait.min(ceiling));
+        self
+    }
+
+    /// Caps how long `GET /v1/tasks/{id}/wait` holds on (`tasker serve --max-wait-ms`), whatever
+    /// its `timeout_ms`; at most [`MAX_WAIT`].
+    pub fn with_task_max_wait(mut self, max_wait: Duration) -> AppState {
+        self.task_max_wait = max_wait.min(MAX_WAIT);
         self
     }
 

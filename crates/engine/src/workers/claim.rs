@@ -42,10 +42,8 @@ pub struct WorkerStep {
     /// The step's name in its template.
     pub name: String,
     /// The task's context.
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub context: Value,
     /// The step's `config` from the template (`{}` when it has none).
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub config: Value,
     /// The results of the step's parents, by parent name.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]

@@ -527,6 +527,7 @@ pub async fn wait(
             ));
         }
     };
+    let timeout = timeout.min(state.task_max_wait);
     readable_task(&state, &auth.caller, id, Permission::TasksRead).await?;
     tokio::select! {
         waited = state.engine.wait_for_task(id, Some(timeout)) => match waited {

@@ -84,7 +84,6 @@ pub struct CompleteBody {
     /// The step's result (any JSON; `null` when left out), given to its children as a parent
     /// result. At most the engine's `max_result_bytes` (1 MiB by default), no NUL character.
     #[serde(default)]
-    #[schema(value_type = Object)]
     pub result: Value,
 }
 
