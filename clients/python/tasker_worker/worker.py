@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import threading
@@ -20,8 +21,15 @@ from .step import Step
 
 Handler = Callable[[Step], Any]
 
-# Long enough for a useful message and a stack's last line, short enough to store by the million.
+# Long enough for a useful message and a stack's last line, short enough to store by the million
+# (the server takes up to 64 KiB).
 MAX_ERROR_CHARS = 8192
+# The server's limits on a claim and on a failure's retry_after_ms.
+MAX_CLAIM = 100
+MAX_HANDLERS = 100
+MAX_RETRY_AFTER_MS = 86_400_000
+QUEUE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+WORKER_NAME = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
 
 
 class Outcome:
@@ -70,17 +78,22 @@ class Worker:
         timeout: float = 30.0,
         logger: Optional[logging.Logger] = None,
     ):
-        if not isinstance(queue, str) or not queue:
-            raise ValueError("Worker: queue must be a non-empty string")
+        # The server's own limits, checked here so that a mistake shows at start, not as a
+        # refused claim.
+        if not isinstance(queue, str) or not QUEUE_NAME.fullmatch(queue):
+            raise ValueError(f"Worker: queue must be 1 to 128 of A-Z a-z 0-9 _ . -, got {queue!r}")
+        name = name or re.sub(r"[^A-Za-z0-9_.:@-]", "-", f"{socket.gethostname()}-{os.getpid()}")[:128]
+        if not isinstance(name, str) or not WORKER_NAME.fullmatch(name):
+            raise ValueError(f"Worker: name must be 1 to 128 of A-Z a-z 0-9 _ . : @ -, got {name!r}")
         if not isinstance(max, int) or max < 1:
             raise ValueError(f"Worker: max must be an integer of 1 or more, got {max!r}")
-        if not isinstance(lease_ms, int) or lease_ms < 100:
-            raise ValueError(f"Worker: lease_ms must be an integer of 100 or more, got {lease_ms!r}")
-        if not isinstance(wait_ms, int) or wait_ms < 0:
-            raise ValueError(f"Worker: wait_ms must be an integer of 0 or more, got {wait_ms!r}")
+        if not isinstance(lease_ms, int) or not 1000 <= lease_ms <= 3_600_000:
+            raise ValueError(f"Worker: lease_ms must be an integer from 1000 to 3600000, got {lease_ms!r}")
+        if not isinstance(wait_ms, int) or not 0 <= wait_ms <= 60_000:
+            raise ValueError(f"Worker: wait_ms must be an integer from 0 to 60000, got {wait_ms!r}")
         self.client = Client(base_url, token, timeout)
         self.queue = queue
-        self.name = name or f"{socket.gethostname()}-{os.getpid()}"
+        self.name = name
         self.max = max
         self.lease_ms = lease_ms
         self.wait_ms = wait_ms
@@ -103,8 +116,8 @@ class Worker:
         return register
 
     def add_handler(self, name: str, function: Handler) -> None:
-        if not isinstance(name, str) or not name:
-            raise ValueError("handler name must be a non-empty string")
+        if not isinstance(name, str) or not 1 <= len(name) <= 128 or any(_control(c) for c in name):
+            raise ValueError(f"handler name must be 1 to 128 characters, no control characters: {name!r}")
         if name in self._handlers:
             raise ValueError(f"handler {name!r} is registered twice")
         if not callable(function):
@@ -146,6 +159,8 @@ class Worker:
         """
         if not self._handlers:
             raise ValueError("Worker.run: register at least one handler first")
+        if len(self._handlers) > MAX_HANDLERS:
+            raise ValueError(f"Worker.run: a claim names at most {MAX_HANDLERS} handlers, {len(self._handlers)} are registered")
         previous = self._install_signals() if install_signals else {}
         pool = ThreadPoolExecutor(max_workers=self.max, thread_name_prefix="tasker-step")
         failure: Optional[WorkerError] = None
@@ -201,7 +216,7 @@ class Worker:
             sent_at = time.monotonic()
             try:
                 items = self.client.claim(
-                    self.queue, names, free, self.wait_ms, self.lease_ms, self.name
+                    self.queue, names, min(free, MAX_CLAIM), self.wait_ms, self.lease_ms, self.name
                 )
             except ServerAway as error:
                 delay = self.backoff.next(error.retry_after)
@@ -268,7 +283,8 @@ class Worker:
             return Outcome(error=_text(error), retryable=False)
         except RetryAfter as error:
             self.log.info("step %s (%s) asks to retry after %g s", step.step_id, step.name, error.seconds)
-            return Outcome(error=_text(error), retry_after_ms=int(round(error.seconds * 1000)))
+            retry_after_ms = min(int(round(error.seconds * 1000)), MAX_RETRY_AFTER_MS)
+            return Outcome(error=_text(error), retry_after_ms=retry_after_ms)
         except Exception as error:
             self.log.warning("step %s (%s) failed", step.step_id, step.name, exc_info=True)
             return Outcome(error=f"{type(error).__name__}: {_text(error)}")
@@ -316,6 +332,10 @@ class Worker:
                 self.log.error("step %s: the server refused the result: %s", step.step_id, error)
                 outcome = Outcome(error=f"the server refused the result: {error.detail}", retryable=False)
         self.log.warning("step %s: outcome dropped (%s)", step.step_id, lease.reason)
+
+
+def _control(char: str) -> bool:
+    return ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F
 
 
 def _text(error: BaseException) -> str:

@@ -31,7 +31,7 @@ class Heartbeats(WorkerTestCase):
         self.assertFalse(seen[0].lease_lost.is_set())
 
     def test_409_on_a_heartbeat_stops_the_heartbeat_and_drops_the_result(self) -> None:
-        worker = self.make_worker(lease_ms=600)
+        worker = self.make_worker(lease_ms=1500)
         lost = []
 
         @worker.handler("long")

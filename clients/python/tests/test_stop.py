@@ -84,16 +84,24 @@ class Settings(WorkerTestCase):
     def test_bad_settings_and_handlers_are_refused_with_their_name(self) -> None:
         with self.assertRaisesRegex(ValueError, "max must be an integer of 1 or more"):
             Worker(self.fake.url, "t", "q", max=0)
-        with self.assertRaisesRegex(ValueError, "lease_ms"):
-            Worker(self.fake.url, "t", "q", lease_ms=10)
-        with self.assertRaisesRegex(ValueError, "queue"):
+        with self.assertRaisesRegex(ValueError, "lease_ms must be an integer from 1000 to 3600000, got 999"):
+            Worker(self.fake.url, "t", "q", lease_ms=999)
+        with self.assertRaisesRegex(ValueError, "wait_ms must be an integer from 0 to 60000"):
+            Worker(self.fake.url, "t", "q", wait_ms=60_001)
+        with self.assertRaisesRegex(ValueError, "queue must be"):
             Worker(self.fake.url, "t", "")
+        with self.assertRaisesRegex(ValueError, "queue must be"):
+            Worker(self.fake.url, "t", "pay ments")
+        with self.assertRaisesRegex(ValueError, "name must be"):
+            Worker(self.fake.url, "t", "q", name="a/b")
         with self.assertRaisesRegex(ValueError, "base_url"):
             Worker("localhost:8080", "t", "q")
         worker = Worker(self.fake.url, "t", "q")
         worker.add_handler("a", lambda step: None)
         with self.assertRaisesRegex(ValueError, "'a' is registered twice"):
             worker.add_handler("a", lambda step: None)
+        with self.assertRaisesRegex(ValueError, "no control characters"):
+            worker.add_handler("a\nb", lambda step: None)
         with self.assertRaisesRegex(ValueError, "register at least one handler"):
             Worker(self.fake.url, "t", "q").run(install_signals=False)
 
