@@ -30,7 +30,7 @@ class Lease:
         client: Client,
         step: Step,
         lease_ms: int,
-        claim_sent_at: float,
+        claimed_at: float,
         log: logging.Logger,
     ):
         self.client = client
@@ -39,7 +39,7 @@ class Lease:
         self.log = log
         self.reason: Optional[str] = None
         self.renewals = 0
-        self._deadline = claim_sent_at + lease_ms / 1000.0 * SAFETY
+        self._deadline = claimed_at + lease_ms / 1000.0 * SAFETY
         self._done = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name=f"tasker-heartbeat-{step.step_id}", daemon=True

@@ -213,7 +213,6 @@ class Worker:
             free = self._wait_for_slots()
             if free == 0:
                 break
-            sent_at = time.monotonic()
             try:
                 items = self.client.claim(
                     self.queue, names, min(free, MAX_CLAIM), self.wait_ms, self.lease_ms, self.name
@@ -230,9 +229,12 @@ class Worker:
                 problem = error.problem if isinstance(error, Refused) else None
                 self.stop()
                 return WorkerError(f"claim refused: {error}", status, problem)
+            # The server answers as soon as it has claimed, so the leases began just before now.
+            # Not when the request was sent: a long poll may have waited most of a lease first.
+            claimed_at = time.monotonic()
             self.backoff.reset()
             for item in items:
-                self._start(pool, item, sent_at)
+                self._start(pool, item, claimed_at)
         return None
 
     def _wait_for_slots(self) -> int:
@@ -241,7 +243,7 @@ class Worker:
                 self._slots.wait(1.0)
             return 0 if self.stopping else self.max - self._running
 
-    def _start(self, pool: ThreadPoolExecutor, item: Any, claim_sent_at: float) -> None:
+    def _start(self, pool: ThreadPoolExecutor, item: Any, claimed_at: float) -> None:
         try:
             step = Step.from_claim(item)
         except ValueError as error:
@@ -249,7 +251,7 @@ class Worker:
             self.log.error("%s", error)
             return
         # The lease runs from the claim, not from when a thread picks the step up.
-        lease = Lease(self.client, step, self.lease_ms, claim_sent_at, self.log)
+        lease = Lease(self.client, step, self.lease_ms, claimed_at, self.log)
         lease.start()
         with self._slots:
             self._running += 1

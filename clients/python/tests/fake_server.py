@@ -32,6 +32,8 @@ class FakeTasker:
         self.step_answers: Dict[Tuple[int, str], List[Answer]] = {}
         # Steps whose every heartbeat is answered 409 (the lease was taken back).
         self.lost: set = set()
+        # Set: waiting claims answer at once, as a server does when it stops.
+        self.hurrying = False
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -47,7 +49,14 @@ class FakeTasker:
         self._thread.start()
         return self
 
+    def hurry(self) -> None:
+        """Answer waiting claims now (and every later one at once)."""
+        with self.cond:
+            self.hurrying = True
+            self.cond.notify_all()
+
     def close(self) -> None:
+        self.hurry()
         self._server.shutdown()
         self._server.server_close()
 
@@ -87,9 +96,9 @@ class FakeTasker:
             if self.claim_answers:
                 return self.claim_answers.pop(0)
             wanted = set(body.get("handlers") or [])
-            # Long-poll as the server does, but never long enough to slow a test down.
-            timeout = min(body.get("wait_ms", 0) / 1000.0, 0.5)
-            self.cond.wait_for(lambda: self._runnable(wanted), timeout)
+            # Long-poll as the server does, but never long enough to slow a test down much.
+            timeout = min(body.get("wait_ms", 0) / 1000.0, 5.0)
+            self.cond.wait_for(lambda: self._runnable(wanted) or self.hurrying, timeout)
             steps = []
             for step in list(self._runnable(wanted))[: body["max"]]:
                 self.pending.remove(step)

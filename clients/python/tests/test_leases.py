@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tasker_worker import Step
 
 from .fake_server import unavailable
@@ -55,6 +57,30 @@ class Heartbeats(WorkerTestCase):
         self.assertNotIn(9, self.fake.completes)
         self.assertNotIn(9, self.fake.fails)
         self.assertTrue(any("lease lost" in line for line in logs.output), logs.output)
+
+    def test_a_long_poll_longer_than_the_lease_does_not_lose_the_steps_it_brings(self) -> None:
+        # The lease starts when the server claims, at the end of the wait, not when the claim
+        # was sent.
+        worker = self.make_worker(lease_ms=1000, wait_ms=5000)
+        seen = []
+
+        @worker.handler("quick")
+        def quick(step: Step) -> dict:
+            seen.append(step)
+            return {"ok": True}
+
+        thread = self.start(worker)
+        self.fake.wait_for(lambda f: len(f.claims) == 1)
+        # Longer than the lease: the claim is still waiting on the server.
+        time.sleep(1.2)
+        self.assertEqual(len(self.fake.claims), 1)
+        self.fake.add_step(31, "quick")
+        self.fake.wait_for(lambda f: 31 in f.completes or 31 in f.fails)
+        self.fake.hurry()
+        self.stop(worker, thread)
+
+        self.assertEqual(self.fake.completes[31], [{"lease_token": "1:worker:w1:x", "result": {"ok": True}}])
+        self.assertFalse(seen[0].lease_lost.is_set())
 
     def test_an_outcome_is_sent_again_while_the_server_is_away(self) -> None:
         worker = self.make_worker()

@@ -3,7 +3,8 @@
 Prints `start STEP_ID ATTEMPT` when a handler begins and `end STEP_ID ATTEMPT` when it returns
 (stdout, one flushed line each), so that the script can kill it while a step is running and then
 tell which steps it was in the middle of. Usage: worker.py URL QUEUE NAME LEASE_MS MAX, with the
-token in TASKER_WORKER_TOKEN.
+token in TASKER_WORKER_TOKEN. With HOLD_FILE set, a handler that starts while that file exists
+does not return until its lease is lost: the script holds the worker mid-step to kill it there.
 """
 
 from __future__ import annotations
@@ -38,9 +39,13 @@ def main() -> None:
         wait_ms=2000,
     )
 
+    hold_file = os.environ.get("HOLD_FILE")
+
     def work(step: Step) -> None:
         mark("start", step)
-        # A little work, so that a worker killed at any moment is in the middle of some.
+        if hold_file and os.path.exists(hold_file):
+            step.lease_lost.wait(600)
+        # A little work, so that the steps of both workers interleave.
         step.lease_lost.wait(random.uniform(0.02, 0.06))
 
     @worker.handler("charge_card")
