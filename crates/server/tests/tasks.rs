@@ -43,7 +43,11 @@ async fn create_show_and_the_cli_document_agree(api: Api) {
     assert_eq!(steps.len(), 2);
     assert_eq!(steps[0]["name"], "charge");
     assert_eq!(steps[0]["readiness"]["ready_for_execution"], true);
-    assert_eq!(steps[0]["explanation"], "ready");
+    // No orchestrator runs beside this router, so nobody advertised `noop`.
+    assert_eq!(
+        steps[0]["explanation"],
+        r#"ready, but no worker has handler "noop""#
+    );
     assert_eq!(steps[1]["explanation"], "waiting for charge");
     assert_eq!(show.json["execution"]["total_steps"], 2);
     // Exactly what `tasker --json task show` prints (the same typed document).

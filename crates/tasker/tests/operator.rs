@@ -100,7 +100,14 @@ async fn cancelling_stops_a_task_and_wait_returns(db: TestDb) {
     )
     .await;
     let details = engine.task_details(task).await.unwrap();
-    assert_eq!(details.explanations, vec!["ready", "waiting for a"]);
+    // No orchestrator has advertised `noop` either.
+    assert_eq!(
+        details.explanations,
+        vec![
+            r#"ready, but no worker has handler "noop""#,
+            "waiting for a"
+        ]
+    );
     let waiter = {
         let engine = engine.clone();
         tokio::spawn(async move { engine.wait_for_task(task, WAIT).await })
