@@ -169,7 +169,7 @@ def problem(status: int, kind: str, detail: str, headers: Optional[Dict[str, str
 
 
 def conflict() -> Answer:
-    return problem(409, "conflict", "the lease of this step is no longer yours")
+    return problem(409, "lease-lost", "the lease of this step is no longer yours")
 
 
 def unavailable(retry_after: str = "1") -> Answer:
