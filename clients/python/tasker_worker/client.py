@@ -73,11 +73,13 @@ class Client:
             raise ServerAway(f"claim answer has no steps list: {answer!r}")
         return steps
 
-    def heartbeat(self, step_id: int, lease_token: str, lease_ms: int) -> Any:
+    def heartbeat(
+        self, step_id: int, lease_token: str, lease_ms: int, timeout: Optional[float] = None
+    ) -> Any:
         return self._post(
             f"/v1/worker/steps/{step_id}/heartbeat",
             {"lease_token": lease_token, "lease_ms": lease_ms},
-            self.timeout,
+            self.timeout if timeout is None else timeout,
         )
 
     def complete(self, step_id: int, lease_token: str, result: Any) -> Any:

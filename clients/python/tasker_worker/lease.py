@@ -80,7 +80,13 @@ class Lease:
                 return
             sent_at = time.monotonic()
             try:
-                self.client.heartbeat(self.step.step_id, self.step.lease_token, self.lease_ms)
+                # Never wait for a renewal past the deadline: the lease is judged lost then.
+                self.client.heartbeat(
+                    self.step.step_id,
+                    self.step.lease_token,
+                    self.lease_ms,
+                    timeout=max(0.05, self._deadline - sent_at),
+                )
             except Conflict as error:
                 self.lose(f"the server answered 409 to a heartbeat ({error})")
                 return
