@@ -41,6 +41,8 @@ pub mod ranges {
     pub const BENCH_RUNS: RangeInclusive<u64> = 1..=1_000;
     /// `serve --max-body`, in bytes: 1 KiB to 128 MiB.
     pub const MAX_BODY: RangeInclusive<u64> = 1_024..=134_217_728;
+    /// `serve --worker-max-wait-ms`: 0 to 60000, the protocol's longest `wait_ms`.
+    pub const WORKER_MAX_WAIT_MS: RangeInclusive<u64> = tasker::workers::limits::WAIT_MS;
 }
 
 /// A number within a range. The flags that use it also take negative values
@@ -279,6 +281,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "BYTES", default_value_t = tasker::server::DEFAULT_MAX_BODY,
           allow_negative_numbers = true, value_parser = usize_in(ranges::MAX_BODY))]
     pub max_body: usize,
+    /// The longest a worker's claim (`POST /v1/worker/claim`) waits for work, in
+    /// milliseconds (0 to 60000), whatever its `wait_ms` asks.
+    #[arg(long, value_name = "MS", default_value_t = tasker::workers::limits::DEFAULT_MAX_WAIT_MS,
+          allow_negative_numbers = true, value_parser = u64_in(ranges::WORKER_MAX_WAIT_MS))]
+    pub worker_max_wait_ms: u64,
     #[command(flatten)]
     pub orchestrator: OrchestratorArgs,
 }

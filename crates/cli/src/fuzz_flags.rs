@@ -68,6 +68,14 @@ fn flags() -> Vec<(Vec<&'static str>, RangeInclusive<i128>, Extract)> {
             },
         ),
         (
+            vec!["serve", "--worker-max-wait-ms"],
+            r(ranges::WORKER_MAX_WAIT_MS),
+            |c| match &c.command {
+                Command::Serve(args) => Some(i128::from(args.worker_max_wait_ms)),
+                _ => None,
+            },
+        ),
+        (
             vec!["serve", "--concurrency"],
             r(ranges::CONCURRENCY),
             |c| match &c.command {

@@ -84,22 +84,66 @@ fn an_unknown_dependency_names_the_step_and_the_field() {
     assert!(stderr.contains("second"), "{stderr}");
 }
 
+const QUEUE_AND_APP_HANDLERS: &str = "namespace: shop
+name: charge
+version: 1.0.0
+steps:
+  - name: charge
+    handler: charge_card
+  - name: receipt
+    handler: send_receipt
+    queue: mail
+    depends_on: [charge]
+";
+
 #[test]
-fn unknown_handlers_are_checked_against_the_builtins() {
+fn handlers_that_are_not_built_in_are_warnings_not_errors() {
     let sandbox = Sandbox::new();
     let good = example("diamond.yaml");
-    let bad = sandbox.write("handler.yaml", UNKNOWN_HANDLER);
-    let (stdout, stderr) = sandbox.fails(&["template", "validate", &good, &bad]);
+    let unknown = sandbox.write("handler.yaml", UNKNOWN_HANDLER);
+    let out = sandbox.run(&["template", "validate", &good, &unknown]);
+    let (stdout, stderr) = (common::text(&out.stdout), common::text(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("examples/diamond@1.0.0"), "{stdout}");
+    assert!(stdout.contains("t/unknown_handler@1.0.0"), "{stdout}");
+    assert!(stderr.contains("warning"), "{stderr}");
     assert!(stderr.contains("steps[0].handler"), "{stderr}");
     assert!(stderr.contains("shipit"), "{stderr}");
 
-    let out = sandbox.run(&["--json", "template", "validate", &good, &bad]);
-    assert!(!out.status.success());
+    let out = sandbox.run(&["--json", "template", "validate", &good, &unknown]);
+    assert!(out.status.success());
     let reports = common::parse(&common::text(&out.stdout));
     assert_eq!(reports[0]["valid"], true);
-    assert_eq!(reports[1]["valid"], false);
-    assert_eq!(reports[1]["errors"][0]["path"], "steps[0].handler");
+    assert_eq!(reports[0]["warnings"], json!([]));
+    assert_eq!(reports[1]["valid"], true);
+    assert_eq!(reports[1]["warnings"][0]["path"], "steps[0].handler");
+
+    // A queue step's handler is its workers' business: no warning about it.
+    let shop = sandbox.write("shop.yaml", QUEUE_AND_APP_HANDLERS);
+    let reports = sandbox.json(&["template", "validate", &shop]);
+    let warnings = reports[0]["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0]["path"], "steps[0].handler");
+}
+
+#[test]
+fn a_template_for_an_applications_own_handlers_registers() {
+    let sandbox = Sandbox::migrated();
+    let shop = sandbox.write("shop.yaml", QUEUE_AND_APP_HANDLERS);
+    let registered = sandbox.json(&["template", "register", &shop]);
+    assert_eq!(registered[0]["template"], "shop/charge@1.0.0");
+    assert_eq!(registered[0]["created"], true);
+    let shown = sandbox.json(&["template", "show", "shop/charge@1.0.0"]);
+    assert!(shown.to_string().contains("send_receipt"), "{shown}");
+    assert!(shown.to_string().contains("\"mail\""), "{shown}");
+
+    // Built-in handlers' configs are still checked.
+    let bad = sandbox.write(
+        "bad.yaml",
+        "namespace: t\nname: bad\nversion: 1.0.0\nsteps:\n  - name: s\n    handler: sleep\n    config: {ms: -1}\n",
+    );
+    let (_, stderr) = sandbox.fails(&["template", "register", &bad]);
+    assert!(stderr.contains("steps[0].config"), "{stderr}");
 }
 
 #[test]

@@ -86,7 +86,8 @@ pub struct OrchestratorConfig {
     pub completion_batch: usize,
     /// How often to look for expired leases of dead orchestrators.
     pub rescue_interval: Duration,
-    /// Stop when nothing is runnable, waiting for a retry, or running.
+    /// Stop when no step this orchestrator can run (its handlers, in-process) is runnable or
+    /// waiting for a retry, and no step at all is running (here, elsewhere or in a worker).
     pub until_idle: bool,
     /// Run the steps of this task only (`task create --wait`): claims take none of any other
     /// task's steps, and this orchestrator does not rescue expired leases (other tasks').

@@ -56,6 +56,29 @@ pub enum Error {
     InvalidRange(String),
     #[error("timed out: {0}")]
     Timeout(String),
+    /// A worker's request has a field out of its range or malformed (`field` names it, as in
+    /// the HTTP body).
+    #[error("{field}: {message}")]
+    InvalidWorkerRequest {
+        field: &'static str,
+        message: String,
+    },
+    /// A worker's lease token is not one this server hands out (`<attempt>:<owner>`).
+    #[error("lease_token: {0}")]
+    InvalidLeaseToken(String),
+    /// The worker no longer holds the lease its token names (it expired, the step was
+    /// rescued, cancelled, resolved or completed by someone else): nothing was written, and
+    /// the worker must drop the step (an HTTP API answers 409 Conflict).
+    #[error("step {step}: the lease of attempt {attempt} is lost ({why}); nothing was written")]
+    LeaseLost {
+        step: StepId,
+        attempt: i32,
+        why: &'static str,
+    },
+    /// A worker's result cannot be stored (too large, or a NUL character); nothing was
+    /// written, the lease is still held.
+    #[error("result: {0}; nothing was written (report the step failed instead)")]
+    ResultUnstorable(UnstorableJson),
     #[error(
         "unsupported database url {0:?} (expected sqlite://path, sqlite::memory: or postgres://...)"
     )]

@@ -12,6 +12,7 @@ mod events;
 pub mod handler;
 mod orchestrator;
 pub mod telemetry;
+pub mod workers;
 
 pub use config::{ConfigError, EngineConfig, OrchestratorConfig, default_owner, limits};
 pub use engine::{

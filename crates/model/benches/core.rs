@@ -63,6 +63,8 @@ fn bench_readiness(c: &mut Criterion) {
             id: i as i64,
             task_id: 1,
             name: s.name.clone(),
+            handler: s.handler.clone(),
+            queue: s.queue.clone(),
             state: if i < 500 {
                 State::Complete
             } else {

@@ -19,6 +19,7 @@ fn spec(parents: &[Vec<usize>]) -> TemplateSpec {
             .map(|(i, ps)| StepSpec {
                 name: format!("s{i}"),
                 handler: "noop".into(),
+                queue: None,
                 description: None,
                 config: serde_json::Value::Null,
                 depends_on: ps.iter().map(|p| format!("s{p}")).collect(),

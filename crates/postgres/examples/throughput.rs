@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::Instant;
 use tasker_postgres::{PgOptions, PostgresStore};
 use tasker_store::{
-    ClaimRequest, NewStep, NewTask, NewTemplate, OutcomeKind, StepLayout, StepOutcome, Store,
+    ClaimFilter, ClaimRequest, NewStep, NewTask, NewTemplate, OutcomeKind, StepLayout, StepOutcome,
+    Store,
 };
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
@@ -59,6 +60,8 @@ async fn main() -> Result<(), Failure> {
         .id;
     let step = |name: &str| NewStep {
         name: name.into(),
+        handler: "noop".into(),
+        queue: None,
         inputs: None,
         retryable: true,
         max_attempts: 3,
@@ -106,6 +109,7 @@ async fn main() -> Result<(), Failure> {
                         now,
                         lease_expires_at: now + chrono::Duration::seconds(60),
                         only_task: None,
+                        filter: ClaimFilter::any_in_process(),
                     })
                     .await?;
                 if claimed.is_empty() {

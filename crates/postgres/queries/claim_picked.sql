@@ -18,8 +18,8 @@ claimed AS (
         updated_at = $1
     FROM picked p
     WHERE s.id = p.id
-    RETURNING s.id, s.task_id, s.name, s.attempts, s.max_attempts, s.retryable, s.inputs,
-              s.transition_seq, p.from_state, p.ready_at
+    RETURNING s.id, s.task_id, s.name, s.handler, s.attempts, s.max_attempts, s.retryable,
+              s.inputs, s.transition_seq, p.from_state, p.ready_at
 ),
 -- coalesce() on the (non-null) state keeps the lookup on the primary key: as a plain equality
 -- it lets the planner read (state, id), whose 'pending' range fills with dead entries as tasks
@@ -54,7 +54,8 @@ SELECT 'step' AS kind, c.id, c.task_id, t.template_id, c.name, c.attempts, c.max
        c.retryable, c.inputs, NULL::jsonb AS context,
        parents.names AS parent_names,
        parents.results AS parent_results,
-       c.ready_at, NULL::text AS traceparent, NULL::timestamptz AS task_created_at
+       c.ready_at, NULL::text AS traceparent, NULL::timestamptz AS task_created_at,
+       c.handler
 FROM claimed c
 CROSS JOIN LATERAL (
     SELECT t.template_id FROM tasks t WHERE t.id = c.task_id OFFSET 0
@@ -73,12 +74,12 @@ LEFT JOIN LATERAL (
 UNION ALL
 SELECT 'task_started', NULL::bigint, st.id, NULL::bigint, NULL::text, NULL::integer,
        NULL::integer, NULL::boolean, NULL::jsonb, NULL::jsonb, NULL::text[], NULL::jsonb[],
-       NULL::timestamptz, NULL::text, NULL::timestamptz
+       NULL::timestamptz, NULL::text, NULL::timestamptz, NULL::text
 FROM started st
 UNION ALL
 SELECT 'task_context', NULL::bigint, t.id, NULL::bigint, NULL::text, NULL::integer,
        NULL::integer, NULL::boolean, NULL::jsonb, t.context, NULL::text[], NULL::jsonb[],
-       NULL::timestamptz, t.traceparent, t.created_at
+       NULL::timestamptz, t.traceparent, t.created_at, NULL::text
 FROM tasks t
 WHERE t.id = ANY (ARRAY(SELECT DISTINCT c.task_id FROM claimed c))
 ORDER BY 13 NULLS FIRST, 2

@@ -1,9 +1,10 @@
 -- The hand-off of a completion: claim up to $2 of the children of the steps it finished ($5)
--- that are runnable now, for owner $3 under a lease until $4 (claim_picked.sql follows this
--- choice of rows). Runs after release_children.sql in the same transaction, so it sees the
--- children that release made runnable, and no other claimer can have taken them yet; a
--- child made runnable earlier by another transaction may be locked by a claimer, and is
--- skipped.
+-- that are runnable now and that its filter admits (queue $6, handler one of $7, null: any),
+-- for owner $3 under a lease until $4 (claim_picked.sql follows this choice of rows). Runs
+-- after release_children.sql in the same transaction, so it sees the children that release
+-- made runnable, and no other claimer can have taken them yet; a child made runnable earlier
+-- by another transaction may be locked by a claimer, and is skipped. Children the filter does
+-- not admit stay runnable for a claimer that has their route.
 -- Each child is read (and locked) by its key inside a LATERAL subquery, which the lock keeps
 -- the planner from flattening: given the whole query, it may walk the runnable steps in
 -- order (the newest, these children, come last) looking for the children, which took
@@ -22,6 +23,7 @@ WITH picked AS (
         SELECT s.id, s.state AS from_state, s.ready_at
         FROM workflow_steps s
         WHERE s.id = c.id AND s.ready_at <= $1
+          AND s.queue = $6 AND ($7::text[] IS NULL OR s.handler = ANY ($7::text[]))
         FOR NO KEY UPDATE SKIP LOCKED
     ) s
     ORDER BY s.ready_at, s.id

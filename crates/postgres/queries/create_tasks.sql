@@ -15,15 +15,17 @@ WITH new_tasks AS (
     RETURNING id
 ),
 new_steps AS (
-    INSERT INTO workflow_steps (id, task_id, position, name, state, attempts, max_attempts,
-                                retry_limit, retryable, total_parents, unsatisfied_parents,
-                                ready_at, inputs, transition_seq, created_at, updated_at)
-    SELECT s.id, s.task_id, s.position, s.name, 'pending', 0, s.max_attempts,
-           s.max_attempts, s.retryable, s.total_parents, s.total_parents,
+    INSERT INTO workflow_steps (id, task_id, position, name, handler, queue, state, attempts,
+                                max_attempts, retry_limit, retryable, total_parents,
+                                unsatisfied_parents, ready_at, inputs, transition_seq,
+                                created_at, updated_at)
+    SELECT s.id, s.task_id, s.position, s.name, s.handler, s.queue, 'pending', 0,
+           s.max_attempts, s.max_attempts, s.retryable, s.total_parents, s.total_parents,
            CASE WHEN s.total_parents = 0 THEN $1::timestamptz END, s.inputs, 1, $1, $1
     FROM unnest($8::bigint[], $9::bigint[], $10::integer[], $11::text[], $12::integer[],
-                $13::boolean[], $14::integer[], $15::jsonb[])
-         AS s(id, task_id, position, name, max_attempts, retryable, total_parents, inputs)
+                $13::boolean[], $14::integer[], $15::jsonb[], $20::text[], $21::text[])
+         AS s(id, task_id, position, name, max_attempts, retryable, total_parents, inputs,
+              handler, queue)
     WHERE s.task_id IN (SELECT id FROM new_tasks)
     ORDER BY s.id
     RETURNING id

@@ -1,8 +1,8 @@
 -- Bulk-load tasks $13 .. $13 + $2 - 1 of the $14 tasks of template $1 that ran to completion
 -- by $3, with the steps of the layout ($4..$9 and their levels $12, by position), its edges
--- ($10, $11: positions) and a real run's history. When each task and step ran follows
--- tasker_store::seeding, in the same integer arithmetic (microseconds; $15 is the number of
--- levels). For benchmarks that measure the hot queries and analytics against a large history.
+-- ($10, $11: positions), their handlers and queues ($16, $17: '' in-process) and a real run's
+-- history. When each task and step ran follows tasker_store::seeding, in the same integer
+-- arithmetic (microseconds; $15 is the number of levels). For benchmarks that measure the hot queries and analytics against a large history.
 WITH seeded AS (
     SELECT k, $3::timestamptz - (($14::bigint - 1 - k) * 86400000000 / $14::bigint)
                                 * interval '1 microsecond' AS completed_at,
@@ -28,11 +28,12 @@ timed AS (
     FROM new_tasks t
 ),
 new_steps AS (
-    INSERT INTO workflow_steps (task_id, position, name, state, attempts, max_attempts,
-                                retry_limit, retryable, total_parents, unsatisfied_parents,
-                                last_ready_at, last_attempted_at, inputs, results,
-                                transition_seq, created_at, updated_at)
-    SELECT t.id, l.position, l.name, 'complete', 1, l.max_attempts, l.max_attempts,
+    INSERT INTO workflow_steps (task_id, position, name, handler, queue, state, attempts,
+                                max_attempts, retry_limit, retryable, total_parents,
+                                unsatisfied_parents, last_ready_at, last_attempted_at, inputs,
+                                results, transition_seq, created_at, updated_at)
+    SELECT t.id, l.position, l.name, l.handler, l.queue, 'complete', 1, l.max_attempts,
+           l.max_attempts,
            l.retryable, l.total_parents, 0,
            r.ready_at, r.attempted_at, l.inputs, '{}'::jsonb, 3, t.created_at,
            r.attempted_at
@@ -40,8 +41,9 @@ new_steps AS (
                  * interval '1 microsecond'
     FROM timed t
     CROSS JOIN unnest($4::text[], $5::integer[], $6::integer[], $7::boolean[], $8::integer[],
-                      $9::jsonb[], $12::bigint[]) AS l(name, position, max_attempts, retryable,
-                                                      total_parents, inputs, level)
+                      $9::jsonb[], $12::bigint[], $16::text[], $17::text[])
+               AS l(name, position, max_attempts, retryable, total_parents, inputs, level,
+                    handler, queue)
     CROSS JOIN LATERAL (
         SELECT t.created_at + l.level * t.slot * interval '1 microsecond' AS ready_at
     ) ready

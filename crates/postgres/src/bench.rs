@@ -74,6 +74,12 @@ pub(crate) async fn seed_completed_tasks(
         children.push(c);
     }
     let names: Vec<&str> = layout.steps.iter().map(|s| s.name.as_str()).collect();
+    let handlers: Vec<&str> = layout.steps.iter().map(|s| s.handler.as_str()).collect();
+    let queues: Vec<&str> = layout
+        .steps
+        .iter()
+        .map(|s| s.queue.as_deref().unwrap_or(""))
+        .collect();
     let positions: Vec<i32> = (0..n)
         .map(|i| i32::try_from(i).map_err(|_| Error::Database("layout too large".into())))
         .collect::<Result<_>>()?;
@@ -116,6 +122,8 @@ pub(crate) async fn seed_completed_tasks(
                     &first,
                     &total,
                     &depth,
+                    &handlers,
+                    &queues,
                 ],
             )
             .await

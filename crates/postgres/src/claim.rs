@@ -10,8 +10,31 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tasker_model::Timestamp;
-use tasker_store::{ClaimRequest, ClaimedStep, Error, Result};
+use tasker_store::{ClaimFilter, ClaimRequest, ClaimedStep, Error, Result};
 use tokio_postgres::Row;
+
+/// A claim filter as the statements bind it: the queue (`''`: in-process) and the distinct
+/// handlers (`None`: any handler of the queue).
+pub(crate) struct BoundFilter<'a> {
+    pub(crate) queue: &'a str,
+    pub(crate) handlers: Option<Vec<&'a str>>,
+}
+
+impl<'a> BoundFilter<'a> {
+    pub(crate) fn new(filter: &'a ClaimFilter) -> Self {
+        let handlers = filter.handlers.as_ref().map(|handlers| {
+            // A handler named twice would be read (and its rows locked) twice.
+            let mut names: Vec<&str> = handlers.iter().map(String::as_str).collect();
+            names.sort_unstable();
+            names.dedup();
+            names
+        });
+        BoundFilter {
+            queue: filter.queue.as_deref().unwrap_or(""),
+            handlers,
+        }
+    }
+}
 
 pub(crate) async fn claim_steps(
     store: &PostgresStore,
@@ -31,6 +54,7 @@ pub(crate) async fn claim_steps(
     // generic when steps come one at a time. Sent together with the claim, which runs after.
     let expected = store.last_claim_size.load(Ordering::Relaxed);
     let planning = async { tx.batch_execute(sql::plan_mode(expected)).await.db() };
+    let filter = BoundFilter::new(&request.filter);
     let claiming = async {
         let limit = i64::from(request.limit);
         let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![
@@ -42,6 +66,8 @@ pub(crate) async fn claim_steps(
         if let Some(task) = &request.only_task {
             params.push(task);
         }
+        params.push(&filter.queue);
+        params.push(&filter.handlers);
         tx.query(&claim, &params).await.db()
     };
     let ((), rows) = futures::try_join!(planning, claiming)?;
@@ -103,6 +129,7 @@ pub(crate) fn claimed_steps(rows: &[Row], lease_expires_at: Timestamp) -> Result
             task_id,
             template_id: get(row, "template_id")?,
             name: get(row, "name")?,
+            handler: get(row, "handler")?,
             attempt,
             max_attempts: get(row, "max_attempts")?,
             retryable: get(row, "retryable")?,

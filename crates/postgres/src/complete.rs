@@ -2,7 +2,7 @@
 //! of children, in one transaction of a few statements.
 
 use crate::PostgresStore;
-use crate::claim::claimed_steps;
+use crate::claim::{BoundFilter, claimed_steps};
 use crate::error::DbResult;
 use crate::rows::{self, get};
 use crate::sql;
@@ -189,6 +189,7 @@ pub(crate) async fn complete_steps(
     let handing_off = async {
         match handoff {
             Some(handoff) if !done_steps.is_empty() => {
+                let filter = BoundFilter::new(&handoff.filter);
                 let rows = tx
                     .query(
                         &statements.claim_released,
@@ -198,6 +199,8 @@ pub(crate) async fn complete_steps(
                             &handoff.owner,
                             &handoff.lease_expires_at,
                             &done_steps,
+                            &filter.queue,
+                            &filter.handlers,
                         ],
                     )
                     .await

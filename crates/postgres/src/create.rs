@@ -24,6 +24,9 @@ struct Columns<'a> {
     step_task_ids: Vec<i64>,
     positions: Vec<i32>,
     names: Vec<&'a str>,
+    handlers: Vec<&'a str>,
+    /// `""` for an in-process step (a queue name is never empty).
+    queues: Vec<&'a str>,
     max_attempts: Vec<i32>,
     retryable: Vec<bool>,
     total_parents: Vec<i32>,
@@ -65,6 +68,8 @@ impl<'a> Columns<'a> {
             self.step_task_ids.push(id);
             self.positions.push(count(position, "steps")?);
             self.names.push(&step.name);
+            self.handlers.push(&step.handler);
+            self.queues.push(step.queue.as_deref().unwrap_or(""));
             self.max_attempts.push(step.max_attempts);
             self.retryable.push(step.retryable);
             self.total_parents.push(parents[position]);
@@ -143,6 +148,8 @@ pub(crate) async fn create_tasks(
                 &c.edge_to,
                 &c.edge_task_ids,
                 &c.traceparents,
+                &c.handlers,
+                &c.queues,
             ],
         )
         .await

@@ -34,6 +34,7 @@ mod migrate;
 mod notify;
 mod operator;
 mod read;
+mod routes;
 mod rows;
 mod sql;
 mod templates;
@@ -48,9 +49,10 @@ use tasker_model::{
     Timestamp, TransitionRecord,
 };
 use tasker_store::{
-    BackendInfo, BaselineReport, Capabilities, ClaimRequest, ClaimedStep, Completion, CreatedTask,
-    Error, ExpiredLease, Handoff, NewTask, NewTemplate, OutstandingWork, RegisteredTemplate,
-    Result, StepLayout, StepOutcome, Store, StoredTemplate, TableCounts, TaskFilter,
+    BackendInfo, BaselineReport, Capabilities, ClaimFilter, ClaimRequest, ClaimedStep, Completion,
+    CreatedTask, Error, ExpiredLease, HandlerRoute, Handoff, NewTask, NewTemplate, OutstandingWork,
+    RegisteredTemplate, Result, StepLayout, StepOutcome, Store, StoredTemplate, TableCounts,
+    TaskFilter,
 };
 
 /// Connection options beyond the URL.
@@ -369,8 +371,8 @@ impl Store for PostgresStore {
         leases::database_time(self).await
     }
 
-    async fn next_ready_at(&self) -> Result<Option<Timestamp>> {
-        read::next_ready_at(self).await
+    async fn next_ready_at(&self, filter: &ClaimFilter) -> Result<Option<Timestamp>> {
+        read::next_ready_at(self, filter).await
     }
 
     async fn outstanding_work(&self) -> Result<OutstandingWork> {
@@ -385,6 +387,25 @@ impl Store for PostgresStore {
         expires_at: Timestamp,
     ) -> Result<bool> {
         leadership::try_acquire(self, name, owner, now, expires_at).await
+    }
+
+    async fn advertise_handlers(
+        &self,
+        worker: &str,
+        queue: Option<&str>,
+        handlers: &[String],
+        now: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<()> {
+        routes::advertise(self, worker, queue, handlers, now, forget_before).await
+    }
+
+    async fn advertised_routes(
+        &self,
+        wanted: &[HandlerRoute],
+        since: Timestamp,
+    ) -> Result<Vec<HandlerRoute>> {
+        routes::advertised(self, wanted, since).await
     }
 
     async fn release_leadership(&self, name: &str, owner: &str) -> Result<()> {

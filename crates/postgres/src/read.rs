@@ -1,6 +1,7 @@
 //! Reads: records, histories, counts and the readiness introspection.
 
 use crate::PostgresStore;
+use crate::claim::BoundFilter;
 use crate::error::DbResult;
 use crate::rows::{self, get};
 use crate::sql;
@@ -8,7 +9,7 @@ use tasker_model::{
     State, StepId, StepReadiness, StepRecord, TaskExecutionContext, TaskId, TaskRecord, Timestamp,
     TransitionRecord,
 };
-use tasker_store::{BackendInfo, Error, OutstandingWork, Result, TaskFilter};
+use tasker_store::{BackendInfo, ClaimFilter, Error, OutstandingWork, Result, TaskFilter};
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
@@ -118,9 +119,21 @@ pub(crate) async fn transitions(
     rows.iter().map(rows::transition).collect()
 }
 
-pub(crate) async fn next_ready_at(store: &PostgresStore) -> Result<Option<Timestamp>> {
-    let rows = query(store, sql::NEXT_READY_AT, &[]).await?;
-    rows.first().map(|row| get(row, "ready_at")).transpose()
+pub(crate) async fn next_ready_at(
+    store: &PostgresStore,
+    filter: &ClaimFilter,
+) -> Result<Option<Timestamp>> {
+    let filter = BoundFilter::new(filter);
+    let rows = query(
+        store,
+        sql::NEXT_READY_AT,
+        &[&filter.queue, &filter.handlers],
+    )
+    .await?;
+    rows.first()
+        .map(|row| get::<Option<Timestamp>>(row, "ready_at"))
+        .transpose()
+        .map(Option::flatten)
 }
 
 pub(crate) async fn outstanding_work(store: &PostgresStore) -> Result<OutstandingWork> {

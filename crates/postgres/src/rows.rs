@@ -48,6 +48,8 @@ pub(crate) fn step(row: &Row) -> Result<StepRecord> {
         id: get(row, "id")?,
         task_id: get(row, "task_id")?,
         name: get(row, "name")?,
+        handler: get(row, "handler")?,
+        queue: queue(get(row, "queue")?),
         state: state_col(row, "state")?,
         attempts: get(row, "attempts")?,
         max_attempts: get(row, "max_attempts")?,
@@ -67,6 +69,11 @@ pub(crate) fn step(row: &Row) -> Result<StepRecord> {
         created_at: get(row, "created_at")?,
         updated_at: get(row, "updated_at")?,
     })
+}
+
+/// A step's queue as stored (`''`: in-process) as the store's records hold it.
+pub(crate) fn queue(stored: String) -> Option<String> {
+    (!stored.is_empty()).then_some(stored)
 }
 
 pub(crate) fn transition(row: &Row) -> Result<TransitionRecord> {

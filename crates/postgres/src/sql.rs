@@ -14,6 +14,8 @@ queries! {
     BASELINE_DROP => "baseline_drop.sql",
     BASELINE_INSERT => "baseline_insert.sql",
     BASELINE_RESULT => "baseline_result.sql",
+    ADVERTISE_HANDLERS => "advertise_handlers.sql",
+    ADVERTISED_ROUTES => "advertised_routes.sql",
     ALLOCATE_IDS => "allocate_ids.sql",
     BLOCK_TASKS => "block_tasks.sql",
     CANCEL_TASK_STEPS => "cancel_task_steps.sql",

@@ -73,7 +73,8 @@ async fn concurrent_migrators_apply_each_migration_once() {
             "V2__leaders",
             "V3__derived_current_transition",
             "V4__leaner_indexes",
-            "V5__service"
+            "V5__service",
+            "V6__routes"
         ]
     );
 }
@@ -105,7 +106,8 @@ async fn a_fresh_schema_reports_its_pending_migrations() {
             "V2__leaders",
             "V3__derived_current_transition",
             "V4__leaner_indexes",
-            "V5__service"
+            "V5__service",
+            "V6__routes"
         ]
     );
     assert_eq!(store.backend_name(), "postgres");

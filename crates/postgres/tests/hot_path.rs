@@ -9,8 +9,8 @@ use std::sync::Arc;
 use tasker_model::readiness::{step_readiness, task_execution_context};
 use tasker_model::{State, TaskId, Timestamp};
 use tasker_store::{
-    ClaimRequest, ClaimedStep, NewStep, NewTask, NewTemplate, OutcomeKind, StepLayout, StepOutcome,
-    Store,
+    ClaimFilter, ClaimRequest, ClaimedStep, NewStep, NewTask, NewTemplate, OutcomeKind, StepLayout,
+    StepOutcome, Store,
 };
 
 fn t0() -> Timestamp {
@@ -24,6 +24,8 @@ fn secs(n: i64) -> chrono::Duration {
 fn diamond() -> Arc<StepLayout> {
     let step = |name: &str| NewStep {
         name: name.into(),
+        handler: "noop".into(),
+        queue: None,
         inputs: Some(json!({ "step": name })),
         retryable: true,
         max_attempts: 3,
@@ -70,6 +72,7 @@ async fn claim(store: &dyn Store, owner: &str, limit: u32, now: Timestamp) -> Ve
             now,
             lease_expires_at: now + secs(60),
             only_task: None,
+            filter: ClaimFilter::any_in_process(),
         })
         .await
         .expect("claim")
@@ -403,7 +406,13 @@ async fn a_retryable_failure_waits_for_its_retry_time() {
         .expect("complete");
     check(&*store, id, t0() + secs(5)).await;
     assert!(claim(&*store, "w", 1, t0() + secs(5)).await.is_empty());
-    assert_eq!(store.next_ready_at().await.expect("next"), Some(retry_at));
+    assert_eq!(
+        store
+            .next_ready_at(&ClaimFilter::any_in_process())
+            .await
+            .expect("next"),
+        Some(retry_at)
+    );
     let history = store.step_transitions_of_task(id).await.expect("history");
     let last = history
         .iter()
@@ -438,6 +447,7 @@ async fn concurrent_claimers_never_share_a_step() {
                         now: t0(),
                         lease_expires_at: t0() + secs(60),
                         only_task: None,
+                        filter: ClaimFilter::any_in_process(),
                     })
                     .await
                     .expect("claim");
@@ -520,6 +530,7 @@ async fn concurrent_workers_run_every_diamond_to_completion() {
                         now: t0(),
                         lease_expires_at: t0() + secs(60),
                         only_task: None,
+                        filter: ClaimFilter::any_in_process(),
                     })
                     .await
                     .expect("claim");

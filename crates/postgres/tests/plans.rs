@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use tasker_model::Timestamp;
 use tasker_store::{
-    ClaimRequest, NewStep, NewTask, NewTemplate, OutcomeKind, StepLayout, StepOutcome, Store,
+    ClaimFilter, ClaimRequest, NewStep, NewTask, NewTemplate, OutcomeKind, StepLayout, StepOutcome,
+    Store,
 };
 use tokio_postgres::types::ToSql;
 
@@ -27,14 +28,27 @@ fn t0() -> Timestamp {
 }
 
 fn diamond() -> Arc<StepLayout> {
-    let step = |name: &str| NewStep {
+    diamond_on(None)
+}
+
+/// A diamond whose steps have handlers of their own (`start`, `left`, `right`, `join`), on
+/// `queue` (`None`: in-process).
+fn diamond_on(queue: Option<&str>) -> Arc<StepLayout> {
+    let step = |name: &str, handler: &str| NewStep {
         name: name.into(),
+        handler: handler.into(),
+        queue: queue.map(str::to_owned),
         inputs: None,
         retryable: true,
         max_attempts: 3,
     };
     Arc::new(StepLayout {
-        steps: vec![step("a"), step("b"), step("c"), step("d")],
+        steps: vec![
+            step("a", "start"),
+            step("b", "left"),
+            step("c", "right"),
+            step("d", "join"),
+        ],
         edges: vec![(0, 1), (0, 2), (1, 3), (2, 3)],
     })
 }
@@ -78,6 +92,9 @@ fn wide_partial_indexes_allowed(name: &str) -> &'static [&'static str] {
     const EXPIRY: &str = "workflow_steps_lease_expiry";
     match name.split(' ').next().unwrap_or_default() {
         "claim_ready.sql" | "next_ready_at.sql" | "count_runnable_steps.sql" => &[READY],
+        // The filter's routes: one range of the ready index per handler, beside the
+        // task's steps or the released children read by key.
+        "claim_task_ready.sql" | "claim_released.sql" => &[],
         "outstanding_work.sql" => &[READY, EXPIRY],
         // Giving an owner's leases back at shutdown reads every running step, a set bounded by
         // how many steps run at once (no index of their own: one entry fewer per claim).
@@ -91,6 +108,9 @@ fn wide_partial_indexes_allowed(name: &str) -> &'static [&'static str] {
 /// task.
 fn required_indexes(name: &str) -> &'static [&'static str] {
     match name.split(' ').next().unwrap_or_default() {
+        // Per handler of the filter (or of the queue, found by a skip scan of the same index),
+        // a walk of its range of the ready index that stops at the limit.
+        "claim_ready.sql" | "next_ready_at.sql" => &["workflow_steps_ready"],
         "list_tasks.sql" => &["tasks_pkey"],
         "list_tasks_by_state.sql" => &["tasks_state_id"],
         "list_tasks_by_template.sql" => &["tasks_template_id"],
@@ -266,6 +286,29 @@ async fn hot_queries_use_indexes_at_scale() {
         let created = store.create_tasks(&tasks, t0()).await.expect("create");
         task_ids.extend(created.iter().map(|c| c.id));
     }
+    // Steps that workers pull from a queue, beside the in-process ones.
+    let remote = diamond_on(Some("payments"));
+    let on_queue: Vec<NewTask> = (0..BATCH)
+        .map(|i| NewTask {
+            template_id,
+            context: json!({ "i": i }),
+            identity_hash: None,
+            idempotency_key: None,
+            traceparent: None,
+            layout: Arc::clone(&remote),
+        })
+        .collect();
+    store.create_tasks(&on_queue, t0()).await.expect("create");
+    store
+        .advertise_handlers(
+            "plans",
+            None,
+            &["start".into(), "left".into(), "right".into(), "join".into()],
+            t0(),
+            t0(),
+        )
+        .await
+        .expect("advertise");
     // Some history and a mix of states, as in a running system.
     let now = t0() + chrono::Duration::seconds(1);
     let claimed = store
@@ -275,6 +318,7 @@ async fn hot_queries_use_indexes_at_scale() {
             now,
             lease_expires_at: now + chrono::Duration::seconds(60),
             only_task: None,
+            filter: ClaimFilter::any_in_process(),
         })
         .await
         .expect("claim");
@@ -328,22 +372,89 @@ async fn hot_queries_use_indexes_at_scale() {
     let owner = "plans";
     let lease = now + chrono::Duration::seconds(60);
     let finished: Vec<i64> = claimed[..4_000].iter().map(|c| c.step_id).collect();
+    let in_process = "";
+    let queue = "payments";
+    let any_handler: Option<Vec<&str>> = None;
+    let one_handler = Some(vec!["left"]);
+    let handlers = Some(vec!["join", "left", "right", "start"]);
+    let unknown_handler = Some(vec!["missing"]);
+    let worker = "plans";
+    let route_queues = vec!["", "", "payments"];
+    let route_handlers = vec!["left", "missing", "start"];
+    let advertised = vec!["left".to_owned(), "right".to_owned()];
 
     let checks: Vec<(&str, Vec<&(dyn ToSql + Sync)>)> = vec![
-        ("claim_ready.sql", vec![&now, &limit, &owner, &lease]),
+        // An orchestrator's claim (its handlers), one handler's, one of a handler with no
+        // steps, and a worker's that takes any handler of its queue (the skip scan).
+        (
+            "claim_ready.sql",
+            vec![&now, &limit, &owner, &lease, &in_process, &handlers],
+        ),
+        (
+            "claim_ready.sql",
+            vec![&now, &limit, &owner, &lease, &in_process, &one_handler],
+        ),
+        (
+            "claim_ready.sql",
+            vec![&now, &limit, &owner, &lease, &in_process, &unknown_handler],
+        ),
+        (
+            "claim_ready.sql",
+            vec![&now, &limit, &owner, &lease, &queue, &any_handler],
+        ),
+        (
+            "claim_ready.sql",
+            vec![&now, &limit, &owner, &lease, &in_process, &any_handler],
+        ),
         (
             "claim_task_ready.sql",
-            vec![&now, &limit, &owner, &lease, &one_task[0]],
+            vec![
+                &now,
+                &limit,
+                &owner,
+                &lease,
+                &one_task[0],
+                &in_process,
+                &handlers,
+            ],
+        ),
+        (
+            "claim_task_ready.sql",
+            vec![
+                &now,
+                &limit,
+                &owner,
+                &lease,
+                &one_task[0],
+                &queue,
+                &any_handler,
+            ],
         ),
         (
             "claim_released.sql",
-            vec![&now, &limit, &owner, &lease, &finished],
+            vec![
+                &now,
+                &limit,
+                &owner,
+                &lease,
+                &finished,
+                &in_process,
+                &handlers,
+            ],
         ),
         // A small hand-off from a large completion: the plan that walks the runnable steps
         // in order looking for the children looks cheapest here, and is the slowest.
         (
             "claim_released.sql",
-            vec![&now, &one, &owner, &lease, &finished],
+            vec![
+                &now,
+                &one,
+                &owner,
+                &lease,
+                &finished,
+                &in_process,
+                &any_handler,
+            ],
         ),
         ("lock_tasks.sql", vec![&running_tasks]),
         (
@@ -391,7 +502,18 @@ async fn hot_queries_use_indexes_at_scale() {
         ("task.sql", vec![&one_task[0]]),
         ("step.sql", vec![&running[0]]),
         ("expired_leases.sql", vec![&now, &limit]),
-        ("next_ready_at.sql", vec![]),
+        ("next_ready_at.sql", vec![&in_process, &handlers]),
+        ("next_ready_at.sql", vec![&queue, &any_handler]),
+        // worker_handlers holds a row per live worker and route: small by design, read as the
+        // planner likes. Explained here so that the statements are checked against the schema.
+        (
+            "advertise_handlers.sql",
+            vec![&worker, &in_process, &advertised, &now, &now],
+        ),
+        (
+            "advertised_routes.sql",
+            vec![&route_queues, &route_handlers, &now],
+        ),
         ("count_runnable_steps.sql", vec![&now, &limit]),
         ("outstanding_work.sql", vec![]),
         ("wake_task_steps.sql", vec![&one_task[0], &now]),

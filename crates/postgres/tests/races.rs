@@ -9,7 +9,9 @@ use std::sync::Arc;
 use tasker_model::{State, Timestamp};
 use tasker_postgres::PostgresStore;
 use tasker_store::conformance::fixture::{layout, layout_with, new_task, secs, t0, template};
-use tasker_store::{ClaimRequest, ClaimedStep, Error, OutcomeKind, StepOutcome, Store};
+use tasker_store::{
+    ClaimFilter, ClaimRequest, ClaimedStep, Error, OutcomeKind, StepOutcome, Store,
+};
 
 fn request(owner: &str, limit: u32, now: Timestamp) -> ClaimRequest {
     ClaimRequest {
@@ -18,6 +20,7 @@ fn request(owner: &str, limit: u32, now: Timestamp) -> ClaimRequest {
         now,
         lease_expires_at: now + secs(3600),
         only_task: None,
+        filter: ClaimFilter::any_in_process(),
     }
 }
 

@@ -34,4 +34,7 @@ pub use layers::UNMATCHED;
 pub use problem::{Problem, ProblemKind};
 pub use routes::router;
 pub use serve::{DEFAULT_LISTEN, ServeConfig, ServeError, ServeReport, Server, serve};
-pub use state::{AppState, AuthMode, DEFAULT_MAX_BODY, Limits, MAX_WAIT, OrchestratorProbe};
+pub use state::{
+    AppState, AuthMode, DEFAULT_MAX_BODY, DEFAULT_WORKER_MAX_WAIT, Limits, MAX_WAIT,
+    OrchestratorProbe,
+};

@@ -17,7 +17,7 @@ pub const BEARER: &str = "bearer";
 #[openapi(
     info(
         title = "Tasker",
-        description = "The REST API of `tasker serve`: templates, tasks and steps, analytics, health and metrics. Errors are RFC 9457 problem documents (`application/problem+json`) whose `type` is stable per kind.",
+        description = "The REST API of `tasker serve`: templates, tasks and steps, the worker protocol, analytics, health and metrics. Errors are RFC 9457 problem documents (`application/problem+json`) whose `type` is stable per kind.",
         license(name = "MIT OR Apache-2.0"),
     ),
     paths(
@@ -34,6 +34,10 @@ pub const BEARER: &str = "bearer";
         routes::tasks::retry,
         routes::steps::show,
         routes::steps::resolve,
+        routes::workers::claim,
+        routes::workers::heartbeat,
+        routes::workers::complete,
+        routes::workers::fail,
         routes::analytics::throughput,
         routes::analytics::steps,
         routes::analytics::slowest_tasks,
@@ -48,6 +52,7 @@ pub const BEARER: &str = "bearer";
         (name = "templates", description = "Task templates: versioned DAGs of steps."),
         (name = "tasks", description = "Tasks: runs of a template with a context."),
         (name = "steps", description = "Single steps of a task."),
+        (name = "workers", description = "The worker protocol: workers in any language claim the steps of a queue (a long poll), renew their leases with heartbeats and report each attempt's outcome. Scope `workers`; limited to namespace `ns`, it allows the queues `ns` and `ns.*`."),
         (name = "analytics", description = "Finished tasks over a time range: throughput, per-step statistics, the slowest tasks. Each answer is bounded by its range and a cap it reports."),
         (name = "health", description = "Liveness, readiness, metrics and this document; no token needed."),
     )

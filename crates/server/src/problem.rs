@@ -34,6 +34,9 @@ pub enum ProblemKind {
     Conflict,
     /// 409: the task or step is in a state that does not allow the action.
     InvalidTransition,
+    /// 409: a worker's lease on a step is lost (expired, rescued, or the step ended
+    /// otherwise); nothing was written and the worker must drop the step.
+    LeaseLost,
     /// 413: the body (or the task context) is larger than allowed.
     TooLarge,
     /// 415: the body is not in a media type the route reads.
@@ -47,7 +50,7 @@ pub enum ProblemKind {
 }
 
 impl ProblemKind {
-    pub const ALL: [ProblemKind; 12] = [
+    pub const ALL: [ProblemKind; 13] = [
         ProblemKind::Validation,
         ProblemKind::Unauthenticated,
         ProblemKind::Forbidden,
@@ -55,6 +58,7 @@ impl ProblemKind {
         ProblemKind::MethodNotAllowed,
         ProblemKind::Conflict,
         ProblemKind::InvalidTransition,
+        ProblemKind::LeaseLost,
         ProblemKind::TooLarge,
         ProblemKind::UnsupportedMediaType,
         ProblemKind::ContextInvalid,
@@ -69,7 +73,9 @@ impl ProblemKind {
             ProblemKind::Forbidden => StatusCode::FORBIDDEN,
             ProblemKind::NotFound => StatusCode::NOT_FOUND,
             ProblemKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ProblemKind::Conflict | ProblemKind::InvalidTransition => StatusCode::CONFLICT,
+            ProblemKind::Conflict | ProblemKind::InvalidTransition | ProblemKind::LeaseLost => {
+                StatusCode::CONFLICT
+            }
             ProblemKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ProblemKind::ContextInvalid => StatusCode::UNPROCESSABLE_ENTITY,
@@ -88,6 +94,7 @@ impl ProblemKind {
             ProblemKind::MethodNotAllowed => "method-not-allowed",
             ProblemKind::Conflict => "conflict",
             ProblemKind::InvalidTransition => "invalid-transition",
+            ProblemKind::LeaseLost => "lease-lost",
             ProblemKind::TooLarge => "too-large",
             ProblemKind::UnsupportedMediaType => "unsupported-media-type",
             ProblemKind::ContextInvalid => "context-invalid",
@@ -105,6 +112,7 @@ impl ProblemKind {
             ProblemKind::MethodNotAllowed => "Method not allowed",
             ProblemKind::Conflict => "Conflict with what is stored",
             ProblemKind::InvalidTransition => "The current state does not allow this",
+            ProblemKind::LeaseLost => "The lease is lost",
             ProblemKind::TooLarge => "Too large",
             ProblemKind::UnsupportedMediaType => "Unsupported media type",
             ProblemKind::ContextInvalid => "The context is not accepted",
@@ -409,6 +417,23 @@ impl From<Error> for Problem {
                 Problem::parameter(crate::extract::TRACEPARENT, e.to_string())
             }
             Error::Config(_) | Error::InvalidRange(_) => Problem::validation(e.to_string()),
+            Error::InvalidWorkerRequest { field, .. } => {
+                Problem::validation(e.to_string()).with_pointer(format!("/{field}"))
+            }
+            Error::InvalidLeaseToken(_) => {
+                Problem::validation(e.to_string()).with_pointer("/lease_token")
+            }
+            Error::LeaseLost { .. } => Problem::new(ProblemKind::LeaseLost, e.to_string()),
+            Error::ResultUnstorable(ref why) => match why {
+                UnstorableJson::TooLarge { .. } => {
+                    Problem::new(ProblemKind::TooLarge, e.to_string()).with_pointer("/result")
+                }
+                UnstorableJson::Nul { pointer, .. } => {
+                    let at = format!("/result{pointer}");
+                    Problem::validation(e.to_string()).with_pointer(at)
+                }
+                _ => Problem::validation(e.to_string()).with_pointer("/result"),
+            },
             Error::Store(e) => Problem::from(e),
             // Faults of the deployment or of stored data, not of the request.
             Error::StoredTemplateInvalid { .. }

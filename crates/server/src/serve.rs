@@ -20,6 +20,8 @@ pub struct ServeConfig {
     pub insecure_no_auth: bool,
     /// The largest request body, in bytes.
     pub max_body: usize,
+    /// The longest a worker's claim waits for work, whatever its `wait_ms`.
+    pub worker_max_wait: std::time::Duration,
     /// The orchestrator's settings, as `tasker run` takes them.
     pub orchestrator: OrchestratorConfig,
 }
@@ -31,6 +33,7 @@ impl Default for ServeConfig {
             no_orchestrator: false,
             insecure_no_auth: false,
             max_body: crate::state::DEFAULT_MAX_BODY,
+            worker_max_wait: crate::state::DEFAULT_WORKER_MAX_WAIT,
             orchestrator: OrchestratorConfig::default(),
         }
     }
@@ -147,6 +150,7 @@ impl Server {
             .with_limits(Limits {
                 max_body: config.max_body,
             })
+            .with_worker_max_wait(config.worker_max_wait)
             .with_metrics(crate::telemetry::metrics::prometheus())
             .with_shutdown(stopping.clone());
 

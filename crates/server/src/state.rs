@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tasker_engine::Engine;
+use tasker_engine::workers::{Workers, limits as worker_limits};
 use tokio_util::sync::CancellationToken;
 
 /// Default of `--max-body`: 1 MiB.
@@ -14,6 +15,10 @@ pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 pub const MAX_WAIT: Duration = Duration::from_secs(60);
 /// How long a `wait` request holds on when it names no `timeout_ms`.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
+/// The longest a worker's claim holds on unless the server says otherwise
+/// ([`AppState::with_worker_max_wait`]).
+pub const DEFAULT_WORKER_MAX_WAIT: Duration =
+    Duration::from_millis(worker_limits::DEFAULT_MAX_WAIT_MS);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMode {
@@ -71,6 +76,8 @@ pub struct AppState {
     pub(crate) creates: crate::create_batcher::CreateBatcher,
     /// Tokens found in the last second (see [`crate::auth::cache`]).
     pub(crate) tokens: Arc<crate::auth::cache::TokenCache>,
+    /// The worker protocol (`/v1/worker/*`): claims, leases and batched outcomes.
+    pub(crate) workers: Workers,
 }
 
 impl std::fmt::Debug for AppState {
@@ -91,6 +98,7 @@ impl AppState {
     pub fn new(engine: Engine) -> AppState {
         AppState {
             creates: crate::create_batcher::CreateBatcher::new(engine.clone()),
+            workers: engine.workers(DEFAULT_WORKER_MAX_WAIT),
             tokens: Arc::default(),
             engine,
             auth: AuthMode::Tokens,
@@ -129,6 +137,14 @@ impl AppState {
     /// the shutdown up.
     pub fn with_shutdown(mut self, token: CancellationToken) -> AppState {
         self.shutdown = token;
+        self
+    }
+
+    /// Caps how long a worker's claim waits for work (`tasker serve --worker-max-wait-ms`),
+    /// whatever its `wait_ms`. Clamped to the protocol's largest wait.
+    pub fn with_worker_max_wait(mut self, max_wait: Duration) -> AppState {
+        let ceiling = Duration::from_millis(*worker_limits::WAIT_MS.end());
+        self.workers = self.engine.workers(max_wait.min(ceiling));
         self
     }
 

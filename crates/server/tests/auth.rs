@@ -6,7 +6,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::templates::{CHECKOUT, OTHER};
+use common::templates::{CHECKOUT, OTHER, SHOP_QUEUE};
 use common::{Api, Backend, Reply};
 use serde_json::{Value, json};
 use tasker_server::AuthMode;
@@ -15,6 +15,9 @@ use tasker_server::AuthMode;
 struct Fixture {
     task: i64,
     step: i64,
+    /// A step of queue `shop` claimed for a worker, and its lease token.
+    queued_step: i64,
+    lease_token: String,
 }
 
 /// A concrete request for a route of the document: its path, and its body if it takes one.
@@ -37,6 +40,28 @@ fn recipe(method: &str, route: &str, f: &Fixture) -> (String, Option<(&'static s
         ("post", "/v1/tasks/{id}/retry") => (format!("/v1/tasks/{}/retry", f.task), None),
         ("get", "/v1/steps/{id}") => (format!("/v1/steps/{}", f.step), None),
         ("post", "/v1/steps/{id}/resolve") => (format!("/v1/steps/{}/resolve", f.step), None),
+        ("post", "/v1/worker/claim") => (
+            route.into(),
+            Some((
+                "application/json",
+                json!({"queue": "shop", "worker": "matrix"}).to_string(),
+            )),
+        ),
+        ("post", "/v1/worker/steps/{id}/heartbeat")
+        | ("post", "/v1/worker/steps/{id}/complete") => (
+            route.replace("{id}", &f.queued_step.to_string()),
+            Some((
+                "application/json",
+                json!({"lease_token": f.lease_token}).to_string(),
+            )),
+        ),
+        ("post", "/v1/worker/steps/{id}/fail") => (
+            route.replace("{id}", &f.queued_step.to_string()),
+            Some((
+                "application/json",
+                json!({"lease_token": f.lease_token, "error": "matrix"}).to_string(),
+            )),
+        ),
         ("get", "/v1/analytics/throughput") => (
             "/v1/analytics/throughput?since=2026-01-01T00:00:00Z&bucket=1h".into(),
             None,
@@ -106,7 +131,24 @@ async fn every_route_refuses_missing_and_wrong_tokens(api: Api) {
     let step = api.get(&format!("/v1/tasks/{task}")).await.json["steps"][0]["id"]
         .as_i64()
         .expect("a step");
-    let fixture = Fixture { task, step };
+    api.register(SHOP_QUEUE).await;
+    api.create("shop/queued", json!({})).await;
+    let claimed = api
+        .post(
+            "/v1/worker/claim",
+            json!({"queue": "shop", "worker": "matrix"}),
+        )
+        .await;
+    let queued = &claimed.json["steps"][0];
+    let fixture = Fixture {
+        task,
+        step,
+        queued_step: queued["step_id"].as_i64().expect("a claimed step"),
+        lease_token: queued["lease_token"]
+            .as_str()
+            .expect("a lease token")
+            .to_owned(),
+    };
 
     let document: Value =
         serde_json::from_str(&tasker_server::openapi::json()).expect("the document is JSON");
@@ -177,7 +219,7 @@ async fn every_route_refuses_missing_and_wrong_tokens(api: Api) {
         }
     }
     assert!(
-        checked >= 13,
+        checked >= 17,
         "only {checked} secured routes in the document"
     );
 }

@@ -9,7 +9,7 @@
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use tasker::store::ClaimRequest;
+use tasker::store::{ClaimFilter, ClaimRequest};
 use tasker::{
     CreateTask, Engine, EngineConfig, HandlerRegistry, IsolatedDatabase, OrchestratorConfig, State,
     StepContext, StepError, StepResult, connect_isolated,
@@ -74,6 +74,7 @@ async fn scenario(backend: &str, url: &str) {
             now,
             lease_expires_at: now,
             only_task: Some(orphan),
+            filter: ClaimFilter::any_in_process(),
         })
         .await
         .expect("claim");

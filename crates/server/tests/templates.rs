@@ -61,11 +61,11 @@ async fn invalid_templates_name_the_field(api: Api) {
     assert_eq!(problem["pointer"], "/steps/1/depends_on/0", "{reply:?}");
     assert_eq!(problem["errors"][0]["pointer"], "/steps/1/depends_on/0");
 
-    let unknown_handler = CHECKOUT.replace("handler: noop", "handler: teleport");
-    let reply = post_template(&api, "application/yaml", unknown_handler).await;
+    let bad_config = CHECKOUT.replace("handler: noop", "handler: sleep\n    config: {ms: -1}");
+    let reply = post_template(&api, "application/yaml", bad_config).await;
     assert_eq!(
         reply.problem(400, "validation")["pointer"],
-        "/steps/0/handler"
+        "/steps/0/config/ms"
     );
 
     let reply = post_template(&api, "application/yaml", "namespace: [unclosed").await;
@@ -85,6 +85,26 @@ async fn invalid_templates_name_the_field(api: Api) {
     let reply = post_template(&api, "text/plain", CHECKOUT).await;
     reply.problem(415, "unsupported-media-type");
     assert_eq!(api.get("/v1/templates").await.json["templates"], json!([]));
+}
+
+async fn a_template_for_an_applications_own_handlers_registers(api: Api) {
+    // The server knows only the built-in handlers; the application's process (or a worker of
+    // the queue) has the rest.
+    let shop = CHECKOUT
+        .replace(
+            "  - name: charge\n    handler: noop",
+            "  - name: charge\n    handler: charge_card",
+        )
+        .replace(
+            "  - name: ship\n    handler: noop",
+            "  - name: ship\n    handler: ship_parcel\n    queue: warehouse",
+        );
+    assert!(shop.contains("charge_card") && shop.contains("queue: warehouse"));
+    let reply = post_template(&api, "application/yaml", shop).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{reply:?}");
+    let steps = &reply.json["template"]["template"]["steps"];
+    assert_eq!(steps[0]["handler"], "charge_card", "{reply:?}");
+    assert_eq!(steps[1]["queue"], "warehouse", "{reply:?}");
 }
 
 async fn list_and_show(api: Api) {
@@ -135,5 +155,6 @@ on_every_backend!(
     yaml_registers_once_and_conflicts_on_a_new_definition,
     json_registers_the_same_shape,
     invalid_templates_name_the_field,
+    a_template_for_an_applications_own_handlers_registers,
     list_and_show,
 );

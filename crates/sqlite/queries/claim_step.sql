@@ -13,4 +13,4 @@ SET state = 'in_progress',
     updated_at = ?5
 WHERE id = ?1 AND state = ?2
 RETURNING task_id, name, attempts, max_attempts, retryable, inputs, transition_seq, total_parents,
-          last_ready_at
+          last_ready_at, handler

@@ -120,7 +120,9 @@ pub(crate) fn seed_completed_tasks(
                         inputs[position],
                         ran.ready_at,
                         ran.attempted_at,
-                        ran.completed_at
+                        ran.completed_at,
+                        spec.handler,
+                        spec.queue.as_deref().unwrap_or("")
                     ])
                     .sql()?;
                     let step_id = tx.last_insert_rowid();

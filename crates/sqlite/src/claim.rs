@@ -3,7 +3,7 @@
 use crate::bookkeeping::{self, TaskRow};
 use crate::codec::{self, micros};
 use crate::error::SqlResultExt;
-use crate::{history, queries};
+use crate::{history, queries, routes};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -23,6 +23,7 @@ struct ClaimedRow {
     seq: i32,
     parents: i32,
     ready_at: i64,
+    handler: String,
 }
 
 /// What a claim reads once per task, shared by the task's claimed steps.
@@ -37,25 +38,9 @@ pub(crate) fn claim(conn: &mut Connection, request: &ClaimRequest) -> Result<Vec
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .sql()?;
-    let now = micros(request.now);
-    let candidates: Vec<(StepId, String)> = {
-        let limit = i64::from(request.limit);
-        let (mut stmt, params): (_, Vec<&dyn rusqlite::ToSql>) = match &request.only_task {
-            None => (
-                tx.prepare_cached(queries::CLAIM_STEPS).sql()?,
-                vec![&now, &limit],
-            ),
-            Some(task) => (
-                tx.prepare_cached(queries::CLAIM_TASK_STEPS).sql()?,
-                vec![&now, &limit, task],
-            ),
-        };
-        let mut rows = stmt.query(params.as_slice()).sql()?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().sql()? {
-            out.push((row.get(0).sql()?, row.get(1).sql()?));
-        }
-        out
+    let candidates = match request.only_task {
+        None => routes::ready_candidates(&tx, request)?,
+        Some(task) => routes::task_candidates(&tx, request, task)?,
     };
     let claimed = claim_candidates(&tx, candidates, request)?;
     tx.commit().sql()?;
@@ -98,6 +83,7 @@ pub(crate) fn claim_candidates(
                         seq: row.get(6)?,
                         parents: row.get(7)?,
                         ready_at: row.get(8)?,
+                        handler: row.get(9)?,
                     })
                 },
             )
@@ -115,6 +101,7 @@ pub(crate) fn claim_candidates(
             seq,
             parents,
             ready_at,
+            handler,
         }) = updated
         else {
             continue;
@@ -149,6 +136,7 @@ pub(crate) fn claim_candidates(
             task_id,
             template_id: task.row.template_id,
             name,
+            handler,
             attempt,
             max_attempts,
             retryable,

@@ -91,6 +91,8 @@ pub(crate) fn step(row: &Row<'_>) -> Result<StepRecord> {
         id: row.get(0).sql()?,
         task_id: row.get(1).sql()?,
         name: row.get(2).sql()?,
+        handler: row.get(20).sql()?,
+        queue: queue(row.get(21).sql()?),
         state: state_at(row, 3)?,
         attempts: row.get(4).sql()?,
         max_attempts: row.get(5).sql()?,
@@ -110,6 +112,11 @@ pub(crate) fn step(row: &Row<'_>) -> Result<StepRecord> {
         created_at: ts_at(row, 18)?,
         updated_at: ts_at(row, 19)?,
     })
+}
+
+/// A step's queue as stored (`''`: in-process) as the store's records hold it.
+pub(crate) fn queue(stored: String) -> Option<String> {
+    (!stored.is_empty()).then_some(stored)
 }
 
 /// Columns of the transition queries.

@@ -3,7 +3,7 @@
 use crate::bookkeeping::{self, StepDone};
 use crate::codec::{self, micros};
 use crate::error::SqlResultExt;
-use crate::{claim, history, queries};
+use crate::{claim, history, queries, routes};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::{Map, Value, json};
 use tasker_model::backoff::retry_eligible;
@@ -47,16 +47,26 @@ fn hand_off(
         .flat_map(|r| r.released_steps.iter().copied())
         .collect();
     released.sort_unstable();
-    released.truncate(handoff.limit as usize);
+    // Steps the filter does not admit stay runnable for a claimer that has their route.
+    let mut admitted = Vec::with_capacity(released.len());
+    for id in released {
+        if admitted.len() == handoff.limit as usize {
+            break;
+        }
+        if routes::admits(tx, &handoff.filter, id)? {
+            admitted.push(id);
+        }
+    }
     let request = ClaimRequest {
         owner: handoff.owner.clone(),
         limit: handoff.limit,
         now,
         lease_expires_at: handoff.lease_expires_at,
         only_task: None,
+        filter: handoff.filter.clone(),
     };
     let pending = State::Pending.as_str().to_owned();
-    let candidates = released
+    let candidates = admitted
         .into_iter()
         .map(|id| (id, pending.clone()))
         .collect();

@@ -159,15 +159,6 @@ pub(crate) fn release_steps(
     Ok(released)
 }
 
-pub(crate) fn next_ready_at(conn: &Connection) -> Result<Option<Timestamp>> {
-    let at: Option<i64> = conn
-        .prepare_cached(queries::NEXT_READY_AT)
-        .sql()?
-        .query_row([], |row| row.get(0))
-        .sql()?;
-    codec::opt_timestamp(at)
-}
-
 pub(crate) fn outstanding(conn: &Connection) -> Result<OutstandingWork> {
     conn.prepare_cached(queries::OUTSTANDING_WORK)
         .sql()?

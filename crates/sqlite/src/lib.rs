@@ -18,6 +18,7 @@ mod leases;
 mod operator;
 mod queries;
 mod readiness;
+mod routes;
 mod schema;
 mod tasks;
 mod templates;
@@ -31,9 +32,10 @@ use tasker_model::{
     Timestamp, TransitionRecord,
 };
 use tasker_store::{
-    BackendInfo, BaselineReport, Capabilities, ClaimRequest, ClaimedStep, Completion, CreatedTask,
-    Error, ExpiredLease, Handoff, NewTask, NewTemplate, OutstandingWork, RegisteredTemplate,
-    Result, StepLayout, StepOutcome, Store, StoredTemplate, TableCounts, TaskFilter,
+    BackendInfo, BaselineReport, Capabilities, ClaimFilter, ClaimRequest, ClaimedStep, Completion,
+    CreatedTask, Error, ExpiredLease, HandlerRoute, Handoff, NewTask, NewTemplate, OutstandingWork,
+    RegisteredTemplate, Result, StepLayout, StepOutcome, Store, StoredTemplate, TableCounts,
+    TaskFilter,
 };
 
 use crate::error::SqlResultExt;
@@ -161,7 +163,16 @@ impl SqliteStore {
 /// The SQL the backend runs for its hot queries, for plan checks in tests.
 #[doc(hidden)]
 pub mod hot_queries {
-    pub const CLAIM_STEPS: &str = crate::queries::CLAIM_STEPS;
+    /// The claim for `handlers` handlers (1 to 32): a `UNION ALL` of one branch per handler.
+    pub fn claim_steps(handlers: usize) -> &'static str {
+        crate::routes::claim_text(handlers)
+    }
+    pub const CLAIM_TASK_STEPS: &str = crate::queries::CLAIM_TASK_STEPS;
+    pub const QUEUE_HANDLERS: &str = crate::queries::QUEUE_HANDLERS;
+    pub const STEP_ROUTE: &str = crate::queries::STEP_ROUTE;
+    pub const ADVERTISE_HANDLER: &str = crate::queries::ADVERTISE_HANDLER;
+    pub const FORGET_WORKERS: &str = crate::queries::FORGET_WORKERS;
+    pub const ROUTE_ADVERTISED: &str = crate::queries::ROUTE_ADVERTISED;
     pub const FINISHED_COUNTS: &str = crate::queries::FINISHED_COUNTS;
     pub const FINISHED_TASKS: &str = crate::queries::FINISHED_TASKS;
     pub const FINISHED_TASKS_BY_TEMPLATE: &str = crate::queries::FINISHED_TASKS_BY_TEMPLATE;
@@ -369,8 +380,10 @@ impl Store for SqliteStore {
         self.run(|conn| leases::database_time(conn)).await
     }
 
-    async fn next_ready_at(&self) -> Result<Option<Timestamp>> {
-        self.run(|conn| leases::next_ready_at(conn)).await
+    async fn next_ready_at(&self, filter: &ClaimFilter) -> Result<Option<Timestamp>> {
+        let filter = filter.clone();
+        self.read(move |conn| routes::next_ready_at(conn, &filter))
+            .await
     }
 
     async fn outstanding_work(&self) -> Result<OutstandingWork> {
@@ -386,6 +399,42 @@ impl Store for SqliteStore {
     ) -> Result<bool> {
         let (name, owner) = (name.to_owned(), owner.to_owned());
         self.run(move |conn| leadership::try_acquire(conn, &name, &owner, now, expires_at))
+            .await
+    }
+
+    async fn advertise_handlers(
+        &self,
+        worker: &str,
+        queue: Option<&str>,
+        handlers: &[String],
+        now: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<()> {
+        let (worker, queue, handlers) = (
+            worker.to_owned(),
+            queue.map(str::to_owned),
+            handlers.to_vec(),
+        );
+        self.run(move |conn| {
+            routes::advertise(
+                conn,
+                &worker,
+                queue.as_deref(),
+                &handlers,
+                now,
+                forget_before,
+            )
+        })
+        .await
+    }
+
+    async fn advertised_routes(
+        &self,
+        wanted: &[HandlerRoute],
+        since: Timestamp,
+    ) -> Result<Vec<HandlerRoute>> {
+        let wanted = wanted.to_vec();
+        self.read(move |conn| routes::advertised(conn, &wanted, since))
             .await
     }
 

@@ -110,7 +110,9 @@ fn create_one(
                     parent_count,
                     ready_at,
                     step.inputs.as_ref().map(codec::to_text),
-                    at
+                    at,
+                    step.handler,
+                    step.queue.as_deref().unwrap_or("")
                 ])
                 .sql()?;
             ids.push(conn.last_insert_rowid());

@@ -23,6 +23,7 @@ async fn an_absolute_url_creates_the_file_and_does_not_migrate() {
             "V2__leaders".to_string(),
             "V3__derived_current_transition".to_string(),
             "V4__service".to_string(),
+            "V5__routes".to_string(),
         ]
     );
     assert_eq!(
@@ -32,6 +33,7 @@ async fn an_absolute_url_creates_the_file_and_does_not_migrate() {
             "V2__leaders".to_string(),
             "V3__derived_current_transition".to_string(),
             "V4__service".to_string(),
+            "V5__routes".to_string(),
         ]
     );
     assert!(

@@ -17,6 +17,7 @@ mod leases;
 mod operator;
 mod properties;
 mod readiness;
+mod routes;
 mod task_lists;
 mod tasks;
 mod templates;
@@ -35,6 +36,7 @@ pub use leases::*;
 pub use operator::*;
 pub use properties::*;
 pub use readiness::*;
+pub use routes::*;
 pub use task_lists::*;
 pub use tasks::*;
 pub use templates::*;
@@ -102,6 +104,14 @@ macro_rules! conformance_tests {
             finished_tasks_are_counted_per_bucket,
             finished_tasks_are_newest_first_by_template_with_a_limit,
             step_samples_time_the_last_attempt_of_each_step,
+            a_backlog_of_one_handler_does_not_starve_another,
+            claims_keep_to_their_queue,
+            a_queue_claim_without_handlers_takes_any_handler_oldest_first,
+            the_handoff_claims_only_admitted_children,
+            a_claim_for_one_task_follows_the_filter,
+            next_ready_at_follows_the_filter,
+            advertised_routes_are_found_and_forgotten,
+            routes_round_trip_on_steps_and_claims,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

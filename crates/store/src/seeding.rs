@@ -92,6 +92,8 @@ mod tests {
             steps: (0..n)
                 .map(|i| NewStep {
                     name: format!("s{i}"),
+                    handler: "noop".into(),
+                    queue: None,
                     inputs: None,
                     retryable: true,
                     max_attempts: 1,

@@ -8,7 +8,7 @@ use common::TestDb;
 use common::workloads::yaml;
 use serde_json::json;
 use std::time::Duration;
-use tasker::store::ClaimRequest;
+use tasker::store::{ClaimFilter, ClaimRequest};
 use tasker::{CreateTask, OrchestratorConfig, State};
 
 async fn only_the_leader_rescues_and_leadership_moves_on_release(db: TestDb) {
@@ -35,6 +35,7 @@ async fn only_the_leader_rescues_and_leadership_moves_on_release(db: TestDb) {
             now,
             lease_expires_at: now - chrono::Duration::seconds(1),
             only_task: None,
+            filter: ClaimFilter::any_in_process(),
         })
         .await
         .unwrap();

@@ -8,7 +8,7 @@ use super::{Plan, database, progress};
 use anyhow::{Context as _, bail};
 use serde::Serialize;
 use std::time::Instant;
-use tasker::store::{ClaimRequest, StepLayout};
+use tasker::store::{ClaimFilter, ClaimRequest, StepLayout};
 use tasker::{CreateTask, Engine, State, TemplateRef};
 
 /// Tasks kept pending (their root steps ready) for the claim probe.
@@ -91,7 +91,7 @@ async fn measure(engine: &Engine, plan: &Plan) -> anyhow::Result<HistoryReport> 
     let analytics_samples = if plan.smoke { 1 } else { ANALYTICS_SAMPLES };
     let mut columns = Vec::with_capacity(sizes.len());
     let mut checks = Vec::new();
-    let mut probe = Probe::new(engine, reference.clone());
+    let mut probe = Probe::new(engine, reference.clone(), &layout);
     for (i, &h) in sizes.iter().enumerate() {
         progress(plan, &format!("history: seeding up to {h} finished tasks"));
         let started = Instant::now();
@@ -252,6 +252,8 @@ enum Query {
 struct Probe<'a> {
     engine: &'a Engine,
     reference: TemplateRef,
+    /// What an orchestrator running the template claims: its handlers, in-process.
+    filter: ClaimFilter,
     tag: i64,
     rng: Rng,
     max_id: i64,
@@ -260,10 +262,11 @@ struct Probe<'a> {
 }
 
 impl<'a> Probe<'a> {
-    fn new(engine: &'a Engine, reference: TemplateRef) -> Probe<'a> {
+    fn new(engine: &'a Engine, reference: TemplateRef, layout: &StepLayout) -> Probe<'a> {
         Probe {
             engine,
             reference,
+            filter: ClaimFilter::in_process(layout.steps.iter().map(|s| s.handler.clone())),
             tag: engine.clock().now().timestamp_micros(),
             rng: Rng::new(),
             max_id: 1,
@@ -322,6 +325,7 @@ impl<'a> Probe<'a> {
                         now,
                         lease_expires_at: now + chrono::Duration::seconds(60),
                         only_task: None,
+                        filter: self.filter.clone(),
                     };
                     let claimed = store.claim_steps(&request).await?;
                     let elapsed = started.elapsed();

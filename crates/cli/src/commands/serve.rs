@@ -14,6 +14,7 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
         no_orchestrator: args.no_orchestrator,
         insecure_no_auth: args.insecure_no_auth,
         max_body: args.max_body,
+        worker_max_wait: std::time::Duration::from_millis(args.worker_max_wait_ms),
         orchestrator: super::run::orchestrator_config(&args.orchestrator)?,
     };
     // Before binding, so that a signal while the server starts is not lost.

@@ -108,7 +108,8 @@ fn read(file: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
 }
 
-/// Parse, validate and check handlers against the built-ins, without a database.
+/// Parse, validate and check the built-in handlers' configs, without a database; warn about
+/// in-process handlers that are not built in.
 fn validate_file(file: &Path, builtins: &HandlerRegistry) -> Validation {
     let name = file.display().to_string();
     let invalid = |errors: Vec<TemplateError>| Validation {
@@ -117,6 +118,7 @@ fn validate_file(file: &Path, builtins: &HandlerRegistry) -> Validation {
         template: None,
         steps: None,
         errors,
+        warnings: Vec::new(),
     };
     let yaml = match std::fs::read_to_string(file) {
         Ok(yaml) => yaml,
@@ -136,5 +138,8 @@ fn validate_file(file: &Path, builtins: &HandlerRegistry) -> Validation {
         template: Some(template.key()),
         steps: Some(template.steps.len()),
         errors,
+        // The CLI cannot know an application's handlers: a name it does not know is worth a
+        // look (a typo of `noop`?), not a refusal.
+        warnings: builtins.unknown_handlers(&template),
     }
 }

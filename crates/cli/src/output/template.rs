@@ -16,6 +16,9 @@ pub struct Validation {
     pub template: Option<String>,
     pub steps: Option<usize>,
     pub errors: Vec<TemplateError>,
+    /// What does not stop registration but may stop a step from running: in-process steps
+    /// whose handler is not built in (only an application that registers it runs them).
+    pub warnings: Vec<TemplateError>,
 }
 
 /// Valid files go to stdout, problems to stderr (one per line, with their field path).
@@ -31,6 +34,13 @@ pub fn validations(reports: &[Validation], json: bool) -> anyhow::Result<()> {
                 clean(report.template.as_deref().unwrap_or("?")),
                 report.steps.unwrap_or(0)
             );
+            for warning in &report.warnings {
+                eprintln!(
+                    "warning  {}: {}",
+                    clean(&report.file),
+                    clean(&warning.to_string())
+                );
+            }
         } else {
             eprintln!("invalid  {}", clean(&report.file));
             for error in &report.errors {

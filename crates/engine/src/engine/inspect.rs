@@ -11,6 +11,7 @@ use tasker_model::{
     State, StepId, StepReadiness, StepRecord, TaskExecutionContext, TaskId, TaskRecord, Timestamp,
     TransitionRecord,
 };
+use tasker_store::HandlerRoute;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskDetails {
@@ -49,7 +50,8 @@ impl Engine {
             Some(execution) => execution,
             None => task_execution_context(id, &readiness),
         };
-        let explanations = explain_steps(&task, &steps, now);
+        let unserved = self.unserved_routes(&task, &steps, now).await?;
+        let explanations = explain_steps(&task, &steps, now, &unserved);
         Ok(TaskDetails {
             task,
             steps,
@@ -57,6 +59,29 @@ impl Engine {
             execution,
             explanations,
         })
+    }
+
+    /// The routes of the task's ready steps that no orchestrator or worker advertised recently:
+    /// one read for the whole task, and none when no step is ready.
+    async fn unserved_routes(
+        &self,
+        task: &TaskRecord,
+        steps: &[StepRecord],
+        now: Timestamp,
+    ) -> Result<Vec<HandlerRoute>> {
+        let mut wanted: Vec<HandlerRoute> = ready_steps(task, steps, now)
+            .filter(|step| !step.handler.is_empty())
+            .map(route)
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let since = crate::orchestrator::advertise::live_since(now);
+        let served = self.store().advertised_routes(&wanted, since).await?;
+        wanted.retain(|r| !served.contains(r));
+        Ok(wanted)
     }
 
     /// Task and step transitions merged in time order.
@@ -112,14 +137,68 @@ fn failed_for_good(step: &StepRecord) -> bool {
     step.state == State::Error && !retry_eligible(step.attempts, step.max_attempts, step.retryable)
 }
 
-/// Why each step is or is not running, in step order.
-pub fn explain_steps(task: &TaskRecord, steps: &[StepRecord], now: Timestamp) -> Vec<String> {
+fn route(step: &StepRecord) -> HandlerRoute {
+    HandlerRoute {
+        queue: step.queue.clone(),
+        handler: step.handler.clone(),
+    }
+}
+
+/// The steps [`explain_steps`] calls ready: runnable now, if someone runs their handler.
+fn ready_steps<'a>(
+    task: &'a TaskRecord,
+    steps: &'a [StepRecord],
+    now: Timestamp,
+) -> impl Iterator<Item = &'a StepRecord> {
+    let by_name: HashMap<&str, &StepRecord> = steps.iter().map(|s| (s.name.as_str(), s)).collect();
+    let blocked = steps.iter().any(failed_for_good);
+    let open = task.state != State::Cancelled && !blocked && task_accepts_work(task.state);
+    steps.iter().filter(move |step| {
+        open && match step.state {
+            State::Error => !failed_for_good(step) && step.ready_at.is_none_or(|at| at <= now),
+            State::Pending => step.parents.iter().all(|name| {
+                by_name
+                    .get(name.as_str())
+                    .is_none_or(|parent| parent.state.satisfies_dependents())
+            }),
+            _ => false,
+        }
+    })
+}
+
+/// Why each step is or is not running, in step order. `unserved`: the routes (queue and
+/// handler) that no orchestrator or worker advertised lately, so that a ready step of one
+/// waits for someone to run it.
+pub fn explain_steps(
+    task: &TaskRecord,
+    steps: &[StepRecord],
+    now: Timestamp,
+    unserved: &[HandlerRoute],
+) -> Vec<String> {
     let by_name: HashMap<&str, &StepRecord> = steps.iter().map(|s| (s.name.as_str(), s)).collect();
     let blocked = steps.iter().any(failed_for_good);
     steps
         .iter()
-        .map(|step| explain(task, step, &by_name, blocked, now))
+        .map(|step| {
+            let line = explain(task, step, &by_name, blocked, now);
+            if line.starts_with("ready") && unserved.contains(&route(step)) {
+                format!("{line}, but {}", nobody_runs(step))
+            } else {
+                line
+            }
+        })
         .collect()
+}
+
+/// `no worker has handler "charge_card"`, with ` on queue "payments"` for a queue step.
+fn nobody_runs(step: &StepRecord) -> String {
+    match &step.queue {
+        Some(queue) => format!(
+            "no worker has handler {:?} on queue {queue:?}",
+            step.handler
+        ),
+        None => format!("no worker has handler {:?}", step.handler),
+    }
 }
 
 fn explain(
@@ -235,6 +314,8 @@ mod tests {
             id,
             task_id: 1,
             name: name.into(),
+            handler: "noop".into(),
+            queue: None,
             state,
             attempts: 0,
             max_attempts: 3,
@@ -271,6 +352,7 @@ mod tests {
             &task(State::InProgress),
             &[validate, charge, ship, root],
             at(1),
+            &[],
         );
         assert_eq!(
             lines,
@@ -289,7 +371,7 @@ mod tests {
         pay.attempts = 3;
         let ship = step(2, "ship", State::Pending, &["pay"]);
         let done = step(3, "audit", State::ResolvedManually, &[]);
-        let lines = explain_steps(&task(State::Error), &[pay, ship, done], at(1));
+        let lines = explain_steps(&task(State::Error), &[pay, ship, done], at(1), &[]);
         assert_eq!(
             lines,
             vec![
@@ -298,6 +380,38 @@ mod tests {
                 "resolved manually",
             ]
         );
+    }
+
+    #[test]
+    fn a_ready_step_nobody_runs_names_its_handler_and_queue() {
+        let mut charge = step(1, "charge", State::Pending, &[]);
+        charge.handler = "charge_card".into();
+        charge.queue = Some("payments".into());
+        let mut audit = step(2, "audit", State::Error, &[]);
+        audit.handler = "audit".into();
+        audit.attempts = 1;
+        audit.ready_at = Some(at(0));
+        let mut ship = step(3, "ship", State::Pending, &["charge"]);
+        ship.handler = "audit".into();
+        let running = task(State::InProgress);
+        let steps = [charge, audit, ship];
+        let ready: Vec<&str> = ready_steps(&running, &steps, at(1))
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(ready, vec!["charge", "audit"]);
+        let unserved = [route(&steps[0]), route(&steps[1])];
+        assert_eq!(
+            explain_steps(&running, &steps, at(1), &unserved),
+            vec![
+                r#"ready, but no worker has handler "charge_card" on queue "payments""#,
+                r#"ready (retry 2 of 3), but no worker has handler "audit""#,
+                "waiting for charge",
+            ]
+        );
+        // Served routes, or a task that accepts no work, say nothing of workers.
+        assert_eq!(explain_steps(&running, &steps, at(1), &[])[0], "ready");
+        let cancelled = task(State::Cancelled);
+        assert_eq!(ready_steps(&cancelled, &steps, at(1)).count(), 0);
     }
 
     #[test]

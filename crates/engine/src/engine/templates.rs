@@ -79,6 +79,8 @@ pub(crate) fn step_layout(template: &Template) -> StepLayout {
         .iter()
         .map(|s| NewStep {
             name: s.name.clone(),
+            handler: s.handler.clone(),
+            queue: s.queue.clone(),
             inputs: match &s.config {
                 serde_json::Value::Null => None,
                 serde_json::Value::Object(m) if m.is_empty() => None,
@@ -98,8 +100,10 @@ pub(crate) fn step_layout(template: &Template) -> StepLayout {
 }
 
 impl Engine {
-    /// Checks what registration checks, without storing anything: every handler the template
-    /// names is registered, and each accepts its step's config.
+    /// Checks what registration checks, without storing anything: each in-process step's
+    /// config is accepted by its handler, when this process has that handler. Handler names
+    /// need not be known here: a step runs wherever its handler is (another process, or a
+    /// worker pulling its queue), and waits until then.
     pub fn check_template(&self, template: &Template) -> Result<()> {
         Ok(self.handlers().check_template(template)?)
     }

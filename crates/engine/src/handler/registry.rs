@@ -52,26 +52,49 @@ impl HandlerRegistry {
         self.handlers.get(name).cloned()
     }
 
-    /// Every problem a template has with this registry: handlers it does not know
-    /// (`steps[1].handler`), and configs its handlers refuse (`steps[2].config.timeout_ms`).
+    /// Every configuration a handler of this registry refuses, among the steps that run
+    /// in-process (`steps[2].config.timeout_ms`). A handler name this registry does not know is
+    /// no problem: the step runs wherever a process or worker has that handler (see
+    /// [`HandlerRegistry::unknown_handlers`]), and a `queue` step's handler is its workers'
+    /// business.
     pub fn check_template(&self, template: &Template) -> Result<(), TemplateErrors> {
-        let mut errors = match template.check_handlers(|name| self.contains(name)) {
-            Ok(()) => Vec::new(),
-            Err(TemplateErrors(errors)) => errors,
-        };
-        for (i, step) in template.steps.iter().enumerate() {
-            let Some(handler) = self.handlers.get(&step.handler) else {
-                continue;
-            };
-            if let Err(message) = handler.check_config(&step.config) {
-                errors.push(config_error(i, &message));
-            }
-        }
+        let errors: Vec<TemplateError> = template
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, step)| step.queue.is_none())
+            .filter_map(|(i, step)| {
+                let handler = self.handlers.get(&step.handler)?;
+                let message = handler.check_config(&step.config).err()?;
+                Some(config_error(i, &message))
+            })
+            .collect();
         if errors.is_empty() {
             Ok(())
         } else {
             Err(TemplateErrors(errors))
         }
+    }
+
+    /// The in-process steps whose handler this registry does not have
+    /// (`steps[1].handler: unknown handler "shipit" (step "b")`): warnings, not errors, since
+    /// another process may register them. Queue steps are not reported.
+    pub fn unknown_handlers(&self, template: &Template) -> Vec<TemplateError> {
+        template
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, step)| step.queue.is_none() && !self.contains(&step.handler))
+            .map(|(i, step)| {
+                TemplateError::new(
+                    format!("steps[{i}].handler"),
+                    format!(
+                        "unknown handler {:?} (step {:?}): only a process that registers it will run the step",
+                        step.handler, step.name
+                    ),
+                )
+            })
+            .collect()
     }
 }
 

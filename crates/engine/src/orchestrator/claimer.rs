@@ -6,7 +6,9 @@ use super::executor::{self, Report};
 use super::lease::Lease;
 use super::stats::bump;
 use super::wakeup::hinted;
-use super::{RunStats, Shared, clock_check, gauges, heartbeat, leadership, lease_expiry, rescuer};
+use super::{
+    RunStats, Shared, advertise, clock_check, gauges, heartbeat, leadership, lease_expiry, rescuer,
+};
 use crate::error::Result;
 use crate::events::Event;
 use crate::telemetry::metrics;
@@ -52,6 +54,7 @@ pub(crate) async fn run(shared: Arc<Shared>) -> Result<RunStats> {
     background.spawn(rescuer::run(shared.clone()));
     background.spawn(clock_check::watch(shared.clone()));
     background.spawn(gauges::run(shared.clone()));
+    background.spawn(advertise::run(shared.clone()));
     // One claim loop per orchestrator. A second one on PostgreSQL (whose claims skip each
     // other's rows) made 50,000 tasks slower, 24-30 s against 18-20 s in interleaved runs;
     // likely cause: both claims start at the same front of the ready index, one skipping
@@ -260,6 +263,7 @@ async fn claim(
         now,
         lease_expires_at: lease_expiry(&shared.config, now),
         only_task: shared.config.only_task,
+        filter: shared.filter.clone(),
     };
     shared.engine.store().claim_steps(&request).await
 }
@@ -356,26 +360,46 @@ async fn idle_wait(shared: &Shared) -> Option<Duration> {
                 }
             }
         } else {
-            match engine.store().outstanding_work().await {
-                Ok(work) if !work.scheduled && !work.running => return None,
-                Ok(_) => {}
-                Err(e) => {
-                    metrics::database_error(&e);
-                    tracing::warn!(error = %e, "cannot check for outstanding work");
+            // Idle when nothing is running anywhere (a running step may release work for us)
+            // and nothing this orchestrator can run is runnable or waiting for a retry: steps
+            // of queues or of handlers registered elsewhere are not its work.
+            let ours = engine.store().next_ready_at(&shared.filter).await;
+            if matches!(ours, Ok(None)) {
+                match engine.store().outstanding_work().await {
+                    Ok(work) if !work.running => return None,
+                    Ok(_) => {}
+                    Err(e) => {
+                        metrics::database_error(&e);
+                        tracing::warn!(error = %e, "cannot check for outstanding work");
+                    }
                 }
             }
+            return Some(until_next(shared, ours));
         }
     }
-    match engine.store().next_ready_at().await {
+    Some(until_next(
+        shared,
+        engine.store().next_ready_at(&shared.filter).await,
+    ))
+}
+
+/// How long to sleep given the next ready time of a step this orchestrator can run.
+fn until_next(
+    shared: &Shared,
+    next: std::result::Result<Option<Timestamp>, tasker_store::Error>,
+) -> Duration {
+    let config = &shared.config;
+    let engine = &shared.engine;
+    match next {
         Ok(Some(at)) => {
             let until = (at - engine.now()).to_std().unwrap_or(Duration::ZERO);
-            Some(until.min(config.poll_interval))
+            until.min(config.poll_interval)
         }
-        Ok(None) => Some(config.poll_interval),
+        Ok(None) => config.poll_interval,
         Err(e) => {
             metrics::database_error(&e);
             tracing::warn!(error = %e, "cannot read the next ready time");
-            Some(config.poll_interval)
+            config.poll_interval
         }
     }
 }

@@ -211,6 +211,7 @@ async fn write(
         owner: shared.config.owner.clone(),
         limit: slots.num_permits() as u32,
         lease_expires_at: lease_expiry(&shared.config, now),
+        filter: shared.filter.clone(),
     });
     let sent = Instant::now();
     let Completion { results, claimed } = shared

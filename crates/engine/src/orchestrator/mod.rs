@@ -6,8 +6,10 @@
 //! which writes outcomes in batches and, in the same transaction, claims the steps they
 //! released for the slots free at that moment (the *hand-off*, started by the claimer); the *heartbeat* renews the leases of running steps; the
 //! *rescuer* turns expired leases of dead orchestrators into failed attempts, in the one
-//! process elected for it (`leadership.rs`).
+//! process elected for it (`leadership.rs`); the *advertiser* (`advertise.rs`) tells the store
+//! which handlers this process runs, so that a step nobody runs can be explained.
 
+pub(crate) mod advertise;
 mod claimer;
 mod clock_check;
 mod completer;
@@ -16,7 +18,7 @@ mod gauges;
 mod heartbeat;
 mod leadership;
 mod lease;
-mod outcome;
+pub(crate) mod outcome;
 mod rescuer;
 mod shutdown;
 mod stats;
@@ -33,6 +35,7 @@ use lease::Leases;
 use stats::Stats;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use tasker_store::ClaimFilter;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
@@ -61,6 +64,10 @@ pub(crate) struct Shared {
     pub(crate) stop_now: Notify,
     /// One permit per handler allowed to run at once.
     pub(crate) slots: Arc<Semaphore>,
+    /// The steps this orchestrator can run: in-process ones whose handler its registry has.
+    /// Claims, hand-offs and the idle wait all use it, so that a step of a queue or of a
+    /// handler registered elsewhere is never taken here.
+    pub(crate) filter: ClaimFilter,
 }
 
 /// In-flight steps up to which work counts as trickling (see [`Shared::trickling`]).
@@ -135,8 +142,10 @@ impl Orchestrator {
         let slots = Arc::new(Semaphore::new(
             config.concurrency.min(Semaphore::MAX_PERMITS),
         ));
+        let filter = ClaimFilter::in_process(engine.handlers().names());
         Orchestrator {
             shared: Arc::new(Shared {
+                filter,
                 engine,
                 config,
                 stats: Stats::default(),

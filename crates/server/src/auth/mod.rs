@@ -74,6 +74,30 @@ impl Caller {
         )))
     }
 
+    /// 403 unless the token may use `queue` as a worker: `workers` (or `admin`) for every
+    /// namespace, or for a namespace `ns` when the queue is `ns` or starts with `ns.`.
+    pub fn require_queue(&self, queue: &str) -> Result<(), Problem> {
+        let allowed = match self {
+            Caller::Anyone => true,
+            Caller::Token { scopes, .. } => match scopes.reach(Permission::Workers) {
+                Reach::Everywhere => true,
+                Reach::Nowhere => false,
+                Reach::Namespaces(namespaces) => namespaces.iter().any(|ns| {
+                    queue == ns
+                        || queue
+                            .strip_prefix(ns.as_str())
+                            .is_some_and(|rest| rest.starts_with('.'))
+                }),
+            },
+        };
+        if allowed {
+            return Ok(());
+        }
+        Err(Problem::forbidden(format!(
+            "this token does not have workers for queue {queue:?} (a token limited to namespace NS may use queue NS and queues NS.*)"
+        )))
+    }
+
     /// 403 unless the token has `permission` in every namespace (`{permission}` or
     /// `{permission}@*`).
     pub fn require_everywhere(&self, permission: Permission) -> Result<(), Problem> {
@@ -182,7 +206,8 @@ pub mod needs {
         TemplatesWrite,
         TasksRead,
         TasksWrite,
-        AnalyticsRead
+        AnalyticsRead,
+        Workers
     );
 }
 

@@ -12,7 +12,8 @@ pub enum Permission {
     /// Create, cancel and retry tasks, resolve steps.
     TasksWrite,
     AnalyticsRead,
-    /// For workers in other languages (the worker protocol); no route needs it yet.
+    /// For workers in other languages: `/v1/worker/*`. Limited to a namespace `ns`, it allows
+    /// the queues `ns` and `ns.*`.
     Workers,
     Admin,
 }

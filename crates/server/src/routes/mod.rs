@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod steps;
 pub mod tasks;
 pub mod templates;
+pub mod workers;
 
 use crate::layers;
 use crate::problem::{Problem, ProblemKind};
@@ -36,6 +37,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tasks/{id}/retry", post(tasks::retry))
         .route("/v1/steps/{id}", get(steps::show))
         .route("/v1/steps/{id}/resolve", post(steps::resolve))
+        .route("/v1/worker/claim", post(workers::claim))
+        .route("/v1/worker/steps/{id}/heartbeat", post(workers::heartbeat))
+        .route("/v1/worker/steps/{id}/complete", post(workers::complete))
+        .route("/v1/worker/steps/{id}/fail", post(workers::fail))
         .route("/v1/analytics/throughput", get(analytics::throughput))
         .route("/v1/analytics/steps", get(analytics::steps))
         .route("/v1/analytics/slowest-tasks", get(analytics::slowest_tasks))

@@ -110,12 +110,19 @@ impl Api {
         test: &str,
         configure: impl FnOnce(AppState) -> AppState,
     ) -> Option<Api> {
+        Api::with_engine(backend, test, EngineConfig::default(), configure).await
+    }
+
+    /// The router over an engine with these settings (a manual clock), its state adjusted by
+    /// `configure`.
+    pub async fn with_engine(
+        backend: Backend,
+        test: &str,
+        config: EngineConfig,
+        configure: impl FnOnce(AppState) -> AppState,
+    ) -> Option<Api> {
         let (store, file, schema) = fresh_store(backend, test).await?;
-        let engine = Engine::new(
-            store,
-            HandlerRegistry::with_builtins(),
-            EngineConfig::default(),
-        );
+        let engine = Engine::new(store, HandlerRegistry::with_builtins(), config);
         let router = tasker_server::router(configure(AppState::new(engine.clone())));
         let (admin, _) = auth::issue_token(&engine, "admin", &["admin".to_owned()])
             .await

@@ -50,3 +50,14 @@ pub fn sleeper(ms: u64) -> String {
         "namespace: shop\nname: sleeper\nversion: 1.0.0\nsteps:\n  - name: nap\n    handler: sleep\n    config: {{ ms: {ms} }}\n"
     )
 }
+
+/// One step that workers of queue `shop` run (namespace `shop`).
+pub const SHOP_QUEUE: &str = r#"
+namespace: shop
+name: queued
+version: 1.0.0
+steps:
+  - name: only
+    handler: pack
+    queue: shop
+"#;

@@ -145,7 +145,13 @@ pub async fn retryable_failure_is_claimed_again_after_retry_at(store: Arc<dyn St
         claim(&*store, 10, retry_at - secs(1)).await.is_empty(),
         "not before retry_at"
     );
-    assert_eq!(store.next_ready_at().await.expect("next"), Some(retry_at));
+    assert_eq!(
+        store
+            .next_ready_at(&crate::ClaimFilter::any_in_process())
+            .await
+            .expect("next"),
+        Some(retry_at)
+    );
     let outstanding = store.outstanding_work().await.expect("outstanding");
     assert!(outstanding.scheduled && !outstanding.running);
     check_task(&*store, task_id, retry_at - secs(1)).await;

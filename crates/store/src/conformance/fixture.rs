@@ -2,8 +2,8 @@
 //! shorthands, and the invariant checks every case can call.
 
 use crate::{
-    ClaimRequest, ClaimedStep, CompletionResult, NewStep, NewTask, NewTemplate, OutcomeKind,
-    StepLayout, StepOutcome, Store,
+    ClaimFilter, ClaimRequest, ClaimedStep, CompletionResult, NewStep, NewTask, NewTemplate,
+    OutcomeKind, StepLayout, StepOutcome, Store,
 };
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -21,6 +21,9 @@ pub fn secs(n: i64) -> chrono::Duration {
 }
 
 pub const LEASE_SECS: i64 = 60;
+
+/// The handler of every step of [`layout`] and [`layout_with`]: in-process.
+pub const HANDLER: &str = "noop";
 
 /// A step of a layout: name, retryable, max_attempts.
 pub type StepSpec<'a> = (&'a str, bool, i32);
@@ -43,6 +46,8 @@ pub fn layout_with(steps: &[StepSpec<'_>], edges: &[(&str, &str)]) -> Arc<StepLa
             .iter()
             .map(|&(name, retryable, max_attempts)| NewStep {
                 name: name.to_owned(),
+                handler: HANDLER.to_owned(),
+                queue: None,
                 inputs: Some(json!({"step": name})),
                 retryable,
                 max_attempts,
@@ -50,6 +55,41 @@ pub fn layout_with(steps: &[StepSpec<'_>], edges: &[(&str, &str)]) -> Arc<StepLa
             .collect(),
         edges: edges.iter().map(|&(a, b)| (index(a), index(b))).collect(),
     })
+}
+
+/// A step of a routed layout: name, handler, queue (`None`: in-process).
+pub type RoutedStep<'a> = (&'a str, &'a str, Option<&'a str>);
+
+/// A layout of retryable steps with three attempts each, on the given routes.
+pub fn routed_layout(steps: &[RoutedStep<'_>], edges: &[(&str, &str)]) -> Arc<StepLayout> {
+    let names: Vec<&str> = steps.iter().map(|(name, _, _)| *name).collect();
+    let mut layout = Arc::unwrap_or_clone(layout(&names, edges));
+    for (step, &(_, handler, queue)) in layout.steps.iter_mut().zip(steps) {
+        step.handler = handler.to_owned();
+        step.queue = queue.map(str::to_owned);
+    }
+    Arc::new(layout)
+}
+
+/// A claim request of `worker-1` with `filter`.
+pub fn filtered_request(filter: ClaimFilter, limit: u32, now: Timestamp) -> ClaimRequest {
+    ClaimRequest {
+        filter,
+        ..claim_request("worker-1", limit, now)
+    }
+}
+
+/// Claim for `worker-1` with `filter`.
+pub async fn claim_filtered(
+    store: &dyn Store,
+    filter: ClaimFilter,
+    limit: u32,
+    now: Timestamp,
+) -> Vec<ClaimedStep> {
+    store
+        .claim_steps(&filtered_request(filter, limit, now))
+        .await
+        .expect("claim")
 }
 
 pub fn new_template(name: &str, version: &str) -> NewTemplate {
@@ -99,6 +139,7 @@ pub fn claim_request(owner: &str, limit: u32, now: Timestamp) -> ClaimRequest {
         now,
         lease_expires_at: now + secs(LEASE_SECS),
         only_task: None,
+        filter: ClaimFilter::any_in_process(),
     }
 }
 

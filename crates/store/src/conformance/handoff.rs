@@ -4,7 +4,7 @@ use super::fixture::{
     LEASE_SECS, assert_claimed_by, check_task, claim, create, failure, layout, names, secs,
     success, t0,
 };
-use crate::{Completion, Handoff, StepOutcome, Store};
+use crate::{ClaimFilter, Completion, Handoff, StepOutcome, Store};
 use serde_json::json;
 use std::sync::Arc;
 use tasker_model::Timestamp;
@@ -14,6 +14,7 @@ fn handoff(limit: u32, now: Timestamp) -> Handoff {
         owner: "worker-2".into(),
         limit,
         lease_expires_at: now + secs(LEASE_SECS),
+        filter: ClaimFilter::any_in_process(),
     }
 }
 

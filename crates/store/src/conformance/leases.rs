@@ -126,21 +126,36 @@ pub async fn leases_are_renewed_expired_and_released(store: Arc<dyn Store>) {
 }
 
 pub async fn next_ready_at_and_outstanding_work(store: Arc<dyn Store>) {
-    assert_eq!(store.next_ready_at().await.expect("next"), None);
+    assert_eq!(
+        store
+            .next_ready_at(&crate::ClaimFilter::any_in_process())
+            .await
+            .expect("next"),
+        None
+    );
     let idle = store.outstanding_work().await.expect("outstanding");
     assert!(!idle.scheduled && !idle.running);
 
     create(&*store, &layout(&["a"], &[]), t0() + secs(5)).await;
     create(&*store, &layout(&["b"], &[]), t0() + secs(2)).await;
     assert_eq!(
-        store.next_ready_at().await.expect("next"),
+        store
+            .next_ready_at(&crate::ClaimFilter::any_in_process())
+            .await
+            .expect("next"),
         Some(t0() + secs(2))
     );
     let waiting = store.outstanding_work().await.expect("outstanding");
     assert!(waiting.scheduled && !waiting.running);
 
     assert_eq!(claim(&*store, 10, t0() + secs(10)).await.len(), 2);
-    assert_eq!(store.next_ready_at().await.expect("next"), None);
+    assert_eq!(
+        store
+            .next_ready_at(&crate::ClaimFilter::any_in_process())
+            .await
+            .expect("next"),
+        None
+    );
     let busy = store.outstanding_work().await.expect("outstanding");
     assert!(!busy.scheduled && busy.running);
 }

@@ -3,7 +3,7 @@
 use super::fixture::{
     LEASE_SECS, check_task, claim, create, failure, layout_with, secs, success, t0,
 };
-use crate::{ClaimedStep, Completion, Handoff, Store};
+use crate::{ClaimFilter, ClaimedStep, Completion, Handoff, Store};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::json;
@@ -90,7 +90,11 @@ async fn drive(store: &dyn Store, dag: &Dag, start: Timestamp) -> Timestamp {
         let room = 8u32.saturating_sub(claimed.len() as u32);
         claimed.extend(claim(store, room, now).await);
         if claimed.is_empty() {
-            match store.next_ready_at().await.expect("next ready") {
+            match store
+                .next_ready_at(&ClaimFilter::any_in_process())
+                .await
+                .expect("next ready")
+            {
                 Some(at) if at > now => {
                     now = at;
                     continue;
@@ -130,6 +134,7 @@ async fn drive(store: &dyn Store, dag: &Dag, start: Timestamp) -> Timestamp {
             owner: "worker-1".into(),
             limit: if lost.is_empty() { dag.handoff } else { 0 },
             lease_expires_at: now + secs(LEASE_SECS),
+            filter: ClaimFilter::any_in_process(),
         };
         let Completion {
             results,

@@ -83,6 +83,7 @@ pub async fn claims_carry_the_trace_context_and_times_of_their_task(store: Arc<d
                 owner: "worker-1".into(),
                 limit: 10,
                 lease_expires_at: finished_at + secs(LEASE_SECS),
+                filter: crate::ClaimFilter::any_in_process(),
             }),
         )
         .await

@@ -14,9 +14,10 @@ use tasker::model::{
     Timestamp, TransitionRecord,
 };
 use tasker::store::{
-    BackendInfo, BaselineReport, Capabilities, ClaimRequest, ClaimedStep, Completion, CreatedTask,
-    Error, ExpiredLease, Handoff, NewTask, NewTemplate, OutstandingWork, RegisteredTemplate,
-    Result, StepLayout, StepOutcome, Store, StoredTemplate, TableCounts, TaskFilter,
+    BackendInfo, BaselineReport, Capabilities, ClaimFilter, ClaimRequest, ClaimedStep, Completion,
+    CreatedTask, Error, ExpiredLease, HandlerRoute, Handoff, NewTask, NewTemplate, OutstandingWork,
+    RegisteredTemplate, Result, StepLayout, StepOutcome, Store, StoredTemplate, TableCounts,
+    TaskFilter,
 };
 use tokio::time::Instant;
 
@@ -331,8 +332,8 @@ impl Store for ChaosStore {
     async fn database_time(&self) -> Result<Timestamp> {
         self.inner.database_time().await
     }
-    async fn next_ready_at(&self) -> Result<Option<Timestamp>> {
-        self.faulty(false, self.inner.next_ready_at()).await
+    async fn next_ready_at(&self, filter: &ClaimFilter) -> Result<Option<Timestamp>> {
+        self.faulty(false, self.inner.next_ready_at(filter)).await
     }
     async fn outstanding_work(&self) -> Result<OutstandingWork> {
         self.faulty(false, self.inner.outstanding_work()).await
@@ -350,6 +351,29 @@ impl Store for ChaosStore {
                 .try_acquire_leadership(name, owner, now, expires_at),
         )
         .await
+    }
+    async fn advertise_handlers(
+        &self,
+        worker: &str,
+        queue: Option<&str>,
+        handlers: &[String],
+        now: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<()> {
+        self.faulty(
+            false,
+            self.inner
+                .advertise_handlers(worker, queue, handlers, now, forget_before),
+        )
+        .await
+    }
+    async fn advertised_routes(
+        &self,
+        wanted: &[HandlerRoute],
+        since: Timestamp,
+    ) -> Result<Vec<HandlerRoute>> {
+        self.faulty(false, self.inner.advertised_routes(wanted, since))
+            .await
     }
     async fn release_leadership(&self, name: &str, owner: &str) -> Result<()> {
         self.inner.release_leadership(name, owner).await
