@@ -15,22 +15,40 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
+/// Attempts a step gets in all, counting the first, when neither the step nor the template's
+/// `defaults` say otherwise.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+/// The default exponential backoff's first wait, in milliseconds: after the first failure the
+/// wait lies in `[1 s, 2 s]`.
 pub const DEFAULT_BASE_MS: u64 = 1_000;
+/// The default factor by which each wait grows over the one before.
 pub const DEFAULT_MULTIPLIER: f64 = 2.0;
+/// The default ceiling on a computed wait, in milliseconds (30 s). When a template sets a
+/// larger `base_ms` and no `max_ms`, the ceiling is `base_ms` instead.
 pub const DEFAULT_MAX_MS: u64 = 30_000;
 /// The longest wait a handler's retry-after may ask for, unless configured otherwise.
 pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(3_600);
 
+/// How long a failed step waits before its next attempt. Serialized with a `kind` tag:
+/// `{"kind": "none"}` or `{"kind": "exponential", "base_ms": 1000, ...}`.
+///
+/// The default is exponential from 1 s, doubling, capped at 30 s, with jitter.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Backoff {
     /// Retry as soon as the failure is recorded.
     None,
+    /// Waits that grow by `multiplier` from `base_ms` up to `max_ms`: after the n-th failure
+    /// the wait lies in `[base_ms * multiplier^(n-1), base_ms * multiplier^n]`, each bound
+    /// capped at `max_ms`.
     Exponential {
+        /// The lower bound of the first wait, in milliseconds.
         base_ms: u64,
+        /// The factor by which each window grows over the one before (at least 1 in a
+        /// validated template).
         multiplier: f64,
+        /// The ceiling on any computed wait, in milliseconds.
         max_ms: u64,
         /// Spread the wait uniformly over `[lower, upper]` of the attempt's window; without
         /// jitter the wait is the lower bound.
@@ -50,7 +68,26 @@ impl Default for Backoff {
 }
 
 impl Backoff {
-    /// The wait after the `failed_attempt`-th attempt failed (1-based).
+    /// The wait after the `failed_attempt`-th attempt failed (1-based; 0 counts as 1),
+    /// rounded to whole milliseconds. [`Backoff::None`] always waits zero; an exponential
+    /// backoff never waits more than its `max_ms`. `rng` is only drawn from when jitter applies.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tasker_model::Backoff;
+    /// use rand::SeedableRng;
+    ///
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    /// let steady = Backoff::Exponential { base_ms: 100, multiplier: 3.0, max_ms: 1_000, jitter: false };
+    /// let waits: Vec<Duration> = (1..=4).map(|n| steady.delay(n, &mut rng)).collect();
+    /// assert_eq!(waits, [100, 300, 900, 1_000].map(Duration::from_millis));
+    ///
+    /// // With jitter, the wait after the 2nd failure lies anywhere in [2 s, 4 s].
+    /// let wait = Backoff::default().delay(2, &mut rng);
+    /// assert!(wait >= Duration::from_secs(2) && wait <= Duration::from_secs(4));
+    ///
+    /// assert_eq!(Backoff::None.delay(5, &mut rng), Duration::ZERO);
+    /// ```
     pub fn delay<R: Rng + ?Sized>(&self, failed_attempt: u32, rng: &mut R) -> Duration {
         match *self {
             Backoff::None => Duration::ZERO,
@@ -74,7 +111,8 @@ impl Backoff {
         }
     }
 
-    /// The ceiling on any computed wait (a handler's retry-after is not bound by it).
+    /// The ceiling on any computed wait (a handler's retry-after is not bound by it); `None`
+    /// for [`Backoff::None`], whose waits are all zero.
     pub fn max_delay(&self) -> Option<Duration> {
         match *self {
             Backoff::None => None,
@@ -83,11 +121,17 @@ impl Backoff {
     }
 }
 
+/// A step's retry rules, resolved: the step's `retry` settings over the template's
+/// `defaults.retry` over the engine's defaults (retryable, 3 attempts, exponential backoff
+/// from 1 s, doubling, capped at 30 s, with jitter).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RetryPolicy {
+    /// Whether a failed attempt may be retried at all. `false`: the first failure is final.
     pub retryable: bool,
+    /// Attempts in all, counting the first (at least 1 in a validated template).
     pub max_attempts: u32,
+    /// The wait between a failure and the next attempt.
     pub backoff: Backoff,
 }
 
@@ -102,7 +146,8 @@ impl Default for RetryPolicy {
 }
 
 /// May a step that has made `attempts` attempts run again?
-/// The first attempt always runs, whatever `retryable` says.
+/// The first attempt always runs, whatever `retryable` says; after that the step needs
+/// `retryable` and `attempts < max_attempts`.
 pub fn retry_eligible(attempts: i32, max_attempts: i32, retryable: bool) -> bool {
     attempts == 0 || (retryable && attempts < max_attempts)
 }
@@ -111,7 +156,17 @@ pub fn retry_eligible(attempts: i32, max_attempts: i32, retryable: bool) -> bool
 /// backoff. A step starts with `retry_limit` attempts; each `task retry` gives a step that failed
 /// for good `max_attempts = attempts + retry_limit`, so its current set started after attempt
 /// `max_attempts - retry_limit`. When the facts do not fit (a rank below 1), the attempt number
-/// itself is used.
+/// itself is used. The answer is at least 1.
+///
+/// ```
+/// use tasker_model::backoff::attempt_in_set;
+///
+/// // A step with 3 attempts, never retried by hand: the rank is the attempt number.
+/// assert_eq!(attempt_in_set(2, 3, 3), 2);
+/// // It failed 3 times, then `task retry` raised max_attempts to 6: attempt 4 is the first
+/// // of the new set, so the backoff starts from its shortest wait again.
+/// assert_eq!(attempt_in_set(4, 6, 3), 1);
+/// ```
 pub fn attempt_in_set(attempt: i32, max_attempts: i32, retry_limit: i32) -> u32 {
     let in_set = i64::from(attempt) - (i64::from(max_attempts) - i64::from(retry_limit));
     let rank = if in_set >= 1 {
@@ -127,6 +182,29 @@ impl RetryPolicy {
     /// the current set just failed. A handler's explicit `retry_after` wins over the computed
     /// backoff and its `max_ms`; it is only capped at `max_retry_after`.
     /// `backoff_disabled` (a test-environment switch) makes every retry eligible at once.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tasker_model::backoff::{DEFAULT_MAX_RETRY_AFTER, retry_eligible};
+    /// use tasker_model::{Backoff, RetryPolicy};
+    /// use rand::SeedableRng;
+    ///
+    /// let policy = RetryPolicy { backoff: Backoff::None, ..RetryPolicy::default() };
+    /// assert_eq!(policy.max_attempts, 3);
+    ///
+    /// // The first attempt always runs; then the policy's budget decides.
+    /// assert!(retry_eligible(0, 3, false));
+    /// assert!(retry_eligible(2, 3, policy.retryable));
+    /// assert!(!retry_eligible(3, 3, policy.retryable));
+    ///
+    /// // A handler's retry-after wins over the backoff, up to the ceiling.
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    /// let asked = Some(Duration::from_secs(60));
+    /// let wait = policy.next_delay(1, asked, DEFAULT_MAX_RETRY_AFTER, false, &mut rng);
+    /// assert_eq!(wait, Duration::from_secs(60));
+    /// // With backoff disabled (a test switch), every retry is due at once.
+    /// assert_eq!(policy.next_delay(1, asked, DEFAULT_MAX_RETRY_AFTER, true, &mut rng), Duration::ZERO);
+    /// ```
     pub fn next_delay<R: Rng + ?Sized>(
         &self,
         failed_attempt: u32,

@@ -4,6 +4,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+/// How a template decides that two creation requests are the same task, set by its
+/// `identity` field (`always_unique`, `strict` or `caller_provided`). A request that names an
+/// existing task gets that task back instead of a new one.
+///
+/// An idempotency key, when the caller gives one, decides under every strategy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -22,6 +27,29 @@ pub enum IdentityStrategy {
 /// An idempotency key is scoped to the template's namespace and name (not its version), so a
 /// retried request still finds its task after a new version is registered. A strict identity
 /// is scoped to the template version, since the same context may mean another thing there.
+///
+/// The hash is 64 lowercase hex digits (SHA-256). A strict identity compares contexts as JSON
+/// values: the order of an object's keys does not matter.
+///
+/// ```
+/// use tasker_model::IdentityStrategy;
+/// use tasker_model::identity::identity_hash;
+/// use serde_json::json;
+///
+/// let strict = |version: &str, context: &serde_json::Value| {
+///     identity_hash(IdentityStrategy::Strict, "shop", "refund", version, context, None)
+/// };
+/// let a = strict("1.0.0", &json!({ "order": 7, "full": true }));
+/// assert_eq!(a, strict("1.0.0", &json!({ "full": true, "order": 7 })));
+/// assert_ne!(a, strict("2.0.0", &json!({ "order": 7, "full": true })));
+/// assert_eq!(a.map(|h| h.len()), Some(64));
+///
+/// // Always unique: no identity, unless the caller gives a key.
+/// let ctx = json!({});
+/// let unique = |key| identity_hash(IdentityStrategy::AlwaysUnique, "shop", "refund", "1.0.0", &ctx, key);
+/// assert_eq!(unique(None), None);
+/// assert!(unique(Some("refund-7")).is_some());
+/// ```
 pub fn identity_hash(
     strategy: IdentityStrategy,
     namespace: &str,

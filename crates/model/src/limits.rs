@@ -68,17 +68,41 @@ pub enum UnstorableJson {
     /// PostgreSQL's `jsonb` and `text` refuse the NUL character (`\u0000`); SQLite would keep
     /// it, so it is refused everywhere.
     #[error("{what} contains a NUL character (\\u0000) at {pointer}")]
-    Nul { what: &'static str, pointer: String },
+    Nul {
+        /// What was checked, as the caller named it (e.g. "the step result").
+        what: &'static str,
+        /// The JSON pointer of the first string or key holding the NUL (see [`find_nul`]).
+        pointer: String,
+    },
+    /// The value serializes to more than the limit.
     #[error("{what} is {size} bytes of JSON, more than the limit of {limit} bytes")]
     TooLarge {
+        /// What was checked, as the caller named it (e.g. "the task context").
         what: &'static str,
+        /// Bytes counted, more than `limit`. Counting stops a little past the limit, so this
+        /// may be less than the value's full serialized size.
         size: usize,
+        /// The limit, in bytes of serialized JSON.
         limit: usize,
     },
 }
 
 /// Checks that `value` (named `what` in the error, e.g. "the step result") can be stored:
-/// no NUL character in any string or key, at most `limit` bytes once serialized.
+/// no NUL character in any string or key, at most `limit` bytes once serialized (compact
+/// JSON, as `serde_json::to_string` writes it). A NUL is reported before the size.
+///
+/// ```
+/// use tasker_model::limits::{UnstorableJson, check_storable_json};
+/// use serde_json::json;
+///
+/// assert!(check_storable_json("the step result", &json!({ "ok": true }), 1024).is_ok());
+///
+/// let err = check_storable_json("the step result", &json!({ "note": "a\u{0}b" }), 1024).unwrap_err();
+/// assert_eq!(err.to_string(), "the step result contains a NUL character (\\u0000) at /note");
+///
+/// let err = check_storable_json("the step result", &json!("x".repeat(100)), 10).unwrap_err();
+/// assert!(matches!(err, UnstorableJson::TooLarge { limit: 10, .. }));
+/// ```
 pub fn check_storable_json(
     what: &'static str,
     value: &Value,
@@ -94,7 +118,8 @@ pub fn check_storable_json(
     Ok(())
 }
 
-/// Replaces NUL characters in a text that is about to be stored (an error message).
+/// Replaces NUL characters in a text that is about to be stored (an error message) with
+/// U+FFFD (`�`); borrows the text unchanged when it has none.
 pub fn storable_text(text: &str) -> std::borrow::Cow<'_, str> {
     if text.contains('\0') {
         std::borrow::Cow::Owned(text.replace('\0', "\u{FFFD}"))

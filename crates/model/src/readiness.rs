@@ -10,66 +10,111 @@ use crate::{State, StepId, StepRecord, TaskId, TaskRecord, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+/// Whether one step may run now, and each reason that decides it, computed at a given time
+/// from the states of the step, its parents and its task.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepReadiness {
+    /// The step's task.
     #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub task_id: TaskId,
+    /// The step.
     #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub step_id: StepId,
+    /// The step's name in its template.
     pub name: String,
+    /// The step's state.
     pub current_state: State,
+    /// Every parent is `complete` or `resolved_manually` (true for a step without parents).
     pub dependencies_satisfied: bool,
+    /// The retry rule allows an attempt: always for a `pending` step, otherwise while
+    /// `attempts` is 0, or the step is retryable and `attempts < max_attempts`. It says nothing
+    /// about whether the state is one that runs.
     pub retry_eligible: bool,
+    /// The step can be claimed now: it is `pending` or `error`, its dependencies are
+    /// satisfied, it is retry-eligible, a failed step's retry time has come, and its task is
+    /// `pending` or `in_progress` with no step failed for good.
     pub ready_for_execution: bool,
+    /// When the step last failed, whatever its current state; `None` if it never failed.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub last_failure_at: Option<Timestamp>,
+    /// When a step in `error` with a retry left is due to run again; `None` for any other step,
+    /// and when no retry time is set.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub next_retry_at: Option<Timestamp>,
+    /// The number of parent steps.
     pub total_parents: i32,
+    /// Parents that are `complete` or `resolved_manually`.
     pub completed_parents: i32,
+    /// Attempts started so far, the running one included.
     pub attempts: i32,
+    /// The step's attempt budget, counting the first attempt.
     pub max_attempts: i32,
+    /// The retry-after the handler asked for with its latest failure, in whole seconds,
+    /// rounded up; `None` when it asked for none.
     pub backoff_request_seconds: Option<i64>,
+    /// When the latest attempt was claimed; `None` before the first.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub last_attempted_at: Option<Timestamp>,
 }
 
+/// Where a task's execution stands, from its steps' readiness. The first that applies, in
+/// this order: `blocked_by_failures`, `has_ready_steps`, `processing`, `all_complete`,
+/// `waiting_for_dependencies`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ExecutionStatus {
+    /// At least one step can be claimed now.
     HasReadySteps,
+    /// Steps are running and none can be claimed now.
     Processing,
+    /// A step failed with no retry left: the task goes no further until `task retry` or
+    /// `step resolve`.
     BlockedByFailures,
+    /// Every step is `complete` or `resolved_manually`.
     AllComplete,
+    /// Nothing is ready or running: steps wait for their parents or for a retry's time (a
+    /// cancelled task also ends up here).
     WaitingForDependencies,
 }
 
+/// What to do about a task, one for each execution status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RecommendedAction {
+    /// Claim and run the ready steps (`has_ready_steps`).
     ExecuteReadySteps,
+    /// Wait for the running steps (`processing`).
     WaitForCompletion,
+    /// An operator's turn: retry the task or resolve its failed steps (`blocked_by_failures`).
     HandleFailures,
+    /// Nothing is left to run: the task completes (`all_complete`).
     FinalizeTask,
+    /// Wait for parents or retry times (`waiting_for_dependencies`).
     WaitForDependencies,
 }
 
+/// How a task is faring, from the failures among its steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HealthStatus {
+    /// No step is in `error`.
     Healthy,
+    /// Some steps are in `error`, and each still has a retry left.
     Recovering,
+    /// A step failed with no retry left.
     Blocked,
+    /// Reserved: nothing in this version computes it.
     Unknown,
 }
 
 macro_rules! str_enum {
     ($t:ty { $($v:ident => $s:literal),* $(,)? }) => {
         impl $t {
+            /// The snake_case name, as in JSON; `parse` reads it back.
             pub fn as_str(self) -> &'static str {
                 match self { $(Self::$v => $s),* }
             }
@@ -109,24 +154,35 @@ str_enum!(HealthStatus {
     Unknown => "unknown",
 });
 
+/// A summary of one task's steps: counts by state, and what the task needs next.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskExecutionContext {
+    /// The task.
     #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub task_id: TaskId,
+    /// All of the task's steps.
     pub total_steps: i64,
+    /// Steps in `pending`.
     pub pending_steps: i64,
+    /// Steps in `in_progress`.
     pub in_progress_steps: i64,
     /// `complete` or `resolved_manually`.
     pub completed_steps: i64,
     /// Steps in `error`, whether or not a retry is still due.
     pub failed_steps: i64,
+    /// Steps that can be claimed now (`ready_for_execution`).
     pub ready_steps: i64,
     /// Steps in `error` with no retry left.
     pub permanently_blocked_steps: i64,
+    /// Where the task's execution stands.
     pub execution_status: ExecutionStatus,
+    /// What to do about it, following from `execution_status`.
     pub recommended_action: RecommendedAction,
+    /// Completed steps as a share of all steps, from 0 to 100, rounded to two decimals; 0
+    /// for a task without steps.
     pub completion_percentage: f64,
+    /// How the task is faring, from its failed steps.
     pub health_status: HealthStatus,
 }
 
@@ -136,8 +192,9 @@ pub fn task_accepts_work(task_state: State) -> bool {
     matches!(task_state, State::Pending | State::InProgress)
 }
 
-/// Readiness of every step of one task. `steps` must hold all steps of the task; parents are
-/// looked up by name.
+/// Readiness of every step of one task at `now`, in the order of `steps`. `steps` must hold
+/// all steps of the task; parents are looked up by name (a parent missing from `steps` counts
+/// as unsatisfied).
 pub fn step_readiness(
     task: &TaskRecord,
     steps: &[StepRecord],
@@ -202,7 +259,8 @@ pub fn step_readiness(
         .collect()
 }
 
-/// The execution context of one task, from its steps' readiness.
+/// The execution context of one task, from its steps' readiness (as [`step_readiness`]
+/// computes it).
 pub fn task_execution_context(
     task_id: TaskId,
     readiness: &[StepReadiness],

@@ -3,24 +3,63 @@
 //! Tasks and steps share one set of states but not one set of transitions. The tables here are
 //! the only definition of what is allowed; every backend enforces them with a compare-and-set on
 //! the expected state, and the conformance suite checks that both agree with this module.
+//!
+//! ```
+//! use tasker_model::State;
+//! use tasker_model::state::{step_transition_allowed, task_transition_allowed};
+//!
+//! let state: State = "in_progress".parse()?;
+//! assert_eq!(state, State::InProgress);
+//! assert_eq!(State::ResolvedManually.to_string(), "resolved_manually");
+//!
+//! // A failed step may be retried; a finished one never moves again.
+//! assert!(step_transition_allowed(State::Error, State::InProgress));
+//! assert!(!step_transition_allowed(State::Complete, State::Pending));
+//! // A running step is never cancelled under its handler: it finishes first.
+//! assert!(!step_transition_allowed(State::InProgress, State::Cancelled));
+//! // Tasks, unlike steps, are never resolved by hand.
+//! assert!(!task_transition_allowed(State::Error, State::ResolvedManually));
+//! assert!(State::ResolvedManually.satisfies_dependents());
+//! # Ok::<(), tasker_model::state::UnknownState>(())
+//! ```
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// The state of a task or a step, written in snake_case (`in_progress`) in JSON, in the
+/// database and on the command line.
+///
+/// `complete`, `cancelled` and `resolved_manually` are terminal: no transition leaves them.
+/// `error` is not, since `task retry` and `step resolve` lead out of it. Only steps are ever
+/// `resolved_manually`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum State {
+    /// Not started yet. A step waits for its parents, or for a claim once they are done; a
+    /// task has had none of its steps claimed yet.
     Pending,
+    /// Running. A step has been claimed under a lease and its handler is running; a task has
+    /// had a step claimed and is not finished.
     InProgress,
+    /// Done. A step's handler succeeded (its result is stored); every step of a task is
+    /// complete or resolved manually. Terminal.
     Complete,
+    /// Failed. A step's last attempt failed, and a retry may still be due; a task is blocked by
+    /// a step that failed with no retry left and has no step running. Not terminal: `task
+    /// retry` and `step resolve` lead out of it.
     Error,
+    /// Stopped by `task cancel`: the task, and those of its steps that were pending or failed
+    /// at the time (running steps finish on their own). Terminal.
     Cancelled,
+    /// A step an operator marked as done (`step resolve`): it counts as complete for its
+    /// children, without a result. Terminal. Tasks never take this state.
     ResolvedManually,
 }
 
 impl State {
+    /// Every state, in declaration order (which is also their [`Ord`] order).
     pub const ALL: [State; 6] = [
         State::Pending,
         State::InProgress,
@@ -30,6 +69,8 @@ impl State {
         State::ResolvedManually,
     ];
 
+    /// The snake_case name (`in_progress`), as in JSON and the database; [`str::parse`] reads
+    /// it back.
     pub fn as_str(self) -> &'static str {
         match self {
             State::Pending => "pending",
@@ -41,7 +82,7 @@ impl State {
         }
     }
 
-    /// A state no transition leaves.
+    /// A state no transition leaves: `complete`, `cancelled` or `resolved_manually`.
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
@@ -49,7 +90,8 @@ impl State {
         )
     }
 
-    /// A step in this state counts as done for its children.
+    /// A step in this state counts as done for its children: `complete` or
+    /// `resolved_manually`.
     pub fn satisfies_dependents(self) -> bool {
         matches!(self, State::Complete | State::ResolvedManually)
     }
@@ -61,6 +103,7 @@ impl fmt::Display for State {
     }
 }
 
+/// A text that names no [`State`]; holds the text as given.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown state {0:?} (expected one of pending, in_progress, complete, error, cancelled, resolved_manually)"

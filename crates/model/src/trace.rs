@@ -5,24 +5,44 @@
 /// Why a `traceparent` was refused. The messages name the part at fault, never echo the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidTraceparent {
+    /// Not 55 characters long; holds the length found, in bytes.
     #[error(
         "traceparent must be 55 characters, 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>; got {0}"
     )]
     Length(usize),
+    /// Holds a character outside ASCII.
     #[error("traceparent must hold only lowercase hex digits (0-9, a-f) and '-'")]
     NotAscii,
+    /// A `-` is missing between version, trace id, parent id and flags.
     #[error("traceparent must separate version, trace id, parent id and flags with '-'")]
     Separators,
+    /// The version is not `00`, the only version this check knows.
     #[error("traceparent version must be 00")]
     Version,
+    /// The named part (`trace id`, `parent id` or `flags`) holds something other than
+    /// lowercase hex digits.
     #[error("traceparent {0} must be lowercase hex digits (0-9, a-f)")]
     NotHex(&'static str),
+    /// The named part (`trace id` or `parent id`) is all zeros, which W3C declares invalid.
     #[error("traceparent {0} must not be all zeros")]
     AllZeros(&'static str),
 }
 
 /// Checks a version-00 `traceparent`: `00-` + 32 lowercase hex digits (the trace id, not all
-/// zeros) + `-` + 16 (the parent id, not all zeros) + `-` + 2 (the flags).
+/// zeros) + `-` + 16 (the parent id, not all zeros) + `-` + 2 (the flags). Any flags are
+/// accepted. Checks run in a fixed order (ASCII, length, separators, version, then each part),
+/// and the first that fails is reported.
+///
+/// ```
+/// use tasker_model::trace::{InvalidTraceparent, check_traceparent};
+///
+/// assert_eq!(check_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"), Ok(()));
+/// assert_eq!(
+///     check_traceparent("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"),
+///     Err(InvalidTraceparent::NotHex("trace id")),
+/// );
+/// assert_eq!(check_traceparent("00-abc"), Err(InvalidTraceparent::Length(6)));
+/// ```
 pub fn check_traceparent(value: &str) -> Result<(), InvalidTraceparent> {
     if !value.is_ascii() {
         return Err(InvalidTraceparent::NotAscii);

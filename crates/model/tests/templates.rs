@@ -207,3 +207,30 @@ fn order_fulfillment_context_is_checked_and_defaulted() {
         "missing customer_email is reported at the root: {bad}"
     );
 }
+
+#[test]
+fn yaml_booleans_in_a_schema_are_pointed_out() {
+    let yaml = "namespace: app
+name: pitfall
+version: 1.0.0
+input_schema:
+  type: object
+  required: [n]
+  properties:
+    n: { type: integer }
+steps:
+  - name: a
+    handler: noop
+";
+    let errors = Template::from_yaml(yaml)
+        .expect_err("`n` reads as false")
+        .to_string();
+    assert!(
+        errors.contains(
+            "input_schema: invalid JSON Schema: false is not of type \"string\" (at /required/0)"
+        ),
+        "{errors}"
+    );
+    assert!(errors.contains("reads as the boolean false"), "{errors}");
+    assert!(errors.contains("quote it"), "{errors}");
+}

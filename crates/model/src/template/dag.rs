@@ -54,6 +54,15 @@ pub fn find_cycle(parents: &[Vec<usize>]) -> Option<Vec<usize>> {
 
 /// Group steps by level: level 0 has no parents, a step's level is one more than its deepest
 /// parent's. The graph must be acyclic. Steps keep their template order within a level.
+/// `parents[i]` lists the steps that step `i` depends on.
+///
+/// ```
+/// use tasker_model::template::dependency_levels;
+///
+/// // a; b and c after a; d after b and c.
+/// let parents = vec![vec![], vec![0], vec![0], vec![1, 2]];
+/// assert_eq!(dependency_levels(&parents), vec![vec![0], vec![1, 2], vec![3]]);
+/// ```
 pub fn dependency_levels(parents: &[Vec<usize>]) -> Vec<Vec<usize>> {
     let n = parents.len();
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];

@@ -5,11 +5,16 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TemplateError {
+    /// The field at fault, as a path into the template (`steps[2].depends_on[0]`); empty when
+    /// the problem concerns the template as a whole (YAML that does not parse, a template too
+    /// large).
     pub path: String,
+    /// What is wrong, e.g. `step "pay" depends on unknown step "chek"`.
     pub message: String,
 }
 
 impl TemplateError {
+    /// An error at `path` saying `message`.
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             path: path.into(),
@@ -28,11 +33,20 @@ impl fmt::Display for TemplateError {
     }
 }
 
-/// Every problem found in a template; never empty.
+/// Every problem found in a template; never empty. Displayed, each problem is a line
+/// `path: message` under a heading that counts them.
+///
+/// ```
+/// use tasker_model::TemplateErrors;
+///
+/// let errors = TemplateErrors::single("steps[0].handler", "must not be empty");
+/// assert_eq!(errors.to_string(), "invalid template (1 problem):\n  steps[0].handler: must not be empty");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 pub struct TemplateErrors(pub Vec<TemplateError>);
 
 impl TemplateErrors {
+    /// A list of one error, at `path` saying `message`.
     pub fn single(path: impl Into<String>, message: impl Into<String>) -> Self {
         Self(vec![TemplateError::new(path, message)])
     }

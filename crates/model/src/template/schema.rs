@@ -4,6 +4,30 @@ use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
 
+/// A template's input schema, compiled: checks a task's context and fills in its defaults.
+/// Cheap to clone (the compiled validator is shared).
+///
+/// ```
+/// use tasker_model::template::ContextSchema;
+/// use serde_json::json;
+///
+/// let schema = ContextSchema::compile(&json!({
+///     "type": "object",
+///     "properties": {
+///         "customer": {
+///             "type": "object",
+///             "default": {},
+///             "properties": { "tier": { "type": "string", "default": "basic" } }
+///         }
+///     }
+/// }))?;
+/// // A default is filled in, then the defaults inside it.
+/// assert_eq!(schema.prepare(json!({}))?, json!({ "customer": { "tier": "basic" } }));
+///
+/// let errors = schema.prepare(json!({ "customer": { "tier": 1 } })).unwrap_err();
+/// assert_eq!(errors.0[0].pointer, "/customer/tier");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct ContextSchema {
     raw: Value,
@@ -22,11 +46,14 @@ impl fmt::Debug for ContextSchema {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContextError {
+    /// Where in the context, as a JSON pointer (RFC 6901); empty for the context as a whole.
     pub pointer: String,
+    /// What is wrong, as the schema validator words it.
     pub message: String,
 }
 
-/// Every violation found; never empty.
+/// Every violation found; never empty. Displayed, each is a line `pointer: message` (`/`
+/// for the context as a whole).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 pub struct ContextErrors(pub Vec<ContextError>);
 
@@ -46,9 +73,21 @@ impl fmt::Display for ContextErrors {
 }
 
 impl ContextSchema {
-    /// Compile a schema; the error says what is wrong with it.
+    /// Compile a schema (draft 2020-12 unless its `$schema` names another); the error says
+    /// what is wrong with it, and where. Where the fault is a boolean, the error adds that an
+    /// unquoted `n`, `no`, `off`, `y`, `yes` or `on` reads as a boolean in YAML.
     pub fn compile(raw: &Value) -> Result<ContextSchema, String> {
-        let validator = jsonschema::validator_for(raw).map_err(|e| e.to_string())?;
+        let validator = jsonschema::validator_for(raw).map_err(|e| {
+            let at = e.instance_path().to_string();
+            let mut text = e.to_string();
+            if !at.is_empty() {
+                text = format!("{text} (at {at})");
+            }
+            if e.instance().is_boolean() {
+                text.push_str(&yaml_boolean_hint(e.instance()));
+            }
+            text
+        })?;
         Ok(ContextSchema {
             raw: raw.clone(),
             validator: std::sync::Arc::new(validator),
@@ -56,7 +95,8 @@ impl ContextSchema {
     }
 
     /// Fill in defaults, then validate. Defaults come from `default` on object properties,
-    /// recursively, for properties the context leaves out.
+    /// recursively, for properties the context leaves out (a value the context gives is never
+    /// replaced). Returns the context with its defaults, or every violation found.
     pub fn prepare(&self, mut context: Value) -> Result<Value, ContextErrors> {
         fill_defaults(&self.raw, &mut context);
         let errors: Vec<ContextError> = self
@@ -94,6 +134,15 @@ fn fill_defaults(schema: &Value, value: &mut Value) {
             }
         }
     }
+}
+
+/// YAML 1.1 reads unquoted `y`, `n`, `yes`, `no`, `on` and `off` as booleans, so `required: [n]`
+/// arrives as `[false]`: an error about a boolean where the template author wrote a word says so.
+pub fn yaml_boolean_hint(value: &Value) -> String {
+    format!(
+        "; a YAML value such as n, no, off, y, yes or on, unquoted, reads as the boolean {value}: \
+         quote it (\"n\") if you meant the text"
+    )
 }
 
 #[cfg(test)]
