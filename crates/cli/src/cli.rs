@@ -378,5 +378,8 @@ pub enum Scenario {
     Baseline,
     /// Task creation through `tasker serve`'s HTTP API against the engine called directly.
     Api,
+    /// Queue steps run by HTTP workers against the same tasks run in-process (the largest
+    /// `--tasks` size).
+    Workers,
     All,
 }

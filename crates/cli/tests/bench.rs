@@ -6,7 +6,9 @@ mod common;
 use common::Sandbox;
 use serde_json::Value;
 
-const SCENARIOS: [&str; 6] = ["scale", "latency", "history", "fanout", "baseline", "api"];
+const SCENARIOS: [&str; 7] = [
+    "scale", "latency", "history", "fanout", "baseline", "api", "workers",
+];
 
 fn check_report(report: &Value, backend: &str) {
     assert_eq!(report["machine"]["backend"], backend, "{report:#}");
@@ -50,6 +52,10 @@ fn check_report(report: &Value, backend: &str) {
     assert_eq!(report["api"]["single"]["tasks"], 200);
     assert_eq!(report["api"]["single"]["latency"]["samples"], 200);
     assert_eq!(report["api"]["batch"]["tasks"], 2000);
+    let workers = &report["workers"];
+    assert_eq!(workers["tasks"], 50, "{workers:#}");
+    assert_eq!(workers["steps"], 200, "{workers:#}");
+    assert!(workers["claims"].as_u64().unwrap_or(0) >= 1, "{workers:#}");
     assert!(report["machine"]["cores"].as_u64().unwrap_or(0) >= 1);
 }
 

@@ -1,7 +1,8 @@
 //! `tasker bench`: the engine measured end to end on a fresh database per measurement, every
 //! result checked, the figures printed beside the targets (see docs/BENCHMARKS.md).
 //!
-//! One file per scenario (`scale`, `latency`, `history`, `fanout`, `baseline`, `api`), the machine
+//! One file per scenario (`scale`, `latency`, `history`, `fanout`, `baseline`, `api`,
+//! `queue_workers`), the machine
 //! header (`machine`), and the report (`report`).
 
 mod analytics;
@@ -14,6 +15,7 @@ mod history;
 mod latency;
 mod machine;
 pub mod memory;
+mod queue_workers;
 mod report;
 mod scale;
 mod stats;
@@ -135,6 +137,7 @@ pub struct Report {
     pub fanout: Option<fanout::FanoutReport>,
     pub baseline: Option<baseline::BaselineReport>,
     pub api: Option<api::ApiReport>,
+    pub workers: Option<queue_workers::WorkersReport>,
     /// Every scenario that ran checked its end state; a failed check stops the run with an
     /// error instead of a report.
     pub checks_passed: bool,
@@ -163,6 +166,7 @@ pub async fn run(ctx: &Ctx, args: BenchArgs) -> anyhow::Result<ExitCode> {
         fanout: None,
         baseline: None,
         api: None,
+        workers: None,
         checks_passed: false,
     };
     if plan.wants(Scenario::Scale) {
@@ -217,6 +221,13 @@ pub async fn run(ctx: &Ctx, args: BenchArgs) -> anyhow::Result<ExitCode> {
             report::api(&api);
         }
         report.api = Some(api);
+    }
+    if plan.wants(Scenario::Workers) {
+        let workers = queue_workers::run(&url, &plan).await?;
+        if !ctx.json {
+            report::workers(&workers);
+        }
+        report.workers = Some(workers);
     }
     report.checks_passed = true;
     if ctx.json {

@@ -9,6 +9,7 @@ use super::fanout::FanoutReport;
 use super::history::{HistoryReport, QUERIES};
 use super::latency::LatencyReport;
 use super::machine::Machine;
+use super::queue_workers::WorkersReport;
 use super::scale::{ScaleReport, Target};
 use super::stats::{Latency, Spread};
 use crate::output::table::Table;
@@ -271,6 +272,42 @@ pub fn api(r: &ApiReport) {
     ]);
     out!("{}", table.render());
     outln!("  peak RSS under HTTP load: {}", mib(r.peak_rss_bytes));
+    for t in &r.targets {
+        outln!(
+            "  target: {} {}",
+            t.text,
+            if t.met { "met" } else { "MISSED" }
+        );
+    }
+    checks(r.checks.iter());
+}
+
+pub fn workers(r: &WorkersReport) {
+    outln!(
+        "WORKERS  {} diamond tasks ({} steps): {} HTTP workers (claims of up to {}) against the \
+         orchestrator in this process",
+        r.tasks,
+        r.steps,
+        r.http_workers,
+        r.claim_max
+    );
+    let mut table = Table::new(&["  HOW", "STEPS", "RUN", "STEPS/S", "VS IN-PROCESS"]);
+    table.row(vec![
+        "  in-process orchestrator".to_owned(),
+        r.steps.to_string(),
+        millis(r.in_process.run_ms),
+        rate(r.in_process.steps_per_sec),
+        "1.00".to_owned(),
+    ]);
+    table.row(vec![
+        "  HTTP workers (queue)".to_owned(),
+        r.steps.to_string(),
+        millis(r.http.run_ms),
+        rate(r.http.steps_per_sec),
+        format!("{:.2}", r.ratio),
+    ]);
+    out!("{}", table.render());
+    outln!("  claim requests: {} ({} empty)", r.claims, r.empty_claims);
     for t in &r.targets {
         outln!(
             "  target: {} {}",
