@@ -443,6 +443,10 @@ impl Store for PostgresStore {
         self.notifier.wakeups()
     }
 
+    async fn flush_hints(&self) {
+        self.hinter.flush(std::time::Duration::from_secs(1)).await;
+    }
+
     async fn cancel_task(
         &self,
         task_id: TaskId,

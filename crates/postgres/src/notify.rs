@@ -74,6 +74,10 @@ pub(crate) struct Hinter {
     payload: String,
     wake: std::sync::Arc<tokio::sync::Notify>,
     sender: OnceLock<JoinHandle<()>>,
+    /// Hints raised so far, and (from the sender) how many of them a sent hint covered: a
+    /// short-lived process waits for the second to reach the first before it exits.
+    raised: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    covered: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Hinter {
@@ -84,7 +88,16 @@ impl Hinter {
             payload: schema.unwrap_or("").to_owned(),
             wake: std::sync::Arc::new(tokio::sync::Notify::new()),
             sender: OnceLock::new(),
+            raised: Default::default(),
+            covered: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
         }
+    }
+
+    /// Waits (up to `limit`) until every hint raised so far was sent or failed.
+    pub(crate) async fn flush(&self, limit: std::time::Duration) {
+        let raised = self.raised.load(std::sync::atomic::Ordering::Acquire);
+        let mut covered = self.covered.subscribe();
+        let _ = tokio::time::timeout(limit, covered.wait_for(|&sent| sent >= raised)).await;
     }
 
     /// Work was committed: hint it soon, folded with other hints raised meanwhile.
@@ -96,17 +109,22 @@ impl Hinter {
                 self.payload.clone(),
                 self.wake.clone(),
             );
+            let (raised, covered) = (self.raised.clone(), self.covered.clone());
             tokio::spawn(async move {
                 loop {
                     // A permit stored while a hint was being sent wakes this at once: one more
                     // hint covers every flag raised meanwhile.
                     wake.notified().await;
+                    let upto = raised.load(std::sync::atomic::Ordering::Acquire);
                     if let Err(e) = send(&pool, &channel, &payload).await {
                         tracing::debug!(error = %e, "a work hint was not sent");
                     }
+                    covered.send_replace(upto);
                 }
             })
         });
+        self.raised
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         self.wake.notify_one();
     }
 }

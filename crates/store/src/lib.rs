@@ -199,6 +199,11 @@ pub trait Store: TokenStore + AnalyticsStore + Send + Sync + 'static {
     fn wakeups(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
         None
     }
+    /// Wait until the hints of work committed so far have been sent to other processes (some
+    /// are sent after their commit, in the background), for at most about a second. For a
+    /// short-lived process, before it exits: `tasker task create` hints an orchestrator
+    /// elsewhere.
+    async fn flush_hints(&self) {}
 
     // ---- operator actions ------------------------------------------------------------------
     /// Cancel a task: `pending | in_progress | error -> cancelled`. Its pending and failed steps

@@ -52,6 +52,8 @@ async fn create(ctx: &Ctx, args: CreateArgs) -> anyhow::Result<ExitCode> {
     if !args.wait {
         let task = engine.task(created.id).await?;
         out::created(&task, created.created, ctx.json)?;
+        // An orchestrator in another process starts the task at once when told of it.
+        engine.flush_hints().await;
         return Ok(ExitCode::SUCCESS);
     }
     let stop = super::stop_requested();

@@ -92,6 +92,14 @@ impl Engine {
         self.inner.events.subscribe()
     }
 
+    /// Waits (about a second at most) until other processes were told of the work this one
+    /// committed: on PostgreSQL, task creation wakes orchestrators elsewhere with a hint sent
+    /// just after its commit. A process that creates tasks and exits at once calls this last,
+    /// so that they start without waiting for the next poll.
+    pub async fn flush_hints(&self) {
+        self.inner.store.flush_hints().await;
+    }
+
     pub async fn migrate(&self) -> Result<Vec<String>> {
         Ok(self.inner.store.migrate().await?)
     }
