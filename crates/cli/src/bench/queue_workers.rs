@@ -282,20 +282,20 @@ impl Load {
         });
         let url = format!("{}/v1/worker/claim", self.base);
         loop {
-            let answer = tokio::select! {
+            let mut answer = tokio::select! {
                 answer = self.post(&url, &claim) => answer?,
                 _ = self.done.cancelled() => return Ok(()),
             };
             self.claims.fetch_add(1, Ordering::Relaxed);
-            let steps = answer["steps"]
-                .as_array()
-                .context("a claim answer without `steps`")?;
+            let Value::Array(steps) = answer["steps"].take() else {
+                bail!("a claim answer without `steps`: {answer}");
+            };
             if steps.is_empty() {
                 self.empty_claims.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
             let mut completions = tokio::task::JoinSet::new();
-            for step in steps.iter().cloned() {
+            for step in steps {
                 let load = self.clone();
                 completions.spawn(async move { load.complete(&step).await });
             }
