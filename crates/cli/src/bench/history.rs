@@ -91,7 +91,7 @@ async fn measure(engine: &Engine, plan: &Plan) -> anyhow::Result<HistoryReport> 
     let analytics_samples = if plan.smoke { 1 } else { ANALYTICS_SAMPLES };
     let mut columns = Vec::with_capacity(sizes.len());
     let mut checks = Vec::new();
-    let mut probe = Probe::new(engine, reference.clone(), &layout);
+    let mut probe = Probe::new(engine, reference.clone());
     for (i, &h) in sizes.iter().enumerate() {
         progress(plan, &format!("history: seeding up to {h} finished tasks"));
         let started = Instant::now();
@@ -252,7 +252,8 @@ enum Query {
 struct Probe<'a> {
     engine: &'a Engine,
     reference: TemplateRef,
-    /// What an orchestrator running the template claims: its handlers, in-process.
+    /// What an orchestrator of this engine claims: every handler of its registry (the
+    /// built-ins here), in-process.
     filter: ClaimFilter,
     tag: i64,
     rng: Rng,
@@ -262,11 +263,11 @@ struct Probe<'a> {
 }
 
 impl<'a> Probe<'a> {
-    fn new(engine: &'a Engine, reference: TemplateRef, layout: &StepLayout) -> Probe<'a> {
+    fn new(engine: &'a Engine, reference: TemplateRef) -> Probe<'a> {
         Probe {
             engine,
             reference,
-            filter: ClaimFilter::in_process(layout.steps.iter().map(|s| s.handler.clone())),
+            filter: ClaimFilter::in_process(engine.handlers().names()),
             tag: engine.clock().now().timestamp_micros(),
             rng: Rng::new(),
             max_id: 1,
