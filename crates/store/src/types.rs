@@ -1,9 +1,10 @@
 //! Requests and answers of the [`Store`](crate::Store) trait.
 
+use chrono::SubsecRound;
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
-use tasker_model::{State, StepId, TaskId, TemplateId, Timestamp};
+use tasker_model::{State, StepFailure, StepId, TaskId, TemplateId, Timestamp};
 
 /// What a backend can do; the engine asks these, never "which backend is this".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -219,6 +220,30 @@ pub struct StepOutcome {
     /// live one.
     pub lease_expired: bool,
     pub result: OutcomeKind,
+}
+
+impl StepOutcome {
+    /// What a failed outcome leaves on its step as `last_error`, written with it at `now`;
+    /// `None` for a success. The kind is the metadata's `failure` (the engine names every
+    /// failure it records), `handler` when it names none. `at` is `now` to the microsecond,
+    /// the precision of the stored times, so that it equals the step's `last_failure_at`.
+    pub fn last_error(&self, now: Timestamp) -> Option<StepFailure> {
+        match &self.result {
+            OutcomeKind::Succeeded { .. } => None,
+            OutcomeKind::Failed {
+                error, metadata, ..
+            } => Some(StepFailure {
+                message: error.clone(),
+                kind: metadata
+                    .get("failure")
+                    .and_then(Value::as_str)
+                    .unwrap_or(StepFailure::DEFAULT_KIND)
+                    .to_owned(),
+                attempt: self.attempt,
+                at: now.trunc_subsecs(6),
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
