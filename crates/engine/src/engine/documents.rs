@@ -288,6 +288,36 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn a_failure_older_than_the_record_column_is_read_from_its_transition() {
+        let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("a time");
+        let transition = |metadata| TransitionRecord {
+            id: 1,
+            owner_id: 7,
+            step_name: Some("a".into()),
+            from_state: Some(State::InProgress),
+            to_state: State::Error,
+            metadata,
+            sort_key: 3,
+            most_recent: true,
+            created_at: at,
+        };
+        let failure = failure_from_history(&transition(
+            json!({"attempt": 2, "error": "lease expired (owner a)", "failure": "lease_expired"}),
+        ));
+        assert_eq!(
+            failure,
+            StepFailure {
+                message: "lease expired (owner a)".into(),
+                kind: "lease_expired".into(),
+                attempt: 2,
+                at,
+            }
+        );
+        let bare = failure_from_history(&transition(json!({})));
+        assert_eq!((bare.message.as_str(), bare.kind.as_str()), ("", "handler"));
+    }
+
+    #[test]
     fn history_rows_flatten_the_subject() {
         let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("a time");
         let entry = HistoryEntry {
