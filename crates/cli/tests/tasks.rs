@@ -1,7 +1,7 @@
 mod common;
 
 use common::{Sandbox, example};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const FAILING: &str = "namespace: t
 name: failing
@@ -145,13 +145,34 @@ fn a_failed_task_can_be_retried_then_resolved_by_hand() {
     let task_id = id(&created["task"]);
     let show = sandbox.json(&["task", "show", &task_id]);
     assert_eq!(step(&show, "broken")["state"], "error");
-    assert!(
-        step(&show, "broken")["explanation"]
-            .as_str()
-            .is_some_and(|e| e.contains("fail")),
+    assert_eq!(
+        step(&show, "broken")["explanation"],
+        "failed permanently after 1 attempt: failing permanently as configured (attempt 1)",
         "{show}"
     );
+    let last_error = &step(&show, "broken")["last_error"];
+    assert_eq!(
+        (
+            &last_error["message"],
+            &last_error["kind"],
+            &last_error["attempt"]
+        ),
+        (
+            &json!("failing permanently as configured (attempt 1)"),
+            &json!("permanent"),
+            &json!(1)
+        ),
+        "{show}"
+    );
+    assert!(last_error["at"].is_string(), "{show}");
+    assert_eq!(step(&show, "first")["last_error"], Value::Null);
     assert_eq!(step(&show, "last")["state"], "pending");
+    let human = sandbox.ok(&["task", "show", &task_id]);
+    assert!(
+        human.contains("last errors\n  broken  attempt 1  permanent  ")
+            && human.contains(": failing permanently as configured (attempt 1)\n"),
+        "{human}"
+    );
 
     let retried = sandbox.json(&["task", "retry", &task_id]);
     assert_eq!(retried["state"], "in_progress", "{retried}");
@@ -159,6 +180,8 @@ fn a_failed_task_can_be_retried_then_resolved_by_hand() {
     let show = sandbox.json(&["task", "show", &task_id]);
     assert_eq!(show["task"]["state"], "error", "it fails again: {show}");
     assert_eq!(step(&show, "broken")["attempts"], 2);
+
+    assert_eq!(step(&show, "broken")["last_error"]["attempt"], 2, "{show}");
 
     let broken = id(step(&show, "broken"));
     let resolved = sandbox.json(&["step", "resolve", &broken]);

@@ -79,6 +79,7 @@ fn bench_readiness(c: &mut Criterion) {
             ready_at: None,
             last_attempted_at: None,
             last_failure_at: None,
+            last_error: None,
             backoff_request_seconds: None,
             inputs: None,
             results: None,

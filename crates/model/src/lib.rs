@@ -71,7 +71,7 @@ pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use readiness::{
     ExecutionStatus, HealthStatus, RecommendedAction, StepReadiness, TaskExecutionContext,
 };
-pub use record::{StepRecord, TaskRecord, TransitionRecord};
+pub use record::{StepFailure, StepRecord, TaskRecord, TransitionRecord};
 pub use state::State;
 pub use template::{IdentityStrategy, StepDefinition, Template, TemplateError, TemplateErrors};
 

@@ -101,6 +101,12 @@ pub struct StepRecord {
     /// The last failure, whatever the current state.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub last_failure_at: Option<Timestamp>,
+    /// The latest failed attempt: its error text, its kind, its number and when it failed.
+    /// Like `last_failure_at` it stays after a later success, so a step that failed and then
+    /// succeeded on a retry still shows what went wrong. `None` when no attempt has failed, and
+    /// for failures recorded before databases stored it (they are not backfilled).
+    #[serde(default)]
+    pub last_error: Option<StepFailure>,
     /// The wait (retry-after) the handler asked for with its latest failure, in whole seconds,
     /// rounded up; `None` when that failure asked for none. A later success leaves it as it
     /// was.
@@ -126,6 +132,29 @@ pub struct StepRecord {
     /// When the step's row last changed.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
+}
+
+/// A failed attempt of a step, as kept on its record ([`StepRecord::last_error`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StepFailure {
+    /// The error text: what the handler reported, or what the engine saw (`timed out after
+    /// 500 ms`, `lease expired (owner a)`, `handler panicked: ...`).
+    pub message: String,
+    /// Why the attempt failed, as in the failure's transition metadata (`failure`):
+    /// `handler` (a retryable error), `permanent`, `timeout`, `panic`, `lease_expired`,
+    /// `unstorable_outcome`; `handler` when the outcome named no kind.
+    pub kind: String,
+    /// The number of the attempt that failed (1 for the first).
+    pub attempt: i32,
+    /// When the failure was recorded, by the engine's clock (the step's `last_failure_at`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: Timestamp,
+}
+
+impl StepFailure {
+    /// The kind recorded for a failure whose outcome names none.
+    pub const DEFAULT_KIND: &'static str = "handler";
 }
 
 /// One row of a transition history table (tasks or steps).

@@ -1,7 +1,8 @@
 -- Apply step outcomes, each fenced by state, owner, attempt and lease expiry ($1 = now).
 -- Rows that do not match are left alone: those outcomes come back as not applied. A failure
 -- without a retry time caps max_attempts at the attempts made, so that the step has no retry
--- left by the model's rule either.
+-- left by the model's rule either. A failure also leaves its `last_error` (message, kind,
+-- attempt, at); a success keeps the one before, like last_failure_at.
 --
 -- The fence is checked in a CTE that reads each step by its key (LATERAL, fenced with OFFSET 0);
 -- written as plain join conditions, the planner may prefer the partial lease-owner index and
@@ -10,9 +11,9 @@
 WITH o AS (
     SELECT *
     FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::integer[], $6::boolean[],
-                $7::boolean[], $8::jsonb[], $9::timestamptz[], $10::bigint[])
+                $7::boolean[], $8::jsonb[], $9::timestamptz[], $10::bigint[], $11::jsonb[])
          AS o(step_id, task_id, owner, attempt, lease_expired, ok, result, retry_at,
-              backoff_request_seconds)
+              backoff_request_seconds, last_error)
 ),
 fenced AS MATERIALIZED (
     SELECT o.*, t.state AS task_state, t.steps_failed
@@ -41,6 +42,7 @@ SET state = CASE WHEN f.ok THEN 'complete' ELSE 'error' END,
             THEN f.retry_at
     END,
     last_failure_at = CASE WHEN f.ok THEN s.last_failure_at ELSE $1 END,
+    last_error = CASE WHEN f.ok THEN s.last_error ELSE f.last_error END,
     backoff_request_seconds = CASE
         WHEN f.ok THEN s.backoff_request_seconds ELSE f.backoff_request_seconds
     END,

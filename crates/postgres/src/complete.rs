@@ -260,7 +260,17 @@ async fn apply(
     let mut values: Vec<Option<&Value>> = Vec::with_capacity(batch.len());
     let mut retry_at: Vec<Option<Timestamp>> = Vec::with_capacity(batch.len());
     let mut backoff: Vec<Option<i64>> = Vec::with_capacity(batch.len());
+    let mut last_error: Vec<Option<Value>> = Vec::with_capacity(batch.len());
     for &i in batch {
+        last_error.push(
+            outcomes[i]
+                .last_error(now)
+                .map(|failure| {
+                    serde_json::to_value(failure)
+                        .map_err(|e| tasker_store::Error::Corrupt(format!("last_error: {e}")))
+                })
+                .transpose()?,
+        );
         match &outcomes[i].result {
             OutcomeKind::Succeeded { result } => {
                 values.push(Some(result));
@@ -292,6 +302,7 @@ async fn apply(
                 &values,
                 &retry_at,
                 &backoff,
+                &last_error,
             ],
         )
         .await

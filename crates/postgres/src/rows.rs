@@ -2,7 +2,7 @@
 //! a column that does not decode is [`Error::Corrupt`].
 
 use serde_json::Value;
-use tasker_model::{State, StepRecord, TaskRecord, TransitionRecord};
+use tasker_model::{State, StepFailure, StepRecord, TaskRecord, TransitionRecord};
 use tasker_store::{Error, Result, StoredTemplate};
 use tokio_postgres::Row;
 use tokio_postgres::types::FromSql;
@@ -60,6 +60,7 @@ pub(crate) fn step(row: &Row) -> Result<StepRecord> {
         ready_at: get(row, "ready_at")?,
         last_attempted_at: get(row, "last_attempted_at")?,
         last_failure_at: get(row, "last_failure_at")?,
+        last_error: last_error(get(row, "last_error")?)?,
         backoff_request_seconds: get(row, "backoff_request_seconds")?,
         inputs: get(row, "inputs")?,
         results: get(row, "results")?,
@@ -69,6 +70,16 @@ pub(crate) fn step(row: &Row) -> Result<StepRecord> {
         created_at: get(row, "created_at")?,
         updated_at: get(row, "updated_at")?,
     })
+}
+
+/// A step's `last_error` as stored (a JSON object).
+fn last_error(stored: Option<Value>) -> Result<Option<StepFailure>> {
+    stored
+        .map(|value| {
+            serde_json::from_value(value)
+                .map_err(|e| Error::Corrupt(format!("column last_error: {e}")))
+        })
+        .transpose()
 }
 
 /// A step's queue as stored (`''`: in-process) as the store's records hold it.

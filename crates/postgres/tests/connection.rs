@@ -74,7 +74,8 @@ async fn concurrent_migrators_apply_each_migration_once() {
             "V3__derived_current_transition",
             "V4__leaner_indexes",
             "V5__service",
-            "V6__routes"
+            "V6__routes",
+            "V7__last_error"
         ]
     );
 }
@@ -107,7 +108,8 @@ async fn a_fresh_schema_reports_its_pending_migrations() {
             "V3__derived_current_transition",
             "V4__leaner_indexes",
             "V5__service",
-            "V6__routes"
+            "V6__routes",
+            "V7__last_error"
         ]
     );
     assert_eq!(store.backend_name(), "postgres");

@@ -72,7 +72,10 @@ async fn routes_are_backfilled_for_unfinished_steps() {
     )
     .await
     .expect("connect store");
-    assert_eq!(store.migrate().await.expect("migrate"), ["V6__routes"]);
+    assert_eq!(
+        store.migrate().await.expect("migrate"),
+        ["V6__routes", "V7__last_error"]
+    );
 
     let steps = store.steps_of_task(1).await.expect("steps");
     let routes: Vec<(&str, &str, Option<&str>)> = steps
@@ -87,6 +90,10 @@ async fn routes_are_backfilled_for_unfinished_steps() {
             ("charge", "charge", None)
         ],
         "finished steps keep '' (nothing claims them again)"
+    );
+    assert!(
+        steps.iter().all(|s| s.last_error.is_none()),
+        "last_error is not backfilled"
     );
     let now = chrono::DateTime::from_timestamp(1, 0).unwrap_or_default();
     let claim = |filter| ClaimRequest {

@@ -351,6 +351,7 @@ async fn hot_queries_use_indexes_at_scale() {
     let results: Vec<Option<Value>> = running.iter().map(|_| Some(json!(1))).collect();
     let retry_at: Vec<Option<Timestamp>> = running.iter().map(|_| None).collect();
     let backoff: Vec<Option<i64>> = running.iter().map(|_| None).collect();
+    let last_errors: Vec<Option<Value>> = running.iter().map(|_| None).collect();
     let hashes: Vec<String> = (0..50).map(|i| format!("3-{i}")).collect();
     let sorts: Vec<i32> = running.iter().map(|_| 3).collect();
     let none: Vec<Option<&str>> = running.iter().map(|_| None).collect();
@@ -470,6 +471,7 @@ async fn hot_queries_use_indexes_at_scale() {
                 &results,
                 &retry_at,
                 &backoff,
+                &last_errors,
             ],
         ),
         (

@@ -363,10 +363,12 @@ async fn retry_resolve_and_the_last_error_of_a_step(api: Api) {
     assert_eq!(step.json["task"]["id"], id);
     assert_eq!(step.json["task"]["namespace"], "shop");
     assert_eq!(step.json["readiness"]["retry_eligible"], false);
-    let error = step.json["last_error"]["error"]
+    let error = step.json["last_error"]["message"]
         .as_str()
         .expect("last error");
     assert!(error.contains("failing permanently"), "{error}");
+    assert_eq!(step.json["last_error"]["kind"], "permanent");
+    assert_eq!(step.json["last_error"], show.json["steps"][0]["last_error"]);
     let fresh = api.get(&format!("/v1/steps/{after}")).await;
     assert_eq!(fresh.json["last_error"], Value::Null);
 

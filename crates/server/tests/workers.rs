@@ -511,6 +511,13 @@ async fn failures_follow_the_in_process_retry_rules(w: World) {
         .collect();
     assert_eq!(errors.len(), 3, "{history}");
     assert_eq!(errors[0]["metadata"]["error"], "card declined", "{history}");
+    let only = step_named(&document, "only");
+    assert_eq!(
+        only["last_error"]["message"], "still declined",
+        "{document}"
+    );
+    assert_eq!(only["last_error"]["kind"], "handler", "{document}");
+    assert_eq!(only["last_error"]["attempt"], 3, "{document}");
 }
 
 async fn a_permanent_failure_blocks_the_task(w: World) {
@@ -531,7 +538,13 @@ async fn a_permanent_failure_blocks_the_task(w: World) {
     assert_eq!(document["task"]["state"], "error", "{document}");
     let charge = step_named(&document, "charge");
     assert_eq!(charge["state"], "error");
-    assert_eq!(charge["explanation"], "failed permanently after 1 attempt");
+    assert_eq!(
+        charge["explanation"],
+        "failed permanently after 1 attempt: card stolen"
+    );
+    assert_eq!(charge["last_error"]["message"], "card stolen", "{document}");
+    assert_eq!(charge["last_error"]["kind"], "permanent", "{document}");
+    assert_eq!(charge["last_error"]["attempt"], 1, "{document}");
     assert_eq!(
         step_named(&document, "receipt")["explanation"],
         "blocked: another step of the task failed"

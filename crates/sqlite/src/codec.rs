@@ -3,7 +3,7 @@
 use crate::error::SqlResultExt;
 use rusqlite::Row;
 use serde_json::Value;
-use tasker_model::{State, StepRecord, TaskRecord, Timestamp, TransitionRecord};
+use tasker_model::{State, StepFailure, StepRecord, TaskRecord, Timestamp, TransitionRecord};
 use tasker_store::{Error, Result, StoredTemplate};
 
 pub(crate) fn micros(at: Timestamp) -> i64 {
@@ -103,6 +103,7 @@ pub(crate) fn step(row: &Row<'_>) -> Result<StepRecord> {
         ready_at: opt_ts_at(row, 10)?,
         last_attempted_at: opt_ts_at(row, 11)?,
         last_failure_at: opt_ts_at(row, 12)?,
+        last_error: last_error(row.get(22).sql()?)?,
         backoff_request_seconds: row.get(13).sql()?,
         inputs: opt_json(row.get(14).sql()?)?,
         results: opt_json(row.get(15).sql()?)?,
@@ -112,6 +113,21 @@ pub(crate) fn step(row: &Row<'_>) -> Result<StepRecord> {
         created_at: ts_at(row, 18)?,
         updated_at: ts_at(row, 19)?,
     })
+}
+
+/// A step's `last_error` as stored (JSON text).
+pub(crate) fn last_error(text: Option<String>) -> Result<Option<StepFailure>> {
+    text.as_deref()
+        .map(|text| {
+            serde_json::from_str(text)
+                .map_err(|e| Error::Corrupt(format!("stored last_error: {e}")))
+        })
+        .transpose()
+}
+
+/// The JSON text stored as a step's `last_error`.
+pub(crate) fn last_error_text(failure: &StepFailure) -> Result<String> {
+    serde_json::to_string(failure).map_err(|e| Error::Corrupt(format!("last_error: {e}")))
 }
 
 /// A step's queue as stored (`''`: in-process) as the store's records hold it.

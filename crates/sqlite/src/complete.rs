@@ -176,6 +176,11 @@ fn fail(
     let failed_for_good = retry_at.is_none();
     let task = bookkeeping::task_row(conn, step_task_id)?;
     let ready_at = retry_at.filter(|_| task.accepts_work()).map(micros);
+    let last_error = outcome
+        .last_error(now)
+        .as_ref()
+        .map(codec::last_error_text)
+        .transpose()?;
     let updated: Option<(i64, i32)> = conn
         .prepare_cached(queries::COMPLETE_STEP_FAILURE)
         .sql()?
@@ -188,7 +193,8 @@ fn fail(
                 outcome.lease_expired,
                 ready_at,
                 backoff_request_seconds,
-                failed_for_good
+                failed_for_good,
+                last_error
             ],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )

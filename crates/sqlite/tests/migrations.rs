@@ -51,7 +51,7 @@ async fn routes_are_backfilled_for_unfinished_steps() {
     }
     assert_eq!(
         store.migrate().await.expect("migrate"),
-        ["V5__routes".to_string()]
+        ["V5__routes".to_string(), "V6__last_error".to_string()]
     );
 
     let steps = store.steps_of_task(1).await.expect("steps");
@@ -67,6 +67,10 @@ async fn routes_are_backfilled_for_unfinished_steps() {
             ("charge", "charge", None)
         ],
         "finished steps keep '' (nothing claims them again)"
+    );
+    assert!(
+        steps.iter().all(|s| s.last_error.is_none()),
+        "last_error is not backfilled"
     );
     let now = chrono::DateTime::from_timestamp(1, 0).unwrap_or_default();
     let claim = |filter| ClaimRequest {

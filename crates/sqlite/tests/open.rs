@@ -24,6 +24,7 @@ async fn an_absolute_url_creates_the_file_and_does_not_migrate() {
             "V3__derived_current_transition".to_string(),
             "V4__service".to_string(),
             "V5__routes".to_string(),
+            "V6__last_error".to_string(),
         ]
     );
     assert_eq!(
@@ -34,6 +35,7 @@ async fn an_absolute_url_creates_the_file_and_does_not_migrate() {
             "V3__derived_current_transition".to_string(),
             "V4__service".to_string(),
             "V5__routes".to_string(),
+            "V6__last_error".to_string(),
         ]
     );
     assert!(

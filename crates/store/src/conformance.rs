@@ -12,6 +12,7 @@ mod claims;
 mod failures;
 pub mod fixture;
 mod handoff;
+mod last_error;
 mod leadership;
 mod leases;
 mod operator;
@@ -31,6 +32,7 @@ pub use bench::*;
 pub use claims::*;
 pub use failures::*;
 pub use handoff::*;
+pub use last_error::*;
 pub use leadership::*;
 pub use leases::*;
 pub use operator::*;
@@ -72,6 +74,9 @@ macro_rules! conformance_tests {
             retryable_failure_is_claimed_again_after_retry_at,
             permanent_failure_blocks_the_task,
             last_attempt_failure_with_nothing_running_errors_the_task,
+            a_failed_attempt_keeps_its_error_after_a_later_success,
+            a_permanent_failure_records_its_error,
+            the_rescuers_expired_lease_is_recorded_as_the_last_error,
             cancel_stops_pending_and_failed_steps,
             cancel_of_a_finished_task_is_invalid,
             retry_task_gives_failed_steps_more_attempts,

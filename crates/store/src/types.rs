@@ -1,9 +1,10 @@
 //! Requests and answers of the [`Store`](crate::Store) trait.
 
+use chrono::SubsecRound;
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
-use tasker_model::{State, StepId, TaskId, TemplateId, Timestamp};
+use tasker_model::{State, StepFailure, StepId, TaskId, TemplateId, Timestamp};
 
 /// What a backend can do; the engine asks these, never "which backend is this".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -221,6 +222,30 @@ pub struct StepOutcome {
     pub result: OutcomeKind,
 }
 
+impl StepOutcome {
+    /// What a failed outcome leaves on its step as `last_error`, written with it at `now`;
+    /// `None` for a success. The kind is the metadata's `failure` (the engine names every
+    /// failure it records), `handler` when it names none. `at` is `now` to the microsecond,
+    /// the precision of the stored times, so that it equals the step's `last_failure_at`.
+    pub fn last_error(&self, now: Timestamp) -> Option<StepFailure> {
+        match &self.result {
+            OutcomeKind::Succeeded { .. } => None,
+            OutcomeKind::Failed {
+                error, metadata, ..
+            } => Some(StepFailure {
+                message: error.clone(),
+                kind: metadata
+                    .get("failure")
+                    .and_then(Value::as_str)
+                    .unwrap_or(StepFailure::DEFAULT_KIND)
+                    .to_owned(),
+                attempt: self.attempt,
+                at: now.trunc_subsecs(6),
+            }),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum OutcomeKind {
     Succeeded {
@@ -311,8 +336,46 @@ pub fn with_actor(metadata: Value, actor: Option<&Value>) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::with_actor;
+    use super::{OutcomeKind, StepOutcome, with_actor};
     use serde_json::json;
+
+    #[test]
+    fn a_failed_outcome_names_its_kind_attempt_and_time() {
+        let now = chrono::DateTime::from_timestamp(1_767_225_600, 1_234_567).unwrap_or_default();
+        let mut outcome = StepOutcome {
+            step_id: 1,
+            task_id: 1,
+            owner: "o".into(),
+            attempt: 2,
+            lease_expired: false,
+            result: OutcomeKind::Failed {
+                error: "card declined".into(),
+                retry_at: None,
+                backoff_request_seconds: None,
+                metadata: json!({"failure": "permanent", "backoff_ms": 5}),
+            },
+        };
+        let failure = outcome.last_error(now).expect("a failure");
+        assert_eq!(
+            (
+                failure.message.as_str(),
+                failure.kind.as_str(),
+                failure.attempt
+            ),
+            ("card declined", "permanent", 2)
+        );
+        assert_eq!(
+            failure.at.timestamp_subsec_nanos(),
+            1_234_000,
+            "microseconds"
+        );
+        if let OutcomeKind::Failed { metadata, .. } = &mut outcome.result {
+            *metadata = json!({});
+        }
+        assert_eq!(outcome.last_error(now).expect("a failure").kind, "handler");
+        outcome.result = OutcomeKind::Succeeded { result: json!(1) };
+        assert_eq!(outcome.last_error(now), None);
+    }
 
     #[test]
     fn the_actor_joins_the_metadata() {

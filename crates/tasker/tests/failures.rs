@@ -58,6 +58,13 @@ steps:
     assert_eq!(common::state_of(&engine, task).await, State::Complete);
     let flaky = step(&engine, task, "flaky").await;
     assert_eq!(flaky.attempts, 3);
+    // The retries succeeded, yet the record keeps what failed last.
+    let last_error = flaky.last_error.as_ref().expect("last error");
+    assert_eq!(
+        (last_error.attempt, last_error.kind.as_str()),
+        (2, "handler")
+    );
+    assert!(!last_error.message.is_empty());
     assert_eq!(flaky.results, Some(json!({"failed_attempts": 2})));
     assert_eq!((stats.steps_failed, stats.retries_scheduled), (2, 2));
     assert_eq!(stats.steps_succeeded, 2);
@@ -122,11 +129,26 @@ steps:
     assert_eq!(
         details.explanations,
         vec![
-            "failed permanently after 1 attempt",
+            "failed permanently after 1 attempt: failing permanently as configured (attempt 1)",
             "complete",
             "blocked: another step of the task failed",
         ]
     );
+    let doomed = details.steps[0].last_error.as_ref().expect("last error");
+    assert_eq!(
+        (
+            doomed.message.as_str(),
+            doomed.kind.as_str(),
+            doomed.attempt
+        ),
+        (
+            "failing permanently as configured (attempt 1)",
+            "permanent",
+            1
+        )
+    );
+    assert_eq!(Some(doomed.at), details.steps[0].last_failure_at);
+    assert_eq!(details.steps[1].last_error, None);
     assert_eq!(stats.tasks_failed, 1);
     assert_eq!(stats.retries_scheduled, 0);
     // The events tell the same story, in order: the failure, the sibling, then the task.

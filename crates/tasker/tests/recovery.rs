@@ -96,6 +96,16 @@ async fn a_dead_orchestrators_step_is_recovered_by_another(db: TestDb) {
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0]["failure"], "lease_expired");
     assert_eq!(errors[0]["error"], "lease expired (owner a)", "{errors:?}");
+    // The rescuer's failure is on the record too, kept after the retry succeeded.
+    let last_error = stuck.last_error.as_ref().expect("last error");
+    assert_eq!(
+        (
+            last_error.message.as_str(),
+            last_error.kind.as_str(),
+            last_error.attempt
+        ),
+        ("lease expired (owner a)", "lease_expired", 1)
+    );
 
     // A's handler finishing late cannot overwrite anything.
     let late = StepOutcome {

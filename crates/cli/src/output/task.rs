@@ -3,7 +3,7 @@
 use super::table::Table;
 use super::{clean, compact, time};
 use serde_json::json;
-use tasker::model::{State, StepRecord, TaskRecord};
+use tasker::model::{State, StepFailure, StepRecord, TaskRecord};
 use tasker::{HistoryEntry, HistoryItem, HistorySubject, TaskDetails, TaskDocument};
 
 fn template_key(task: &TaskRecord) -> String {
@@ -131,7 +131,32 @@ pub fn details(details: &TaskDetails, json: bool) -> anyhow::Result<()> {
         ]);
     }
     out!("{}", table.render());
+    last_errors(&details.steps);
     Ok(())
+}
+
+/// The last error of every step that failed, retried or not: the table's WHY says only the
+/// first line, and nothing once a retry succeeded.
+fn last_errors(steps: &[StepRecord]) {
+    let failed: Vec<(&StepRecord, &StepFailure)> = steps
+        .iter()
+        .filter_map(|step| Some((step, step.last_error.as_ref()?)))
+        .collect();
+    if failed.is_empty() {
+        return;
+    }
+    outln!();
+    outln!("last errors");
+    for (step, failure) in failed {
+        outln!(
+            "  {}  attempt {}  {}  {}: {}",
+            clean(&step.name),
+            failure.attempt,
+            clean(&failure.kind),
+            time::rfc3339(failure.at),
+            clean(&failure.message)
+        );
+    }
 }
 
 pub fn step(step: &StepRecord, json: bool) -> anyhow::Result<()> {

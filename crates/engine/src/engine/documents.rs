@@ -7,8 +7,8 @@ use crate::error::{Error, Result};
 use serde::Serialize;
 use serde_json::Value;
 use tasker_model::{
-    State, StepId, StepReadiness, StepRecord, TaskExecutionContext, TaskId, TaskRecord, Template,
-    TemplateId, Timestamp,
+    State, StepFailure, StepId, StepReadiness, StepRecord, TaskExecutionContext, TaskId,
+    TaskRecord, Template, TemplateId, Timestamp, TransitionRecord,
 };
 use tasker_store::StoredTemplate;
 
@@ -59,16 +59,14 @@ impl From<&TaskDetails> for TaskDocument {
     }
 }
 
-/// One step on its own: what `task show` says of it, the task it belongs to, and its last
-/// failure.
+/// One step on its own: what `task show` says of it (its `last_error` included) and the task
+/// it belongs to.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepDocument {
     #[serde(flatten)]
     pub view: StepView,
     pub task: StepTask,
-    /// The most recent failed attempt, whatever the step's state now; `null` if it never failed.
-    pub last_error: Option<LastError>,
 }
 
 /// The task a step belongs to, in brief.
@@ -81,18 +79,6 @@ pub struct StepTask {
     pub name: String,
     pub version: String,
     pub state: State,
-}
-
-/// A failed attempt, from the step's history.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct LastError {
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
-    pub at: Timestamp,
-    /// The handler's error text (`null` when the transition recorded none).
-    pub error: Option<String>,
-    /// The whole metadata of that transition (failure kind, backoff chosen, ...).
-    pub metadata: Value,
 }
 
 /// One row of `task history`: a transition of the task or of one of its steps.
@@ -232,8 +218,9 @@ impl Engine {
         Ok(TemplateDocument::new(&stored, &template))
     }
 
-    /// One step: its fields, readiness and explanation as `task show` gives them, its task, and
-    /// its last failure (from its history).
+    /// One step: its fields, readiness and explanation as `task show` gives them, and its task.
+    /// A step whose last failure was recorded before the store kept `last_error` takes it from
+    /// its history, so that the step document names every failure.
     pub async fn step_document(&self, id: StepId) -> Result<StepDocument> {
         let step = self
             .store()
@@ -242,27 +229,21 @@ impl Engine {
             .ok_or(Error::StepNotFound(id))?;
         let details = self.task_details(step.task_id).await?;
         let document = TaskDocument::from(&details);
-        let view = document
+        let mut view = document
             .steps
             .into_iter()
             .find(|s| s.step.id == id)
             .ok_or(Error::StepNotFound(id))?;
-        let last_error = self
-            .store()
-            .step_transitions_of_task(step.task_id)
-            .await?
-            .into_iter()
-            .filter(|t| t.owner_id == id && t.to_state == State::Error)
-            .max_by_key(|t| t.sort_key)
-            .map(|t| LastError {
-                at: t.created_at,
-                error: t
-                    .metadata
-                    .get("error")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                metadata: t.metadata,
-            });
+        if view.step.last_error.is_none() && view.step.last_failure_at.is_some() {
+            view.step.last_error = self
+                .store()
+                .step_transitions_of_task(step.task_id)
+                .await?
+                .into_iter()
+                .filter(|t| t.owner_id == id && t.to_state == State::Error)
+                .max_by_key(|t| t.sort_key)
+                .map(|t| failure_from_history(&t));
+        }
         let task = details.task;
         Ok(StepDocument {
             view,
@@ -273,8 +254,31 @@ impl Engine {
                 version: task.version,
                 state: task.state,
             },
-            last_error,
         })
+    }
+}
+
+/// A failure as its transition recorded it (`error`, `failure`, `attempt` in the metadata), for
+/// a step whose record predates `last_error`.
+fn failure_from_history(transition: &TransitionRecord) -> StepFailure {
+    let metadata = &transition.metadata;
+    StepFailure {
+        message: metadata
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        kind: metadata
+            .get("failure")
+            .and_then(Value::as_str)
+            .unwrap_or(StepFailure::DEFAULT_KIND)
+            .to_owned(),
+        attempt: metadata
+            .get("attempt")
+            .and_then(Value::as_i64)
+            .and_then(|n| i32::try_from(n).ok())
+            .unwrap_or_default(),
+        at: transition.created_at,
     }
 }
 
@@ -282,6 +286,36 @@ impl Engine {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_failure_older_than_the_record_column_is_read_from_its_transition() {
+        let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("a time");
+        let transition = |metadata| TransitionRecord {
+            id: 1,
+            owner_id: 7,
+            step_name: Some("a".into()),
+            from_state: Some(State::InProgress),
+            to_state: State::Error,
+            metadata,
+            sort_key: 3,
+            most_recent: true,
+            created_at: at,
+        };
+        let failure = failure_from_history(&transition(
+            json!({"attempt": 2, "error": "lease expired (owner a)", "failure": "lease_expired"}),
+        ));
+        assert_eq!(
+            failure,
+            StepFailure {
+                message: "lease expired (owner a)".into(),
+                kind: "lease_expired".into(),
+                attempt: 2,
+                at,
+            }
+        );
+        let bare = failure_from_history(&transition(json!({})));
+        assert_eq!((bare.message.as_str(), bare.kind.as_str()), ("", "handler"));
+    }
 
     #[test]
     fn history_rows_flatten_the_subject() {

@@ -201,6 +201,18 @@ fn nobody_runs(step: &StepRecord) -> String {
     }
 }
 
+/// `: card declined`, the step's last error as a suffix of its explanation; empty when the
+/// record has none (a failure recorded before databases kept it). Only the first line of the
+/// text, so that an explanation stays one line.
+fn reason(step: &StepRecord) -> String {
+    last_error_line(step).map_or_else(String::new, |text| format!(": {text}"))
+}
+
+fn last_error_line(step: &StepRecord) -> Option<&str> {
+    let failure = step.last_error.as_ref()?;
+    Some(failure.message.lines().next().unwrap_or_default().trim())
+}
+
 fn explain(
     task: &TaskRecord,
     step: &StepRecord,
@@ -228,25 +240,29 @@ fn explain(
             line
         }
         State::Error if failed_for_good(step) => format!(
-            "failed permanently after {} attempt{}",
+            "failed permanently after {} attempt{}{}",
             step.attempts,
-            plural(step.attempts)
+            plural(step.attempts),
+            reason(step)
         ),
         _ if task.state == State::Cancelled => "not started: task cancelled".to_owned(),
         _ if blocked => "blocked: another step of the task failed".to_owned(),
         _ if !task_accepts_work(task.state) => format!("not started: task is {}", task.state),
         State::Error => match step.ready_at {
             Some(at) if at > now => format!(
-                "retrying at {} (attempt {} of {} failed)",
+                "retrying at {} (attempt {} of {} failed{})",
                 clock_time(at),
                 step.attempts,
-                step.max_attempts
+                step.max_attempts,
+                reason(step)
             ),
-            _ => format!(
-                "ready (retry {} of {})",
-                step.attempts + 1,
-                step.max_attempts
-            ),
+            _ => {
+                let retry = format!("retry {} of {}", step.attempts + 1, step.max_attempts);
+                match last_error_line(step) {
+                    Some(text) => format!("ready ({retry}; last error: {text})"),
+                    None => format!("ready ({retry})"),
+                }
+            }
         },
         State::Pending => {
             let waiting: Vec<String> = step
@@ -280,6 +296,7 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
     use serde_json::json;
+    use tasker_model::StepFailure;
 
     fn at(secs: u32) -> Timestamp {
         chrono::Utc
@@ -326,6 +343,7 @@ mod tests {
             ready_at: None,
             last_attempted_at: None,
             last_failure_at: None,
+            last_error: None,
             backoff_request_seconds: None,
             inputs: None,
             results: None,
@@ -337,11 +355,21 @@ mod tests {
         }
     }
 
+    fn failure(message: &str, kind: &str, attempt: i32) -> StepFailure {
+        StepFailure {
+            message: message.into(),
+            kind: kind.into(),
+            attempt,
+            at: at(0),
+        }
+    }
+
     #[test]
     fn explains_waiting_retrying_running_and_ready() {
         let mut validate = step(1, "validate", State::Error, &[]);
         validate.attempts = 1;
         validate.ready_at = Some(at(3));
+        validate.last_error = Some(failure("connection reset\n  at line 3", "handler", 1));
         let mut charge = step(2, "charge", State::InProgress, &[]);
         charge.attempts = 2;
         charge.lease_expires_at = Some(at(30));
@@ -357,7 +385,7 @@ mod tests {
         assert_eq!(
             lines,
             vec![
-                "retrying at 12:00:03 (attempt 1 of 3 failed)",
+                "retrying at 12:00:03 (attempt 1 of 3 failed: connection reset)",
                 "running (attempt 2 of 3, lease until 12:00:30 by w1)",
                 "waiting for validate (error, retry at 12:00:03), charge (in_progress)",
                 "ready",
@@ -368,14 +396,16 @@ mod tests {
     #[test]
     fn a_permanent_failure_blocks_the_rest() {
         let mut pay = step(1, "pay", State::Error, &[]);
-        pay.attempts = 3;
+        pay.attempts = 2;
+        pay.max_attempts = 2;
+        pay.last_error = Some(failure("card declined", "permanent", 2));
         let ship = step(2, "ship", State::Pending, &["pay"]);
         let done = step(3, "audit", State::ResolvedManually, &[]);
         let lines = explain_steps(&task(State::Error), &[pay, ship, done], at(1), &[]);
         assert_eq!(
             lines,
             vec![
-                "failed permanently after 3 attempts",
+                "failed permanently after 2 attempts: card declined",
                 "blocked: another step of the task failed",
                 "resolved manually",
             ]
@@ -391,6 +421,7 @@ mod tests {
         audit.handler = "audit".into();
         audit.attempts = 1;
         audit.ready_at = Some(at(0));
+        audit.last_error = Some(failure("timed out after 500 ms", "timeout", 1));
         let mut ship = step(3, "ship", State::Pending, &["charge"]);
         ship.handler = "audit".into();
         let running = task(State::InProgress);
@@ -404,7 +435,7 @@ mod tests {
             explain_steps(&running, &steps, at(1), &unserved),
             vec![
                 r#"ready, but no worker has handler "charge_card" on queue "payments""#,
-                r#"ready (retry 2 of 3), but no worker has handler "audit""#,
+                r#"ready (retry 2 of 3; last error: timed out after 500 ms), but no worker has handler "audit""#,
                 "waiting for charge",
             ]
         );

@@ -15,8 +15,8 @@ pub use analytics::{
     StepAnalytics, StepStats, ThroughputBucket,
 };
 pub use documents::{
-    HistoryItem, HistoryKind, LastError, StepDocument, StepTask, StepView, TaskDocument,
-    TemplateDocument, TemplateSummary,
+    HistoryItem, HistoryKind, StepDocument, StepTask, StepView, TaskDocument, TemplateDocument,
+    TemplateSummary,
 };
 pub use inspect::{HistoryEntry, HistorySubject, TaskDetails, explain_steps};
 pub use requests::{CreateTask, TemplateRef};
