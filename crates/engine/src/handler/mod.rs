@@ -162,7 +162,8 @@ impl StepError {
     }
 }
 
-/// Handlers may be plain async closures: `|ctx| async move { Ok(json!({})) }`.
+/// Handlers may be plain async closures, with the argument's type written out (Rust cannot
+/// infer it from the bound): `|ctx: StepContext| async move { Ok(json!({})) }`.
 #[async_trait]
 impl<F, Fut> StepHandler for F
 where
