@@ -7,9 +7,33 @@ use tasker_model::backoff::DEFAULT_MAX_RETRY_AFTER;
 use tasker_model::limits::{DEFAULT_MAX_CONTEXT_BYTES, DEFAULT_MAX_RESULT_BYTES};
 use tasker_model::{Clock, SystemClock, TaskId};
 
+/// Settings of an [`Engine`](crate::Engine), shared by its orchestrators. Every field has a
+/// default ([`EngineConfig::default`]); [`EngineConfig::validate`] checks the ranges.
+///
+/// Retries: a step's template sets its attempts and backoff (`retry: { max_attempts,
+/// backoff, base_ms, multiplier, max_ms, jitter }`, default 3 attempts, exponential from 1 s,
+/// x2, capped at 30 s, with jitter). The engine adds `retry_backoff_disabled` (retry at once,
+/// for tests) and `max_retry_after` (the ceiling on a handler's own retry-after).
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use tasker_engine::{EngineConfig, ManualClock};
+///
+/// // A test setup: retries at once, time moved by hand.
+/// let clock = ManualClock::new("2026-01-01T00:00:00Z".parse().unwrap());
+/// let config = EngineConfig {
+///     retry_backoff_disabled: true,
+///     max_retry_after: Duration::from_secs(60),
+///     clock: Arc::new(clock.clone()),
+///     ..EngineConfig::default()
+/// };
+/// config.validate().expect("in range");
+/// ```
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
-    /// Retry failed steps at once instead of after their backoff (tests, demos).
+    /// Retry failed steps at once instead of after their backoff, and without waiting for a
+    /// handler's retry-after (tests, demos). Attempts are still counted. Default `false`.
     pub retry_backoff_disabled: bool,
     /// The longest wait a handler's retry-after may ask for ([`StepError::retry_after`]); a
     /// longer request waits this long. The backoff's own `max_ms` does not bound a retry-after.
@@ -23,6 +47,8 @@ pub struct EngineConfig {
     /// The largest step result stored, in bytes of compact JSON: a larger one fails its step
     /// permanently (`unstorable_outcome`). Default 1 MiB.
     pub max_result_bytes: usize,
+    /// Where "now" comes from: readiness, backoff, leases and every timestamp written. Default
+    /// the system clock; tests use a [`ManualClock`](tasker_model::ManualClock).
     pub clock: Arc<dyn Clock>,
     /// Carries the trace of a task across processes: with it, each step attempt's span is a
     /// child of the task's stored `traceparent`, a task created without one gets the trace
@@ -68,6 +94,33 @@ impl Default for EngineConfig {
     }
 }
 
+/// Settings of one [`Orchestrator`](crate::Orchestrator). The defaults suit a long-running
+/// process; [`OrchestratorConfig::validate`] checks the ranges (an orchestrator refuses to run
+/// with a setting out of range, [`Error::Config`](crate::Error::Config)).
+///
+/// With `until_idle`, [`Orchestrator::run`](crate::Orchestrator::run) returns once there is
+/// nothing left to do: tests and batch jobs.
+///
+/// ```
+/// use serde_json::json;
+/// use tasker_engine::{CreateTask, OrchestratorConfig, State};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let store = std::sync::Arc::new(tasker_sqlite::SqliteStore::open("sqlite::memory:")?);
+/// # let engine = tasker_engine::Engine::new(store, tasker_engine::HandlerRegistry::with_builtins(), Default::default());
+/// # engine.migrate().await?;
+/// engine
+///     .register_template_yaml("namespace: demo\nname: two\nversion: 1.0.0\nsteps:\n  - { name: a, handler: noop }\n  - { name: b, handler: noop, depends_on: [a] }\n")
+///     .await?;
+/// let task = engine.create_task(CreateTask::new("demo/two".parse()?, json!({}))).await?;
+///
+/// let config = OrchestratorConfig { until_idle: true, concurrency: 8, ..OrchestratorConfig::default() };
+/// let stats = engine.orchestrator(config).run().await?;
+/// assert_eq!(stats.steps_succeeded, 2);
+/// assert_eq!(engine.task(task.id).await?.state, State::Complete);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct OrchestratorConfig {
     /// Who holds the leases; must be unique among the orchestrators sharing a database.
@@ -79,6 +132,9 @@ pub struct OrchestratorConfig {
     /// Steps claimed per store call, at most. Large batches spread each statement's fixed
     /// cost (planning, round trips, commit) over many steps.
     pub claim_batch: u32,
+    /// How long a claimed step is this orchestrator's without a renewal (default 30 s). Leases
+    /// are renewed while the handler runs; a step whose orchestrator died is taken over once
+    /// its lease expires.
     pub lease_duration: Duration,
     /// How often to look for work when nothing wakes the claimer (other processes' work).
     pub poll_interval: Duration,

@@ -5,6 +5,8 @@
 //! The engine depends on the [`tasker_store::Store`] trait only, never on a backend; the
 //! `tasker` facade crate picks one from a database URL.
 
+#![warn(missing_docs)]
+
 mod config;
 mod engine;
 mod error;

@@ -35,6 +35,7 @@ pub struct CreateBatcher {
 }
 
 impl CreateBatcher {
+    /// A batcher that creates tasks with `engine`; nothing runs until the first request.
     pub fn new(engine: Engine) -> CreateBatcher {
         CreateBatcher {
             engine,

@@ -19,6 +19,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod create_batcher;
 pub mod extract;

@@ -57,6 +57,8 @@ pub const BEARER: &str = "bearer";
         (name = "health", description = "Liveness, readiness, metrics and this document; no token needed."),
     )
 )]
+/// The OpenAPI document of the HTTP API (`utoipa::OpenApi::openapi()`), served at
+/// `/openapi.json` and committed as `docs/openapi.json`.
 pub struct ApiDoc;
 
 /// The document as pretty JSON with a final newline: the committed form.

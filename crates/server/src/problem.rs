@@ -50,6 +50,7 @@ pub enum ProblemKind {
 }
 
 impl ProblemKind {
+    /// Every kind, in the order above.
     pub const ALL: [ProblemKind; 13] = [
         ProblemKind::Validation,
         ProblemKind::Unauthenticated,
@@ -66,6 +67,7 @@ impl ProblemKind {
         ProblemKind::Unavailable,
     ];
 
+    /// The HTTP status the kind is answered with.
     pub fn status(self) -> StatusCode {
         match self {
             ProblemKind::Validation => StatusCode::BAD_REQUEST,
@@ -103,6 +105,7 @@ impl ProblemKind {
         }
     }
 
+    /// The problem document's `title`: the same for every problem of the kind.
     pub fn title(self) -> &'static str {
         match self {
             ProblemKind::Validation => "The request is not valid",
@@ -121,6 +124,7 @@ impl ProblemKind {
         }
     }
 
+    /// The problem document's `type`: [`TYPE_BASE`] followed by the kind's slug.
     pub fn type_uri(self) -> String {
         format!("{TYPE_BASE}{}", self.slug())
     }
@@ -132,6 +136,7 @@ impl ProblemKind {
 pub struct FieldError {
     /// JSON pointer into the request body.
     pub pointer: String,
+    /// What is wrong with it, in words.
     pub message: String,
 }
 
@@ -142,7 +147,9 @@ pub struct ProblemDocument {
     /// A URI per kind of problem, `https://tasker.dev/problems/<kind>`; stable.
     #[serde(rename = "type")]
     pub type_uri: String,
+    /// A short summary of the kind of problem, the same for every problem of that kind.
     pub title: String,
+    /// The HTTP status code of the answer.
     pub status: u16,
     /// What was wrong with this request, in words.
     pub detail: String,
@@ -160,14 +167,20 @@ pub struct ProblemDocument {
 /// An error answer. Build one with a kind and a detail, then name the field at fault.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
+    /// What went wrong, which gives the status, title and type URI.
     pub kind: ProblemKind,
+    /// What was wrong with this request, in words.
     pub detail: String,
+    /// The JSON pointer of the offending body field, if one is at fault.
     pub pointer: Option<String>,
+    /// The offending path or query parameter, or header, if one is at fault.
     pub parameter: Option<String>,
+    /// Every problem found, when there are several.
     pub errors: Vec<FieldError>,
 }
 
 impl Problem {
+    /// A problem of `kind` with `detail`, naming no field.
     pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Problem {
         Problem {
             kind,
@@ -178,6 +191,7 @@ impl Problem {
         }
     }
 
+    /// A 400 problem ([`ProblemKind::Validation`]).
     pub fn validation(detail: impl Into<String>) -> Problem {
         Problem::new(ProblemKind::Validation, detail)
     }
@@ -187,10 +201,12 @@ impl Problem {
         Problem::validation(detail).with_parameter(name)
     }
 
+    /// A 403 problem ([`ProblemKind::Forbidden`]).
     pub fn forbidden(detail: impl Into<String>) -> Problem {
         Problem::new(ProblemKind::Forbidden, detail)
     }
 
+    /// A 404 problem ([`ProblemKind::NotFound`]).
     pub fn not_found(detail: impl Into<String>) -> Problem {
         Problem::new(ProblemKind::NotFound, detail)
     }
@@ -204,11 +220,13 @@ impl Problem {
         )
     }
 
+    /// Names the body field at fault, as a JSON pointer (`/context/email`).
     pub fn with_pointer(mut self, pointer: impl Into<String>) -> Problem {
         self.pointer = Some(pointer.into());
         self
     }
 
+    /// Names the path or query parameter, or header, at fault.
     pub fn with_parameter(mut self, name: impl Into<String>) -> Problem {
         self.parameter = Some(name.into());
         self
@@ -226,6 +244,7 @@ impl Problem {
         self
     }
 
+    /// The body the problem is answered with.
     pub fn document(&self) -> ProblemDocument {
         ProblemDocument {
             type_uri: self.kind.type_uri(),

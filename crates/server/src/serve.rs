@@ -11,8 +11,10 @@ use tokio_util::sync::CancellationToken;
 /// Where `tasker serve` listens unless told otherwise: this machine only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
+/// The settings of [`serve`] and [`Server::bind`], as `tasker serve` takes them.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
+    /// The address to listen on (port 0: any free port; see [`Server::local_addr`]).
     pub listen: SocketAddr,
     /// An API-only node: no orchestrator in this process (`tasker run` elsewhere runs steps).
     pub no_orchestrator: bool,
@@ -42,20 +44,28 @@ impl Default for ServeConfig {
     }
 }
 
+/// Why a server could not start or stopped abnormally.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServeError {
+    /// The address cannot be listened on (in use, or not this machine's).
     #[error("cannot listen on {addr}: {source}")]
     Bind {
+        /// The address asked for.
         addr: SocketAddr,
+        /// Why the operating system refused it.
         source: std::io::Error,
     },
+    /// The address is reachable from other machines (not loopback) while no API token
+    /// exists and authentication is on: the API would be open to anyone who can reach it.
     #[error(
         "refusing to listen on {0}, which other machines can reach, while no API token exists: create one with `tasker token create --name NAME --scope SCOPE`, or pass --insecure-no-auth to serve every route without authentication"
     )]
     NoToken(SocketAddr),
+    /// The engine or the orchestrator beside the server failed.
     #[error(transparent)]
     Engine(#[from] tasker_engine::Error),
+    /// The HTTP server stopped with an I/O error.
     #[error("the HTTP server stopped: {0}")]
     Http(std::io::Error),
 }
@@ -126,6 +136,7 @@ impl Server {
         })
     }
 
+    /// The address the server listens on (the port chosen, when asked for port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }

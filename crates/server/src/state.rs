@@ -20,6 +20,7 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 pub const DEFAULT_WORKER_MAX_WAIT: Duration =
     Duration::from_millis(worker_limits::DEFAULT_MAX_WAIT_MS);
 
+/// Whether the API asks for tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMode {
     /// Every `/v1` request needs `Authorization: Bearer <token>` with the right scope.
@@ -28,6 +29,7 @@ pub enum AuthMode {
     Open,
 }
 
+/// Limits on requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// The largest request body, in bytes; larger ones are answered 413.
@@ -53,10 +55,12 @@ impl Default for OrchestratorProbe {
 }
 
 impl OrchestratorProbe {
+    /// Reports the orchestrator alive or not (its owner calls this as it starts and stops).
     pub fn set_alive(&self, alive: bool) {
         self.0.store(alive, Ordering::Release);
     }
 
+    /// Whether the orchestrator was last reported alive (`true` until told otherwise).
     pub fn is_alive(&self) -> bool {
         self.0.load(Ordering::Acquire)
     }
@@ -112,11 +116,13 @@ impl AppState {
         }
     }
 
+    /// Requires tokens ([`AuthMode::Tokens`], the default) or opens every route.
     pub fn with_auth(mut self, auth: AuthMode) -> AppState {
         self.auth = auth;
         self
     }
 
+    /// Replaces the request limits.
     pub fn with_limits(mut self, limits: Limits) -> AppState {
         self.limits = limits;
         self
@@ -158,6 +164,7 @@ impl AppState {
         self
     }
 
+    /// The engine behind the API.
     pub fn engine(&self) -> &Engine {
         &self.engine
     }

@@ -15,7 +15,9 @@ use tasker_model::{State, TaskId, TemplateId, Timestamp};
 /// Tasks finished in `[since, until)`, newest finished first (by `completed_at`, then id).
 #[derive(Debug, Clone)]
 pub struct FinishedQuery {
+    /// The start of the range, inclusive.
     pub since: Timestamp,
+    /// The end of the range, exclusive.
     pub until: Timestamp,
     /// Only tasks of these templates (empty: every template).
     pub template_ids: Vec<TemplateId>,
@@ -26,32 +28,47 @@ pub struct FinishedQuery {
 /// Tasks and steps that finished in one bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FinishedCount {
+    /// The bucket's start: a multiple of the bucket length since the Unix epoch.
     pub bucket_start: Timestamp,
     /// Tasks whose `completed_at` falls in the bucket, by final state.
     pub tasks_complete: i64,
+    /// Tasks that ended in `error`.
     pub tasks_error: i64,
+    /// Tasks that were cancelled.
     pub tasks_cancelled: i64,
     /// Steps of those tasks (their `steps_total`).
     pub steps: i64,
 }
 
+/// A task that finished, as the analytics need it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FinishedTask {
+    /// The task's id.
     pub id: TaskId,
+    /// The template it was created from.
     pub template_id: TemplateId,
+    /// Its final state: `complete`, `error` or `cancelled`.
     pub state: State,
+    /// When it was created.
     pub created_at: Timestamp,
+    /// When it reached its final state.
     pub completed_at: Timestamp,
+    /// Steps the task has.
     pub steps_total: i32,
 }
 
 /// One step of a finished task, as the analytics need it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StepSample {
+    /// The id of the step's task.
     pub task_id: TaskId,
+    /// The template the task was created from.
     pub template_id: TemplateId,
+    /// The step's name within its template.
     pub name: String,
+    /// The step's state.
     pub state: State,
+    /// Attempts made so far.
     pub attempts: i32,
     /// How long its last attempt ran (milliseconds): to its last update for a complete step,
     /// to its last failure for one whose last attempt failed. `None` when the step never ran
@@ -65,10 +82,15 @@ pub struct StepSample {
 /// The times of a step as its row keeps them: what [`sample_times`] reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StepTimes {
+    /// The step's state.
     pub state: State,
+    /// When its last attempt became runnable; `None` if it never did.
     pub last_ready_at: Option<Timestamp>,
+    /// When its last attempt was claimed; `None` if it never ran.
     pub last_attempted_at: Option<Timestamp>,
+    /// When its last attempt failed; `None` if none did.
     pub last_failure_at: Option<Timestamp>,
+    /// When its row last changed.
     pub updated_at: Timestamp,
 }
 
@@ -93,6 +115,8 @@ pub fn sample_times(times: StepTimes) -> (Option<i64>, Option<i64>) {
     (duration, wait)
 }
 
+/// Reads over finished tasks for the analytics API, an aggregate of its own that every backend
+/// implements.
 #[async_trait]
 pub trait AnalyticsStore: Send + Sync {
     /// Tasks finished in `[since, until)` counted per bucket of `bucket_seconds` (aligned to

@@ -12,28 +12,35 @@ pub struct TableCounts {
     pub tasks_by_state: Vec<(State, i64)>,
     /// Steps in each state (states with none are left out), in state order.
     pub steps_by_state: Vec<(State, i64)>,
+    /// Task transitions, all of them.
     pub task_transitions: i64,
     /// Task transitions marked `most_recent`: one per task when the history is sound.
     pub current_task_transitions: i64,
+    /// Step transitions, all of them.
     pub step_transitions: i64,
     /// Step transitions marked `most_recent`: one per step when the history is sound.
     pub current_step_transitions: i64,
+    /// Edges between steps.
     pub edges: i64,
 }
 
 impl TableCounts {
+    /// Tasks in all.
     pub fn tasks(&self) -> i64 {
         self.tasks_by_state.iter().map(|(_, n)| n).sum()
     }
 
+    /// Steps in all.
     pub fn steps(&self) -> i64 {
         self.steps_by_state.iter().map(|(_, n)| n).sum()
     }
 
+    /// Tasks in `state`.
     pub fn tasks_in(&self, state: State) -> i64 {
         count_in(&self.tasks_by_state, state)
     }
 
+    /// Steps in `state`.
     pub fn steps_in(&self, state: State) -> i64 {
         count_in(&self.steps_by_state, state)
     }
@@ -50,6 +57,7 @@ fn count_in(counts: &[(State, i64)], state: State) -> i64 {
 /// What one run of the ideal queue did ([`Store::baseline_queue`](crate::Store::baseline_queue)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaselineReport {
+    /// Jobs the run enqueued.
     pub jobs: u64,
     /// Concurrent workers (connections) that claimed and completed jobs.
     pub workers: usize,

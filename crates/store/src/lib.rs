@@ -8,6 +8,8 @@
 //! transaction with its history row; a lost race is [`Error::Conflict`], never an overwrite.
 //! Backends never read the clock: `now` is always a parameter.
 
+#![warn(missing_docs)]
+
 mod analytics;
 mod bench;
 mod error;
@@ -40,6 +42,7 @@ use tasker_model::{
 pub trait Store: TokenStore + AnalyticsStore + Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`, for logs and benchmark headers.
     fn backend_name(&self) -> &'static str;
+    /// What this backend can do ([`Capabilities`]).
     fn capabilities(&self) -> Capabilities;
     /// Server version and the settings that matter for performance (bench headers).
     async fn describe(&self) -> Result<BackendInfo>;
@@ -66,6 +69,7 @@ pub trait Store: TokenStore + AnalyticsStore + Send + Sync + 'static {
         name: &str,
         version: Option<&str>,
     ) -> Result<Option<StoredTemplate>>;
+    /// The template with this id; `None` when there is none.
     async fn template_by_id(&self, id: TemplateId) -> Result<Option<StoredTemplate>>;
     /// All templates, ordered by namespace, name, then version (semantic order).
     async fn list_templates(&self) -> Result<Vec<StoredTemplate>>;
@@ -75,6 +79,7 @@ pub trait Store: TokenStore + AnalyticsStore + Send + Sync + 'static {
     /// A task whose `identity_hash` already exists is not created again: its existing id comes
     /// back with `created: false`. Results are in the order of `tasks`.
     async fn create_tasks(&self, tasks: &[NewTask], now: Timestamp) -> Result<Vec<CreatedTask>>;
+    /// The task with this id, with its context; `None` when there is none.
     async fn task(&self, id: TaskId) -> Result<Option<TaskRecord>>;
     /// Newest first. The rows carry no context (`context` is null): a list should not cost
     /// the size of every context in it; [`Store::task`] has it.
@@ -83,6 +88,7 @@ pub trait Store: TokenStore + AnalyticsStore + Send + Sync + 'static {
     async fn count_tasks_by_state(&self) -> Result<Vec<(State, i64)>>;
     /// The steps of a task in template order.
     async fn steps_of_task(&self, task_id: TaskId) -> Result<Vec<StepRecord>>;
+    /// The step with this id; `None` when there is none.
     async fn step(&self, id: StepId) -> Result<Option<StepRecord>>;
     /// The task's transitions, by sort key.
     async fn task_transitions(&self, task_id: TaskId) -> Result<Vec<TransitionRecord>>;

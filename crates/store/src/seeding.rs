@@ -19,7 +19,9 @@ pub const SLOT_MICROS: i64 = 50_000;
 /// A seeded task's times, in microseconds since the Unix epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeededTask {
+    /// When the task was created.
     pub created_at: i64,
+    /// When it completed.
     pub completed_at: i64,
     /// The length of one level of its DAG.
     pub slot: i64,

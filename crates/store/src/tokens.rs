@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 use tasker_model::Timestamp;
 
+/// A token to store: its hash and what it may do.
 #[derive(Debug, Clone)]
 pub struct NewToken {
     /// A label for people (`ci`, `payments-service`); need not be unique.
@@ -15,11 +16,16 @@ pub struct NewToken {
     pub token_hash: String,
 }
 
+/// A stored token (without the token itself, which only its holder has).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TokenRecord {
+    /// The token's id, assigned by the store.
     pub id: i64,
+    /// A label for people; need not be unique.
     pub name: String,
+    /// Scopes as written (`tasks:write@ecommerce`, `admin`).
     pub scopes: Vec<String>,
+    /// When it was created.
     pub created_at: Timestamp,
     /// Set once by [`TokenStore::revoke_token`]; a revoked token authenticates nothing.
     pub revoked_at: Option<Timestamp>,
@@ -31,6 +37,8 @@ pub struct TokenRecord {
 /// Tokens, an aggregate of its own (one small table).
 #[async_trait]
 pub trait TokenStore: Send + Sync {
+    /// Stores a token and returns it with its id; a hash already stored is refused (hashes are
+    /// unique).
     async fn create_token(&self, token: &NewToken, now: Timestamp) -> Result<TokenRecord>;
     /// Every token, revoked ones too, by id.
     async fn list_tokens(&self) -> Result<Vec<TokenRecord>>;

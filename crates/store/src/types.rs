@@ -17,53 +17,75 @@ pub struct Capabilities {
     pub cross_process_notify: bool,
 }
 
+/// The database a store runs on ([`crate::Store::describe`]), for logs and benchmark headers.
 #[derive(Debug, Clone, Serialize)]
 pub struct BackendInfo {
+    /// `sqlite` or `postgres`.
     pub backend: String,
+    /// The database server's (or SQLite library's) version string.
     pub server_version: String,
     /// Settings that matter for durability and speed, as (name, value).
     pub settings: Vec<(String, String)>,
 }
 
+/// A template to store ([`crate::Store::register_template`]).
 #[derive(Debug, Clone)]
 pub struct NewTemplate {
+    /// The template's namespace.
     pub namespace: String,
+    /// The template's name, unique with its namespace and version.
     pub name: String,
     /// Semantic version, as text; backends order versions semantically (major, minor, patch,
     /// then text of any pre-release part).
     pub version: String,
+    /// Free text; `None` when the template has none.
     pub description: Option<String>,
     /// The template as JSON ([`tasker_model::Template::to_json`]).
     pub definition: Value,
 }
 
+/// What [`crate::Store::register_template`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RegisteredTemplate {
+    /// The stored template's id (the existing one when nothing was created).
     pub id: TemplateId,
+    /// `true` when this call stored the template; `false` when the same version with the same
+    /// definition was already there.
     pub created: bool,
 }
 
+/// A template as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredTemplate {
+    /// Its id, assigned by the store.
     pub id: TemplateId,
+    /// The template's namespace.
     pub namespace: String,
+    /// The template's name.
     pub name: String,
+    /// Its semantic version, as text.
     pub version: String,
+    /// Free text; `None` when the template has none.
     pub description: Option<String>,
+    /// The template as JSON, as registered.
     pub definition: Value,
+    /// When it was first registered.
     pub created_at: Timestamp,
 }
 
 /// The steps and edges of one template, shared by every task created from it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepLayout {
+    /// The steps, in template order.
     pub steps: Vec<NewStep>,
     /// `(parent, child)` as indexes into `steps`.
     pub edges: Vec<(usize, usize)>,
 }
 
+/// One step of a [`StepLayout`]: what each task's copy of it starts with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewStep {
+    /// The step's name, unique within its template.
     pub name: String,
     /// The handler that runs the step; with `queue`, it decides which claimers may take it.
     pub handler: String,
@@ -71,32 +93,48 @@ pub struct NewStep {
     pub queue: Option<String>,
     /// The step's config from the template, kept with the step as its inputs (`None` if empty).
     pub inputs: Option<Value>,
+    /// Whether a failed attempt may be retried at all.
     pub retryable: bool,
+    /// Attempts in all, counting the first (at least 1).
     pub max_attempts: i32,
 }
 
+/// A task to create ([`crate::Store::create_tasks`]).
 #[derive(Debug, Clone)]
 pub struct NewTask {
+    /// The template it is created from.
     pub template_id: TemplateId,
+    /// The task's context, already checked against the template's input schema.
     pub context: Value,
+    /// The hash that identifies the task under its template's identity strategy: a second task with
+    /// the same hash returns the first. `None`: every task is new.
     pub identity_hash: Option<String>,
+    /// The caller's idempotency key, if any; the same key for the same template returns the task it
+    /// created first.
     pub idempotency_key: Option<String>,
     /// W3C trace context of the request that created the task (`traceparent` header),
     /// validated by the engine; its steps' spans continue that trace.
     pub traceparent: Option<String>,
+    /// The template's steps and edges, copied into the task.
     pub layout: Arc<StepLayout>,
 }
 
+/// What creating one task did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CreatedTask {
+    /// The task's id: the new one, or the existing task's when `created` is `false`.
     pub id: TaskId,
     /// `false` when the identity matched an existing task, which is returned instead.
     pub created: bool,
 }
 
+/// Which tasks [`crate::Store::list_tasks`] returns, newest first; every `None` field matches any
+/// task.
 #[derive(Debug, Clone, Default)]
 pub struct TaskFilter {
+    /// Only tasks in this state.
     pub state: Option<State>,
+    /// Only tasks of templates in this namespace.
     pub namespace: Option<String>,
     /// Only tasks of templates with this name (any version; within `namespace` when set).
     pub template: Option<String>,
@@ -106,14 +144,20 @@ pub struct TaskFilter {
     pub created_before: Option<Timestamp>,
     /// Only tasks with an id below this (paging, newest first).
     pub before_id: Option<TaskId>,
+    /// The most tasks to return.
     pub limit: u32,
 }
 
+/// A claim of runnable steps ([`crate::Store::claim_steps`]).
 #[derive(Debug, Clone)]
 pub struct ClaimRequest {
+    /// Who takes the leases; unique among the claimers sharing the database.
     pub owner: String,
+    /// The most steps to claim.
     pub limit: u32,
+    /// The claimer's current time: steps whose `ready_at` is later are not runnable yet.
     pub now: Timestamp,
+    /// When the leases taken by this claim expire, unless renewed.
     pub lease_expires_at: Timestamp,
     /// Claim only steps of this task (an indexed read of its steps), none of any other.
     pub only_task: Option<TaskId>,
@@ -127,7 +171,9 @@ pub struct ClaimRequest {
 /// one handler delays another's steps.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClaimFilter {
+    /// The queue whose steps pass; `None`: the steps that run in-process.
     pub queue: Option<String>,
+    /// The handlers whose steps pass; `None`: any handler.
     pub handlers: Option<Vec<String>>,
 }
 
@@ -172,7 +218,9 @@ impl ClaimFilter {
 /// [`crate::Store::advertise_handlers`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HandlerRoute {
+    /// The queue (`None`: in-process).
     pub queue: Option<String>,
+    /// The handler name, or [`ANY_HANDLER`].
     pub handler: String,
 }
 
@@ -182,17 +230,25 @@ pub const ANY_HANDLER: &str = "*";
 /// A claimed step, with what its handler needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimedStep {
+    /// The step's id.
     pub step_id: StepId,
+    /// The id of the step's task.
     pub task_id: TaskId,
+    /// The id of the task's template.
     pub template_id: TemplateId,
+    /// The step's name within its template.
     pub name: String,
     /// The step's handler (the claim's filter admitted it).
     pub handler: String,
     /// This attempt's number (1 for the first); with the owner, it fences the completion.
     pub attempt: i32,
+    /// Attempts in all, counting the first.
     pub max_attempts: i32,
+    /// Whether a failed attempt may be retried at all.
     pub retryable: bool,
+    /// When this claim's lease expires, unless renewed.
     pub lease_expires_at: Timestamp,
+    /// The step's config from the template (`None` if empty).
     pub inputs: Option<Value>,
     /// The task's context, one copy shared by the steps of a task claimed together.
     pub task_context: Arc<Value>,
@@ -210,15 +266,21 @@ pub struct ClaimedStep {
     pub task_created_at: Timestamp,
 }
 
+/// What an attempt came to, to record ([`crate::Store::complete_steps`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepOutcome {
+    /// The step's id.
     pub step_id: StepId,
+    /// The id of the step's task.
     pub task_id: TaskId,
+    /// The lease owner that ran the attempt; with `attempt`, it fences the write.
     pub owner: String,
+    /// The attempt's number (1 for the first).
     pub attempt: i32,
     /// Reported by the rescuer for an expired lease: fenced by an *expired* lease instead of a
     /// live one.
     pub lease_expired: bool,
+    /// Success with a result, or failure with what follows.
     pub result: OutcomeKind,
 }
 
@@ -246,12 +308,17 @@ impl StepOutcome {
     }
 }
 
+/// How an attempt ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OutcomeKind {
+    /// The handler succeeded: the step becomes `complete` and its children may become ready.
     Succeeded {
+        /// The handler's result, stored on the step and passed to its children.
         result: Value,
     },
+    /// The attempt failed: the step waits for a retry at `retry_at`, or fails for good.
     Failed {
+        /// The error text, kept in the transition's history.
         error: String,
         /// When the step may run again; `None` means no retry (permanent failure, not
         /// retryable, or out of attempts): the step blocks its task.
@@ -263,9 +330,12 @@ pub enum OutcomeKind {
     },
 }
 
+/// What recording one outcome did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CompletionResult {
+    /// The step's id.
     pub step_id: StepId,
+    /// The id of the step's task.
     pub task_id: TaskId,
     /// `false`: fenced out (lease lost, expired, or already completed); nothing was written.
     pub applied: bool,
@@ -281,8 +351,11 @@ pub struct CompletionResult {
 /// without a claim of its own (a transaction and, on PostgreSQL, a commit fewer per step).
 #[derive(Debug, Clone)]
 pub struct Handoff {
+    /// Who takes the leases of the released steps.
     pub owner: String,
+    /// The most released steps to claim.
     pub limit: u32,
+    /// When the hand-off's leases expire, unless renewed.
     pub lease_expires_at: Timestamp,
     /// Only released steps this filter admits are claimed.
     pub filter: ClaimFilter,
@@ -297,19 +370,32 @@ pub struct Completion {
     pub claimed: Vec<ClaimedStep>,
 }
 
+/// A step whose lease expired without being renewed (its owner died or lost the database), found by
+/// the rescuer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExpiredLease {
+    /// The step's id.
     pub step_id: StepId,
+    /// The id of the step's task.
     pub task_id: TaskId,
+    /// The id of the task's template.
     pub template_id: TemplateId,
+    /// The step's name within its template.
     pub name: String,
+    /// The owner whose lease expired.
     pub owner: String,
+    /// The attempt that held the lease.
     pub attempt: i32,
+    /// Attempts in all, counting the first.
     pub max_attempts: i32,
+    /// Whether a failed attempt may be retried at all.
     pub retryable: bool,
+    /// When the lease expired.
     pub lease_expires_at: Timestamp,
 }
 
+/// Whether any work is left ([`crate::Store::outstanding_work`]): what an `until_idle` orchestrator
+/// waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct OutstandingWork {
     /// Some step is runnable now or waiting for its retry time.

@@ -16,6 +16,20 @@ pub struct TaskerBuilder {
 }
 
 impl TaskerBuilder {
+    /// A builder for the database at `database_url`: `sqlite://path.db` (the file is created
+    /// if missing), `sqlite::memory:` (a private in-memory database, gone when the engine is
+    /// dropped: tests), or `postgres://...` / `postgresql://...`. Nothing connects until
+    /// [`TaskerBuilder::build`]. Starts with the built-in handlers (`noop`, `sleep`, `fail`,
+    /// `command`, `http`), [`EngineConfig::default`] and migrations on.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), tasker::Error> {
+    /// let engine = tasker::TaskerBuilder::new("sqlite::memory:").build().await?;
+    /// assert!(engine.handlers().contains("noop"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(database_url: impl Into<String>) -> Self {
         Self {
             database_url: database_url.into(),
@@ -38,6 +52,9 @@ impl TaskerBuilder {
         self
     }
 
+    /// The clock the engine reads "now" from (default: the system clock). Tests pass a
+    /// [`ManualClock`](tasker_engine::ManualClock) to move time by hand, so that a retry's
+    /// backoff passes without sleeping.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.config.clock = clock;
         self

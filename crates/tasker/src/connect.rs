@@ -11,6 +11,23 @@ use tasker_store::Store;
 ///
 /// A URL for a backend this build leaves out fails with [`Error::BackendNotBuilt`]; any other
 /// scheme with [`Error::UnsupportedDatabaseUrl`].
+///
+/// ```
+/// use tasker::{Engine, EngineConfig, HandlerRegistry};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), tasker::Error> {
+/// let store = tasker::connect("sqlite::memory:").await?;
+/// assert_eq!(store.backend_name(), "sqlite");
+/// let engine = Engine::new(store, HandlerRegistry::with_builtins(), EngineConfig::default());
+/// engine.migrate().await?;
+///
+/// assert!(matches!(
+///     tasker::connect("mysql://db/app").await,
+///     Err(tasker::Error::UnsupportedDatabaseUrl(_))
+/// ));
+/// # Ok(())
+/// # }
+/// ```
 pub async fn connect(database_url: &str) -> Result<Arc<dyn Store>, Error> {
     open(database_url, &Settings::default()).await
 }

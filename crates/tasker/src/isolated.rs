@@ -38,6 +38,7 @@ impl std::fmt::Debug for IsolatedDatabase {
 }
 
 impl IsolatedDatabase {
+    /// The migrated store, to build an [`Engine`](tasker_engine::Engine) on.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }

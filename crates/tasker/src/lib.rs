@@ -1,6 +1,10 @@
 //! Tasker: workflow orchestration for DAGs of steps, embedded on SQLite or shared on
 //! PostgreSQL.
 //!
+//! The [Embedding guide](guide) (`docs/EMBEDDING.md` in the repository) walks through an
+//! application: handlers, errors, events, failure reasons, testing, PostgreSQL, tracing and
+//! shutdown.
+//!
 //! ```no_run
 //! use tasker::{CreateTask, OrchestratorConfig, StepContext, StepResult, TaskerBuilder};
 //! use serde_json::json;
@@ -26,11 +30,29 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 // Every URL would be refused: better said at compile time.
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!(
     "tasker has no backend: enable its `sqlite` or `postgres` feature (the default enables both)"
 );
+
+pub mod guide {
+    // The guide's examples use both backends: a build with one gets a pointer instead, so
+    // that its doctests still pass.
+    #![cfg_attr(
+        all(feature = "sqlite", feature = "postgres"),
+        doc = include_str!("../../../docs/EMBEDDING.md")
+    )]
+    #![cfg_attr(
+        not(all(feature = "sqlite", feature = "postgres")),
+        doc = "The Embedding guide: docs/EMBEDDING.md (rendered here in builds with both backends)."
+    )]
+    // The guide's intra-doc links name the crate's items as an application sees them.
+    #[allow(unused_imports)]
+    use crate::*;
+}
 
 mod builder;
 mod connect;

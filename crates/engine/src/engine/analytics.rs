@@ -32,10 +32,14 @@ pub const MAX_SLOWEST: u32 = 1_000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ThroughputBucket {
+    /// The bucket's start.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub bucket_start: Timestamp,
+    /// Tasks that finished in the bucket and are complete.
     pub tasks_complete: i64,
+    /// Tasks that finished in the bucket in error.
     pub tasks_error: i64,
+    /// Tasks that were cancelled in the bucket.
     pub tasks_cancelled: i64,
     /// Steps of the tasks that finished in the bucket.
     pub steps: i64,
@@ -45,13 +49,17 @@ pub struct ThroughputBucket {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepStats {
+    /// The template's namespace.
     pub namespace: String,
+    /// The template's name.
     pub template: String,
+    /// The step's name.
     pub step: String,
     /// Sampled steps that ran at least once.
     pub runs: u64,
     /// Percentiles of the last attempt's duration (nearest rank); `None` without runs.
     pub p50_duration_ms: Option<i64>,
+    /// The 95th percentile of the last attempt's duration; null without runs.
     pub p95_duration_ms: Option<i64>,
     /// Runs that ended in error, over runs.
     pub error_rate: f64,
@@ -61,9 +69,11 @@ pub struct StepStats {
     pub p95_wait_ms: Option<i64>,
 }
 
+/// Statistics of every step of the sampled finished tasks: the bottleneck view.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepAnalytics {
+    /// One entry per step of each template, by namespace, template and step name.
     pub steps: Vec<StepStats>,
     /// Finished tasks whose steps were aggregated (the newest in the range).
     pub tasks_sampled: usize,
@@ -72,23 +82,32 @@ pub struct StepAnalytics {
     pub truncated: bool,
 }
 
+/// A finished task and how long it took.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlowTask {
+    /// The task's id.
     #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub task_id: TaskId,
+    /// The template's namespace.
     pub namespace: String,
+    /// The template's name.
     pub template: String,
+    /// The template's version.
     pub version: String,
+    /// The task's final state.
     pub state: State,
+    /// When the task was created.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    /// When the task finished.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub completed_at: Timestamp,
     /// From creation to completion.
     pub duration_ms: i64,
 }
 
+/// The slowest finished tasks of a range.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlowestTasks {

@@ -17,7 +17,9 @@ use tasker_store::StoredTemplate;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskDocument {
+    /// The task, with its context.
     pub task: TaskRecord,
+    /// The task's progress summed over its steps.
     pub execution: TaskExecutionContext,
     /// In template order.
     pub steps: Vec<StepView>,
@@ -28,10 +30,13 @@ pub struct TaskDocument {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepView {
+    /// The step as stored.
     #[serde(flatten)]
     pub step: StepRecord,
     /// `null` only for a step whose readiness could not be computed (it vanished meanwhile).
     pub readiness: Option<StepReadiness>,
+    /// Why the step is or is not running, in one line (waiting for its parents, for its retry time,
+    /// failed permanently after its attempts).
     pub explanation: String,
 }
 
@@ -64,8 +69,10 @@ impl From<&TaskDetails> for TaskDocument {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepDocument {
+    /// The step as task show gives it.
     #[serde(flatten)]
     pub view: StepView,
+    /// The task the step belongs to.
     pub task: StepTask,
 }
 
@@ -73,11 +80,16 @@ pub struct StepDocument {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepTask {
+    /// The task's id.
     #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: TaskId,
+    /// The template's namespace.
     pub namespace: String,
+    /// The template's name.
     pub name: String,
+    /// The template's version.
     pub version: String,
+    /// The task's state.
     pub state: State,
 }
 
@@ -85,26 +97,34 @@ pub struct StepTask {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryItem {
+    /// When the transition happened.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
+    /// Whether it is a transition of the task or of one of its steps.
     pub subject: HistoryKind,
     /// Set for step transitions.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub step_id: Option<StepId>,
+    /// The step's name; set for step transitions.
     pub step_name: Option<String>,
     /// `null` for the transition that created the task or step.
     pub from: Option<State>,
+    /// The state after the transition.
     pub to: State,
+    /// The order of the transitions of one task or step.
     pub sort_key: i32,
     /// What the transition recorded: an error, the backoff chosen, the operator (`actor`), ...
     pub metadata: Value,
 }
 
+/// What a history row is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HistoryKind {
+    /// The task itself.
     Task,
+    /// One of its steps.
     Step,
 }
 
@@ -131,16 +151,20 @@ impl From<&HistoryEntry> for HistoryItem {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TemplateDocument {
+    /// The template's id.
     #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: TemplateId,
+    /// When the template was registered.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    /// The template as registered, with every default filled in.
     pub template: Template,
     /// Step names by level: level 0 has no parents, level n depends on level n-1.
     pub levels: Vec<Vec<String>>,
 }
 
 impl TemplateDocument {
+    /// The document of a stored template and its parsed form.
     pub fn new(stored: &StoredTemplate, template: &Template) -> Self {
         let levels = template
             .levels()
@@ -165,14 +189,20 @@ impl TemplateDocument {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TemplateSummary {
+    /// The template's id.
     #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: TemplateId,
+    /// The template's namespace.
     pub namespace: String,
+    /// The template's name.
     pub name: String,
+    /// The template's version.
     pub version: String,
+    /// What the template is for; null when it has no description.
     pub description: Option<String>,
     /// How many steps it has.
     pub steps: usize,
+    /// When the template was registered.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
 }

@@ -13,34 +13,59 @@ use tasker_model::{
 };
 use tasker_store::HandlerRoute;
 
+/// Everything about one task ([`Engine::task_details`]): the task, its steps, their readiness and
+/// why each is or is not running.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskDetails {
+    /// The task, with its context.
     pub task: TaskRecord,
+    /// Its steps, in template order.
     pub steps: Vec<StepRecord>,
+    /// Each step's readiness now (dependencies met, retry due, attempts left).
     pub readiness: Vec<StepReadiness>,
+    /// The task's progress summed over its steps.
     pub execution: TaskExecutionContext,
     /// One line per step, in step order, saying why it is or is not running.
     pub explanations: Vec<String>,
 }
 
+/// What a history entry is about.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum HistorySubject {
+    /// The task itself.
     Task,
-    Step { id: StepId, name: String },
+    /// One of its steps.
+    Step {
+        /// The step's id.
+        id: StepId,
+        /// The step's name in its template.
+        name: String,
+    },
 }
 
+/// One transition of a task or of one of its steps ([`Engine::task_history`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HistoryEntry {
+    /// When it happened.
     pub at: Timestamp,
+    /// The task or the step.
     pub subject: HistorySubject,
+    /// The state before; `None` for the first transition.
     pub from: Option<State>,
+    /// The state after.
     pub to: State,
+    /// The order of transitions of one task or step.
     pub sort_key: i32,
+    /// What the transition recorded: for a failure its `error` and `failure` kind, the backoff
+    /// chosen, the attempt, the actor of an operator action.
     pub metadata: Value,
 }
 
 impl Engine {
+    /// The task, its steps with their readiness, and one line per step (in step order) saying why
+    /// it is or is not running (`waiting for its retry at ...`, `failed permanently after 2
+    /// attempts`); [`Error::TaskNotFound`] when there is none.
     pub async fn task_details(&self, id: TaskId) -> Result<TaskDetails> {
         let task = self.task(id).await?;
         let now = self.now();

@@ -58,6 +58,23 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
+    /// An engine on `store` (which must be migrated before use: [`Engine::migrate`]), running
+    /// `handlers`, with `config`. The `tasker` facade's `TaskerBuilder` builds one from a
+    /// database URL.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tasker_engine::{Engine, EngineConfig, HandlerRegistry};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = Arc::new(tasker_sqlite::SqliteStore::open("sqlite::memory:")?);
+    /// let config = EngineConfig { retry_backoff_disabled: true, ..EngineConfig::default() };
+    /// let engine = Engine::new(store, HandlerRegistry::with_builtins(), config);
+    /// assert!(!engine.migrate().await?.is_empty());
+    /// assert!(engine.pending_migrations().await?.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(store: Arc<dyn Store>, handlers: HandlerRegistry, config: EngineConfig) -> Engine {
         Engine {
             inner: Arc::new(Inner {
@@ -71,23 +88,30 @@ impl Engine {
         }
     }
 
+    /// The store it reads and writes.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
     }
 
+    /// The clock it reads "now" from ([`EngineConfig::clock`]).
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.inner.config.clock
     }
 
+    /// The handlers this process runs.
     pub fn handlers(&self) -> &HandlerRegistry {
         &self.inner.handlers
     }
 
+    /// Its settings.
     pub fn config(&self) -> &EngineConfig {
         &self.inner.config
     }
 
-    /// Events published from now on, by this process's engine and orchestrators.
+    /// Events published from now on, by this process's engine and orchestrators; see
+    /// [`Event`] for an example and the ordering guarantees. A receiver that falls more than
+    /// [`EVENT_CAPACITY`](crate::EVENT_CAPACITY) events behind misses the oldest (`recv`
+    /// returns `Lagged(n)`, then goes on). Steps run by other processes are not seen.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.inner.events.subscribe()
     }
@@ -100,10 +124,13 @@ impl Engine {
         self.inner.store.flush_hints().await;
     }
 
+    /// Applies the store's pending migrations; returns their names (empty when the schema
+    /// was current). Safe to call from several processes at once.
     pub async fn migrate(&self) -> Result<Vec<String>> {
         Ok(self.inner.store.migrate().await?)
     }
 
+    /// The names of the migrations not applied yet (empty when the schema is current).
     pub async fn pending_migrations(&self) -> Result<Vec<String>> {
         Ok(self.inner.store.pending_migrations().await?)
     }

@@ -7,14 +7,29 @@ use std::fmt;
 use std::str::FromStr;
 
 /// `namespace/name` (the latest version) or `namespace/name@version`.
+///
+/// ```
+/// use tasker_engine::TemplateRef;
+///
+/// let latest: TemplateRef = "shop/order".parse()?;
+/// assert_eq!(latest, TemplateRef::new("shop", "order"));
+/// let pinned: TemplateRef = "shop/order@1.2.0".parse()?;
+/// assert_eq!(pinned.version.as_deref(), Some("1.2.0"));
+/// assert!("order".parse::<TemplateRef>().is_err());
+/// # Ok::<(), tasker_engine::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TemplateRef {
+    /// The template's namespace.
     pub namespace: String,
+    /// The template's name.
     pub name: String,
+    /// One version (`1.2.0`); `None`: the highest registered.
     pub version: Option<String>,
 }
 
 impl TemplateRef {
+    /// The latest version of `namespace/name`.
     pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
         Self {
             namespace: namespace.into(),
@@ -23,6 +38,7 @@ impl TemplateRef {
         }
     }
 
+    /// This one version instead of the latest.
     pub fn with_version(mut self, version: impl Into<String>) -> Self {
         self.version = Some(version.into());
         self
@@ -60,9 +76,13 @@ impl fmt::Display for TemplateRef {
     }
 }
 
+/// A task to create ([`Engine::create_task`](crate::Engine::create_task)): a template and a
+/// context, and optionally an idempotency key and a trace context.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateTask {
+    /// The template to create it from.
     pub template: TemplateRef,
+    /// The task's input: checked against the template's input schema, defaults filled in.
     pub context: Value,
     /// Makes creation idempotent: the same key (for the same template name) returns the task
     /// it created the first time.
@@ -73,6 +93,7 @@ pub struct CreateTask {
 }
 
 impl CreateTask {
+    /// A request with no idempotency key and no trace context.
     pub fn new(template: TemplateRef, context: Value) -> Self {
         Self {
             template,

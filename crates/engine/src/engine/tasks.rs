@@ -14,7 +14,41 @@ use tasker_store::{CreatedTask, NewTask, TaskFilter};
 
 impl Engine {
     /// Creates a task, or returns the existing one when the template's identity (or the
-    /// idempotency key) says it is the same task.
+    /// idempotency key) says it is the same task (`created: false`). The task is `pending`
+    /// until an orchestrator claims its first step.
+    ///
+    /// Errors: [`Error::TemplateNotFound`], [`Error::Context`] (the context does not match the
+    /// input schema), [`Error::ContextUnstorable`], [`Error::IdempotencyKeyRequired`],
+    /// [`Error::IdempotencyConflict`], [`Error::Store`].
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use tasker_engine::{CreateTask, Error, State};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = std::sync::Arc::new(tasker_sqlite::SqliteStore::open("sqlite::memory:")?);
+    /// # let engine = tasker_engine::Engine::new(store, tasker_engine::HandlerRegistry::with_builtins(), Default::default());
+    /// # engine.migrate().await?;
+    /// engine
+    ///     .register_template_yaml("namespace: shop\nname: order\nversion: 1.0.0\nidentity: strict\ninput_schema: { type: object, required: [order_id] }\nsteps:\n  - { name: a, handler: noop }\n")
+    ///     .await?;
+    /// let created = engine
+    ///     .create_task(CreateTask::new("shop/order".parse()?, json!({ "order_id": 7 })))
+    ///     .await?;
+    /// assert!(created.created);
+    /// assert_eq!(engine.task(created.id).await?.state, State::Pending);
+    ///
+    /// // With `identity: strict`, the same context is the same task.
+    /// let again = engine
+    ///     .create_task(CreateTask::new("shop/order".parse()?, json!({ "order_id": 7 })))
+    ///     .await?;
+    /// assert_eq!((again.id, again.created), (created.id, false));
+    ///
+    /// let refused = engine.create_task(CreateTask::new("shop/order".parse()?, json!({}))).await;
+    /// assert!(matches!(refused, Err(Error::Context { .. })));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_task(&self, request: CreateTask) -> Result<CreatedTask> {
         let mut created = self.create_tasks(vec![request]).await?;
         created.pop().ok_or_else(|| {
@@ -79,6 +113,7 @@ impl Engine {
         new_task(&cached, request.clone(), self.config().max_context_bytes).map(|_| ())
     }
 
+    /// The task with its context; [`Error::TaskNotFound`] when there is none.
     pub async fn task(&self, id: TaskId) -> Result<TaskRecord> {
         self.store().task(id).await?.ok_or(Error::TaskNotFound(id))
     }
@@ -88,6 +123,7 @@ impl Engine {
         Ok(self.store().list_tasks(&filter).await?)
     }
 
+    /// The number of tasks in each state; states with none are left out.
     pub async fn count_tasks_by_state(&self) -> Result<Vec<(State, i64)>> {
         Ok(self.store().count_tasks_by_state().await?)
     }

@@ -130,6 +130,9 @@ impl Engine {
         Ok(registered)
     }
 
+    /// Parses a template from YAML (or JSON), then registers it as
+    /// [`Engine::register_template`] does; returns the parsed template too. A template that
+    /// does not parse or validate is [`Error::Template`], naming every field at fault.
     pub async fn register_template_yaml(
         &self,
         yaml: &str,
@@ -158,6 +161,7 @@ impl Engine {
         Ok((cached.stored.clone(), cached.layout.clone()))
     }
 
+    /// Every registered template, by namespace, name, then version (semantic order).
     pub async fn list_templates(&self) -> Result<Vec<StoredTemplate>> {
         Ok(self.store().list_templates().await?)
     }

@@ -14,8 +14,49 @@ pub use tokio_util::sync::CancellationToken;
 
 /// The code behind a step. Handlers run concurrently and may be called again for the same step
 /// (a retry, or a second attempt after a crash), so they should be idempotent.
+///
+/// Any `Fn(StepContext) -> impl Future<Output = StepResult>` is a handler (an `async fn`, or
+/// a closure whose argument type is written out); a struct implements the trait with
+/// `#[async_trait]`:
+///
+/// ```
+/// use async_trait::async_trait;
+/// use serde_json::{Value, json};
+/// use tasker_engine::{HandlerRegistry, StepContext, StepError, StepHandler, StepResult};
+///
+/// struct Greet {
+///     greeting: String,
+/// }
+///
+/// #[async_trait]
+/// impl StepHandler for Greet {
+///     async fn call(&self, ctx: StepContext) -> StepResult {
+///         let name = ctx.context["name"]
+///             .as_str()
+///             .ok_or_else(|| StepError::permanent("name must be a string"))?;
+///         Ok(json!({ "message": format!("{} {name}", self.greeting) }))
+///     }
+///
+///     fn check_config(&self, config: &Value) -> Result<(), String> {
+///         match config.get("loud") {
+///             None | Some(Value::Bool(_)) => Ok(()),
+///             Some(_) => Err("loud: must be true or false".into()),
+///         }
+///     }
+/// }
+///
+/// let mut handlers = HandlerRegistry::empty();
+/// handlers.register("greet", Greet { greeting: "hello".into() });
+/// handlers.register("shout", |ctx: StepContext| async move {
+///     Ok(json!({ "attempt": ctx.attempt }))
+/// });
+/// assert_eq!(handlers.names(), ["greet", "shout"]);
+/// ```
 #[async_trait]
 pub trait StepHandler: Send + Sync + 'static {
+    /// Runs one attempt of a step. `Ok(value)` completes the step with `value` as its result
+    /// (passed to its children in [`StepContext::parent_results`]); an error fails the
+    /// attempt as its [`StepError`] kind says. A panic fails the attempt retryably.
     async fn call(&self, ctx: StepContext) -> StepResult;
 
     /// Checks a step's `config` when a template naming this handler is registered, so that a
@@ -28,10 +69,14 @@ pub trait StepHandler: Send + Sync + 'static {
     }
 }
 
+/// What a handler gets for one attempt of a step.
 #[derive(Debug, Clone)]
 pub struct StepContext {
+    /// The step's task.
     pub task_id: TaskId,
+    /// The step; the same across its attempts (a good idempotency key for what it calls).
     pub step_id: StepId,
+    /// The step's name in its template.
     pub step_name: String,
     /// 1 for the first attempt.
     pub attempt: i32,
@@ -57,8 +102,20 @@ pub struct StepContext {
     pub traceparent: Option<String>,
 }
 
+/// What a handler returns: the step's result, or why the attempt failed.
 pub type StepResult = Result<Value, StepError>;
 
+/// Why an attempt failed, and whether another attempt is worth it. The message is kept in the
+/// step's history and sent in [`Event::StepFailed`](crate::Event::StepFailed).
+///
+/// ```
+/// use std::time::Duration;
+/// use tasker_engine::StepError;
+///
+/// let busy = StepError::retry_after("rate limited", Duration::from_secs(30));
+/// assert!(matches!(busy, StepError::Retryable { retry_after: Some(_), .. }));
+/// assert_eq!(StepError::permanent("card declined").to_string(), "card declined");
+/// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StepError {
     /// Worth another attempt, if the step's retry policy allows one. `retry_after` overrides the
@@ -66,15 +123,21 @@ pub enum StepError {
     /// (default 1 hour).
     #[error("{message}")]
     Retryable {
+        /// What went wrong.
         message: String,
+        /// How long to wait before the next attempt; `None`: the step's backoff decides.
         retry_after: Option<Duration>,
     },
     /// Never worth another attempt: the step fails for good and blocks its task.
     #[error("{message}")]
-    Permanent { message: String },
+    Permanent {
+        /// What went wrong.
+        message: String,
+    },
 }
 
 impl StepError {
+    /// A failure worth another attempt after the step's backoff.
     pub fn retryable(message: impl Into<String>) -> Self {
         StepError::Retryable {
             message: message.into(),
@@ -82,12 +145,15 @@ impl StepError {
         }
     }
 
+    /// A failure no attempt will fix: the step fails for good.
     pub fn permanent(message: impl Into<String>) -> Self {
         StepError::Permanent {
             message: message.into(),
         }
     }
 
+    /// A failure worth another attempt after `wait` (a rate limit's `Retry-After`), instead of
+    /// the computed backoff; bounded by `EngineConfig::max_retry_after`.
     pub fn retry_after(message: impl Into<String>, wait: Duration) -> Self {
         StepError::Retryable {
             message: message.into(),
@@ -96,7 +162,8 @@ impl StepError {
     }
 }
 
-/// Handlers may be plain async closures: `|ctx| async move { Ok(json!({})) }`.
+/// Handlers may be plain async closures, with the argument's type written out (Rust cannot
+/// infer it from the bound): `|ctx: StepContext| async move { Ok(json!({})) }`.
 #[async_trait]
 impl<F, Fut> StepHandler for F
 where

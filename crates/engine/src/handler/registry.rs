@@ -7,6 +7,18 @@ use std::fmt;
 use std::sync::Arc;
 use tasker_model::{Template, TemplateError, TemplateErrors};
 
+/// The handlers of a process, by name. An orchestrator runs the in-process steps whose handler
+/// is here, and leaves the others to processes that have theirs.
+///
+/// ```
+/// use serde_json::json;
+/// use tasker_engine::{HandlerRegistry, StepContext};
+///
+/// let mut handlers = HandlerRegistry::with_builtins();
+/// handlers.register("charge", |_ctx: StepContext| async { Ok(json!({ "charged": true })) });
+/// assert!(handlers.contains("charge") && handlers.contains("noop"));
+/// assert!(handlers.get("refund").is_none());
+/// ```
 #[derive(Clone, Default)]
 pub struct HandlerRegistry {
     handlers: BTreeMap<String, Arc<dyn StepHandler>>,
@@ -30,6 +42,7 @@ impl HandlerRegistry {
         registry
     }
 
+    /// No handlers at all, not even the built-ins.
     pub fn empty() -> Self {
         Self::default()
     }
@@ -39,6 +52,7 @@ impl HandlerRegistry {
         self.handlers.insert(name.to_owned(), Arc::new(handler));
     }
 
+    /// Whether a handler is registered under `name`.
     pub fn contains(&self, name: &str) -> bool {
         self.handlers.contains_key(name)
     }
@@ -48,6 +62,7 @@ impl HandlerRegistry {
         self.handlers.keys().cloned().collect()
     }
 
+    /// The handler registered under `name`; `None` if there is none.
     pub fn get(&self, name: &str) -> Option<Arc<dyn StepHandler>> {
         self.handlers.get(name).cloned()
     }

@@ -131,6 +131,34 @@ impl Drop for Shared {
     }
 }
 
+/// Runs the steps of an engine's tasks: claims the ready steps whose handler this process has,
+/// runs them under renewed leases, records their outcomes (retries, children made ready) and
+/// takes over the steps of orchestrators that died. Built by
+/// [`Engine::orchestrator`](crate::Engine::orchestrator); run it in the foreground
+/// ([`Orchestrator::run`]) or in the background ([`Orchestrator::spawn`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use tasker_engine::{CreateTask, OrchestratorConfig, State};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let store = std::sync::Arc::new(tasker_sqlite::SqliteStore::open("sqlite::memory:")?);
+/// # let engine = tasker_engine::Engine::new(store, tasker_engine::HandlerRegistry::with_builtins(), Default::default());
+/// # engine.migrate().await?;
+/// engine
+///     .register_template_yaml("namespace: demo\nname: one\nversion: 1.0.0\nsteps:\n  - { name: a, handler: noop }\n")
+///     .await?;
+/// let task = engine.create_task(CreateTask::new("demo/one".parse()?, serde_json::json!({}))).await?;
+///
+/// let orchestrator = engine.orchestrator(OrchestratorConfig::default()).spawn();
+/// let done = engine.wait_for_task(task.id, Some(Duration::from_secs(10))).await?;
+/// assert_eq!(done.state, State::Complete);
+/// // Stops claiming, lets running handlers finish and records their outcomes.
+/// let stats = orchestrator.shutdown().await?;
+/// assert_eq!(stats.steps_succeeded, 1);
+/// # Ok(())
+/// # }
+/// ```
 pub struct Orchestrator {
     shared: Arc<Shared>,
 }
@@ -161,6 +189,7 @@ impl Orchestrator {
         }
     }
 
+    /// Its settings.
     pub fn config(&self) -> &OrchestratorConfig {
         &self.shared.config
     }
@@ -188,16 +217,22 @@ impl Orchestrator {
     }
 }
 
+/// A running orchestrator, from [`Orchestrator::spawn`]: stop it with
+/// [`OrchestratorHandle::shutdown`] (graceful), [`OrchestratorHandle::shutdown_now`] or
+/// [`OrchestratorHandle::abort`], or wait for it with [`OrchestratorHandle::join`]. Dropping
+/// it aborts the orchestrator.
 pub struct OrchestratorHandle {
     shared: Arc<Shared>,
     task: Option<JoinHandle<Result<RunStats>>>,
 }
 
 impl OrchestratorHandle {
+    /// What it did so far.
     pub fn stats(&self) -> RunStats {
         self.shared.stats.snapshot()
     }
 
+    /// The owner its leases are taken under ([`OrchestratorConfig::owner`]).
     pub fn owner(&self) -> &str {
         &self.shared.config.owner
     }
@@ -224,6 +259,8 @@ impl OrchestratorHandle {
         self.wait().await
     }
 
+    /// Triggers a graceful shutdown from elsewhere (a signal handler), as
+    /// [`OrchestratorHandle::shutdown`] does without waiting.
     pub fn shutdown_signal(&self) -> ShutdownSignal {
         self.shared.shutdown.clone()
     }

@@ -23,6 +23,7 @@ impl ShutdownSignal {
         self.sender.send_replace(true);
     }
 
+    /// Whether the shutdown was triggered.
     pub fn is_triggered(&self) -> bool {
         *self.sender.borrow()
     }

@@ -3,17 +3,25 @@
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// What an orchestrator did since it started: [`OrchestratorHandle::stats`] while it runs,
+/// the return value of its shutdown or run when it stops.
+///
+/// [`OrchestratorHandle::stats`]: crate::OrchestratorHandle::stats
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Serialize)]
 pub struct RunStats {
     /// Steps this orchestrator ran: claimed by its claim loop or handed off to it.
     pub steps_claimed: u64,
     /// Of those, the steps a completion claimed in its own transaction after releasing them.
     pub steps_handed_off: u64,
+    /// Attempts that succeeded.
     pub steps_succeeded: u64,
     /// Failed attempts, including those that will be retried and expired leases.
     pub steps_failed: u64,
+    /// Failed attempts after which the step will run again.
     pub retries_scheduled: u64,
+    /// Tasks this orchestrator's outcomes completed.
     pub tasks_completed: u64,
+    /// Tasks this orchestrator's outcomes ended in `error`.
     pub tasks_failed: u64,
     /// Expired leases (of dead orchestrators) turned into failed attempts.
     pub leases_recovered: u64,

@@ -30,14 +30,17 @@ const MIN_WAIT: Duration = Duration::from_millis(10);
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkerStep {
+    /// The step's id.
     #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub step_id: StepId,
+    /// The id of the step's task.
     #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub task_id: TaskId,
     /// 1 for the first attempt.
     pub attempt: i32,
     /// Send it unchanged with the heartbeats and the outcome of this attempt.
     pub lease_token: String,
+    /// The step's handler.
     pub handler: String,
     /// The step's name in its template.
     pub name: String,

@@ -93,6 +93,7 @@ impl Engine {
 }
 
 impl Workers {
+    /// The engine the protocol runs on.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
     }

@@ -27,6 +27,7 @@ pub(crate) const LOST: &str =
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Recorded {
+    /// The step's id.
     #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub step_id: StepId,
     /// `true`: this call repeated one that was already recorded; nothing more was written.

@@ -11,10 +11,15 @@ use tasker_model::limits::check_storable_json;
 /// to become runnable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkerClaim {
+    /// The queue to claim from.
     pub queue: String,
+    /// Only steps of these handlers; `None`: any handler of the queue.
     pub handlers: Option<Vec<String>>,
+    /// The most steps to claim.
     pub max: u32,
+    /// How long to wait for a step to become runnable when none is.
     pub wait: Duration,
+    /// The lease of each claimed step.
     pub lease: Duration,
     /// The worker's name: in its leases' owner (`worker:<name>:<random>`) and in what it
     /// advertises.
@@ -24,6 +29,7 @@ pub struct WorkerClaim {
 /// How a worker's attempt failed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkerFailure {
+    /// What went wrong, in words.
     pub error: String,
     /// `false`: a permanent failure, the step is not retried and blocks its task.
     pub retryable: bool,
@@ -80,6 +86,8 @@ pub fn check_queue(queue: &str) -> Result<()> {
 }
 
 impl WorkerClaim {
+    /// Checks every field against its range; [`Error::InvalidWorkerRequest`] names the first out of
+    /// range.
     pub fn validate(&self) -> Result<()> {
         check_queue(&self.queue)?;
         if let Some(handlers) = &self.handlers {
@@ -145,6 +153,8 @@ pub(crate) fn check_lease(lease: Duration) -> Result<()> {
 }
 
 impl WorkerFailure {
+    /// Checks the error's length and the retry-after's range; [`Error::InvalidWorkerRequest`] names
+    /// the field at fault.
     pub fn validate(&self) -> Result<()> {
         if self.error.len() > limits::MAX_ERROR_BYTES {
             return Err(invalid(

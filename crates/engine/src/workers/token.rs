@@ -13,7 +13,9 @@ pub const MAX_TOKEN_CHARS: usize = 256;
 /// A parsed lease token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeaseToken {
+    /// The attempt the lease is for.
     pub attempt: i32,
+    /// The lease's owner (`worker:<name>:<random>`).
     pub owner: String,
 }
 
@@ -37,6 +39,8 @@ impl LeaseToken {
         rest.rsplit_once(':').map_or(rest, |(name, _)| name)
     }
 
+    /// Parses a token as handed out (`<attempt>:<owner>`); [`Error::InvalidLeaseToken`] says what
+    /// is wrong.
     pub fn parse(text: &str) -> Result<LeaseToken> {
         let bad = |why: &str| Error::InvalidLeaseToken(why.to_owned());
         if text.chars().count() > MAX_TOKEN_CHARS {

@@ -31,14 +31,19 @@ use std::marker::PhantomData;
 pub enum Caller {
     /// The server runs with `--insecure-no-auth`: everything is allowed.
     Anyone,
+    /// A valid, unrevoked API token.
     Token {
+        /// The token's id in the store.
         id: i64,
+        /// The token's name, for logs and actors.
         name: String,
+        /// What the token may do, and where.
         scopes: Scopes,
     },
 }
 
 impl Caller {
+    /// Where this caller has `permission`.
     pub fn reach(&self, permission: Permission) -> Reach {
         match self {
             Caller::Anyone => Reach::Everywhere,
@@ -184,6 +189,7 @@ impl FromRequestParts<AppState> for Caller {
 
 /// The permission a route needs (in some namespace), as a type: see [`Authorized`].
 pub trait Needs: Send + Sync + 'static {
+    /// The permission the route needs.
     const PERMISSION: Permission;
 }
 
@@ -193,6 +199,7 @@ pub mod needs {
 
     macro_rules! needs {
         ($($name:ident),*) => {$(
+            #[doc = concat!("Needs [`Permission::", stringify!($name), "`].")]
             #[derive(Debug)]
             pub struct $name;
             impl Needs for $name {
@@ -215,6 +222,7 @@ pub mod needs {
 /// token, 403 without the permission anywhere. Checked before the body is read.
 #[derive(Debug)]
 pub struct Authorized<N: Needs> {
+    /// Who sent the request.
     pub caller: Caller,
     needs: PhantomData<N>,
 }

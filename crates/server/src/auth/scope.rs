@@ -6,19 +6,25 @@ use std::str::FromStr;
 /// What a scope allows. `admin` allows everything the others do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
+    /// Read templates (`templates:read`).
     TemplatesRead,
+    /// Register templates (`templates:write`).
     TemplatesWrite,
+    /// Read tasks, their steps and history (`tasks:read`).
     TasksRead,
     /// Create, cancel and retry tasks, resolve steps.
     TasksWrite,
+    /// Read the analytics (`analytics:read`).
     AnalyticsRead,
     /// For workers in other languages: `/v1/worker/*`. Limited to a namespace `ns`, it allows
     /// the queues `ns` and `ns.*`.
     Workers,
+    /// Everything, including tokens (`admin`).
     Admin,
 }
 
 impl Permission {
+    /// Every permission, in the order of the scope list in errors.
     pub const ALL: [Permission; 7] = [
         Permission::TemplatesRead,
         Permission::TemplatesWrite,
@@ -29,6 +35,7 @@ impl Permission {
         Permission::Admin,
     ];
 
+    /// The scope's name as written (`tasks:write`).
     pub fn as_str(self) -> &'static str {
         match self {
             Permission::TemplatesRead => "templates:read",
@@ -52,16 +59,21 @@ impl fmt::Display for Permission {
 /// `tasks:read@*`) or for one (`tasks:read@ecommerce`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Scope {
+    /// What it allows.
     pub permission: Permission,
+    /// Where: one namespace, or `None` for every namespace.
     pub namespace: Option<String>,
 }
 
+/// A scope that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScopeError {
+    /// The permission's name is not one of [`Permission::ALL`] (the scope is given).
     #[error(
         "unknown scope {0:?}; a scope is one of templates:read, templates:write, tasks:read, tasks:write, analytics:read, workers, admin, optionally followed by @NAMESPACE or @*"
     )]
     Unknown(String),
+    /// The scope ends with `@` and no namespace (the scope is given).
     #[error("scope {0:?} names no namespace after @ (use @* for every namespace)")]
     EmptyNamespace(String),
 }
@@ -99,9 +111,11 @@ impl fmt::Display for Scope {
 /// Where a set of scopes allows one permission.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reach {
+    /// In every namespace.
     Everywhere,
     /// In these namespaces only (sorted, never empty).
     Namespaces(Vec<String>),
+    /// In no namespace.
     Nowhere,
 }
 
@@ -125,6 +139,7 @@ impl Scopes {
             .filter(move |s| s.permission == permission || s.permission == Permission::Admin)
     }
 
+    /// Where these scopes allow `permission` (`admin` counts for every permission).
     pub fn reach(&self, permission: Permission) -> Reach {
         let mut namespaces = Vec::new();
         for scope in self.grants(permission) {

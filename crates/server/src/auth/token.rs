@@ -17,15 +17,20 @@ pub const RANDOM_BYTES: usize = 32;
 /// The longest token name.
 pub const MAX_NAME_CHARS: usize = 100;
 
+/// Why a token cannot be issued.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// The name is empty, longer than [`MAX_NAME_CHARS`] or holds a control character.
     #[error("a token name is 1 to {MAX_NAME_CHARS} characters without control characters")]
     InvalidName,
+    /// No scope was given: the token could do nothing.
     #[error("a token needs at least one scope")]
     NoScope,
+    /// A scope does not parse.
     #[error(transparent)]
     Scope(#[from] ScopeError),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] tasker_store::Error),
 }

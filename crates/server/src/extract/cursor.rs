@@ -10,6 +10,7 @@ use tasker_model::TaskId;
 pub struct Cursor(pub TaskId);
 
 impl Cursor {
+    /// The opaque text a response's `next_cursor` carries.
     pub fn encode(self) -> String {
         URL_SAFE_NO_PAD.encode(self.0.to_be_bytes())
     }

@@ -17,6 +17,7 @@ pub struct Traceparent(pub Option<String>);
 
 /// As clients write them; HTTP header names are case-insensitive.
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+/// The W3C trace context header.
 pub const TRACEPARENT: &str = "traceparent";
 
 /// The header's one value as text. Sent twice, or with bytes that are not visible ASCII, it is

@@ -7,6 +7,8 @@ use axum::extract::rejection::PathRejection;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+/// A path parameter parsed into `T`; one that does not parse is answered 400 with a problem
+/// naming the parameter.
 #[derive(Debug, Clone)]
 pub struct Path<T>(pub T);
 

@@ -18,6 +18,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     }
 }
 
+/// Parses a query string into `T`; a field that does not parse is a 400 problem naming the
+/// parameter.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Problem> {
     let deserializer =
         serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));

@@ -21,6 +21,7 @@ pub const DEFAULT_BUCKET: Duration = Duration::from_secs(3_600);
 /// The slowest tasks returned when `limit` is not given.
 pub const DEFAULT_SLOWEST: i64 = 10;
 
+/// Query parameters of `GET /v1/analytics/throughput`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -35,17 +36,22 @@ pub struct ThroughputQuery {
     pub bucket: Option<String>,
 }
 
+/// Finished tasks and their steps per time bucket.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Throughput {
+    /// The start of the range.
     #[schema(value_type = String, format = DateTime)]
     pub since: DateTime<Utc>,
+    /// The end of the range, excluded.
     #[schema(value_type = String, format = DateTime)]
     pub until: DateTime<Utc>,
+    /// The width of each bucket, in seconds.
     pub bucket_seconds: u64,
     /// Every bucket the range touches, oldest first, empty ones included.
     pub buckets: Vec<ThroughputBucket>,
 }
 
+/// Query parameters of `GET /v1/analytics/steps`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -60,6 +66,7 @@ pub struct StepsQuery {
     pub until: Option<DateTime<Utc>>,
 }
 
+/// Query parameters of `GET /v1/analytics/slowest-tasks`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]

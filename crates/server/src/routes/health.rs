@@ -11,19 +11,23 @@ use utoipa::ToSchema;
 /// How long a readiness check waits for the database before it says it did not answer.
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The answer of `GET /health/live`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Liveness {
     /// Always `live`: the process answers.
     pub status: String,
 }
 
+/// The answer of `GET /health/ready`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Readiness {
     /// `ready` when every check passes, else `not_ready`.
     pub status: String,
+    /// Each check and its result.
     pub checks: Checks,
 }
 
+/// The readiness checks.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Checks {
     /// The database answers.
@@ -35,9 +39,12 @@ pub struct Checks {
     pub orchestrator: Option<Check>,
 }
 
+/// The result of one readiness check.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Check {
+    /// Whether the check passed.
     pub ok: bool,
+    /// What was found, in words (the error when it failed).
     pub detail: String,
 }
 

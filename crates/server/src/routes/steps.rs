@@ -11,8 +11,10 @@ use tasker_engine::{Error, StepDocument};
 use tasker_model::{StepId, StepRecord};
 use utoipa::ToSchema;
 
+/// One step.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StepResponse {
+    /// The step as stored.
     pub step: StepRecord,
 }
 

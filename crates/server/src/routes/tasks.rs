@@ -19,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 pub const MAX_BATCH: usize = 1_000;
 /// The largest page of a list.
 pub const MAX_LIMIT: i64 = 1_000;
+/// The page size of a list when `limit` is not given.
 pub const DEFAULT_LIMIT: i64 = 50;
 
 fn empty_object() -> Value {
@@ -41,11 +42,13 @@ pub struct NewTaskRequest {
     pub context: Value,
 }
 
+/// The task a creation named, and whether the request created it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedTaskResponse {
     /// `false`: the idempotency key or the template's identity named a task that exists; it is
     /// returned and nothing was created.
     pub created: bool,
+    /// The task as stored, with its context.
     pub task: TaskRecord,
 }
 
@@ -59,6 +62,8 @@ pub struct BatchItem {
         pattern = "^[^/@\\u0000]+/[^/@\\u0000]+(@[^\\u0000]+)?$"
     )]
     pub template: String,
+    /// The task's input, checked against the template's input schema (defaults filled in). An empty
+    /// object when left out.
     #[serde(default = "empty_object")]
     pub context: Value,
     /// As the `Idempotency-Key` header of a single creation.
@@ -66,6 +71,7 @@ pub struct BatchItem {
     pub idempotency_key: Option<String>,
 }
 
+/// Several tasks to create at once.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
@@ -74,20 +80,24 @@ pub struct BatchRequest {
     pub tasks: Vec<BatchItem>,
 }
 
+/// What the creation of one task of a batch did.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BatchCreated {
+    /// The task's id.
     #[schema(value_type = i64)]
     pub id: TaskId,
     /// `false`: an existing task was named (key or identity); nothing was created for it.
     pub created: bool,
 }
 
+/// What a batch creation did.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BatchResponse {
     /// One per requested task, in request order.
     pub tasks: Vec<BatchCreated>,
 }
 
+/// Query parameters of `GET /v1/tasks`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -112,6 +122,7 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
+/// One page of tasks.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TaskList {
     /// Newest first, without contexts (`context` is null; `GET /v1/tasks/{id}` has it).
@@ -120,6 +131,7 @@ pub struct TaskList {
     pub next_cursor: Option<String>,
 }
 
+/// Query parameters of `GET /v1/tasks/{id}/wait`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -129,14 +141,17 @@ pub struct WaitQuery {
     pub timeout_ms: Option<i64>,
 }
 
+/// The history of a task.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TaskHistory {
     /// Every transition of the task and its steps, in order.
     pub history: Vec<HistoryItem>,
 }
 
+/// One task.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TaskResponse {
+    /// The task as stored, with its context.
     pub task: TaskRecord,
 }
 

@@ -16,15 +16,18 @@ use utoipa::{IntoParams, ToSchema};
 pub struct Registered {
     /// `false`: the identical version was registered before; nothing changed.
     pub created: bool,
+    /// The template as stored, with its steps.
     pub template: TemplateDocument,
 }
 
+/// The templates.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TemplateList {
     /// Every version of every template the token may read, by namespace, name and version.
     pub templates: Vec<TemplateSummary>,
 }
 
+/// Query parameters of `GET /v1/templates/{namespace}/{name}`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]

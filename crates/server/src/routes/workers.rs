@@ -50,12 +50,14 @@ pub struct ClaimBody {
 #[serde(transparent)]
 pub struct HandlerName(pub String);
 
+/// The steps a worker claimed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClaimResponse {
     /// Empty when nothing became runnable within the wait.
     pub steps: Vec<WorkerStep>,
 }
 
+/// A worker's renewal of its lease on a step.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HeartbeatBody {
@@ -67,8 +69,10 @@ pub struct HeartbeatBody {
     pub lease_ms: Option<i64>,
 }
 
+/// The renewed lease.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HeartbeatResponse {
+    /// The step's id.
     #[schema(value_type = i64)]
     pub step_id: StepId,
     /// The lease runs out then unless renewed again.
@@ -76,9 +80,11 @@ pub struct HeartbeatResponse {
     pub lease_expires_at: Timestamp,
 }
 
+/// A worker's report that a step succeeded.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompleteBody {
+    /// The step's `lease_token` from the claim.
     #[schema(min_length = 1, max_length = 256)]
     pub lease_token: String,
     /// The step's result (any JSON; `null` when left out), given to its children as a parent
@@ -87,9 +93,11 @@ pub struct CompleteBody {
     pub result: Value,
 }
 
+/// A worker's report that a step's attempt failed.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FailBody {
+    /// The step's `lease_token` from the claim.
     #[schema(min_length = 1, max_length = 256)]
     pub lease_token: String,
     /// What went wrong, at most 65536 bytes.

@@ -31,12 +31,18 @@ const ENDPOINT_VARS: [&str; 2] = [
     "OTEL_EXPORTER_OTLP_ENDPOINT",
 ];
 
+/// Why trace export cannot be set up from the environment.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The endpoint cannot be used (not a URL, or a scheme this build cannot speak).
     #[error("{variable}: {why}")]
-    Endpoint { variable: String, why: String },
+    Endpoint {
+        /// The environment variable that holds it.
+        variable: String,
+        /// What is wrong with it.
+        why: String,
+    },
     /// The exporter could not be built from the configuration.
     #[error("cannot start the OTLP trace exporter: {0}")]
     Exporter(String),

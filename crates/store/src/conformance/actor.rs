@@ -60,6 +60,7 @@ where
     new.into_iter().map(|(_, row)| row).collect()
 }
 
+/// Checks that operator actions record their actor.
 pub async fn operator_actions_record_their_actor(store: Arc<dyn Store>) {
     let retrier = json!({"token": 1, "name": "ops"});
     let resolver = json!({"token": 2, "name": "oncall"});

@@ -74,6 +74,7 @@ fn count(at: Timestamp, complete: i64, error: i64, cancelled: i64, steps: i64) -
     }
 }
 
+/// Checks that finished tasks are counted per bucket.
 pub async fn finished_tasks_are_counted_per_bucket(store: Arc<dyn Store>) {
     let flow = template(&*store).await;
     let other = other_template(&*store).await;
@@ -169,6 +170,7 @@ pub async fn finished_tasks_are_counted_per_bucket(store: Arc<dyn Store>) {
     );
 }
 
+/// Checks that finished tasks are newest first by template with a limit.
 pub async fn finished_tasks_are_newest_first_by_template_with_a_limit(store: Arc<dyn Store>) {
     let flow = template(&*store).await;
     let other = other_template(&*store).await;
@@ -230,6 +232,7 @@ pub async fn finished_tasks_are_newest_first_by_template_with_a_limit(store: Arc
     );
 }
 
+/// Checks that step samples time the last attempt of each step.
 pub async fn step_samples_time_the_last_attempt_of_each_step(store: Arc<dyn Store>) {
     let flow = template(&*store).await;
     let other = other_template(&*store).await;

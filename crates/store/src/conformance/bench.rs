@@ -5,6 +5,7 @@ use crate::{FinishedQuery, Store, TaskFilter, seeding};
 use std::sync::Arc;
 use tasker_model::State;
 
+/// Checks that seeded history is a sound finished run.
 pub async fn seeded_history_is_a_sound_finished_run(store: Arc<dyn Store>) {
     let template_id = template(&*store).await;
     let diamond = layout(
@@ -124,6 +125,7 @@ pub async fn seeded_history_is_a_sound_finished_run(store: Arc<dyn Store>) {
     }
 }
 
+/// Checks that baseline queue finishes every job once.
 pub async fn baseline_queue_finishes_every_job_once(store: Arc<dyn Store>) {
     let report = store.baseline_queue(1_000, 2).await.expect("baseline");
     assert_eq!(report.jobs, 1_000);

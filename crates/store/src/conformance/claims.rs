@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use tasker_model::State;
 
+/// Checks that claim takes ready steps oldest first.
 pub async fn claim_takes_ready_steps_oldest_first(store: Arc<dyn Store>) {
     let chain = layout(&["a", "b"], &[("a", "b")]);
     let first = create(&*store, &chain, t0()).await;
@@ -58,6 +59,7 @@ pub async fn claim_takes_ready_steps_oldest_first(store: Arc<dyn Store>) {
     check_task(&*store, second, now).await;
 }
 
+/// Checks that claim respects the limit and never claims twice.
 pub async fn claim_respects_the_limit_and_never_claims_twice(store: Arc<dyn Store>) {
     let wide = layout(&["s1", "s2", "s3", "s4", "s5"], &[]);
     let task_id = create(&*store, &wide, t0()).await;
@@ -78,6 +80,7 @@ pub async fn claim_respects_the_limit_and_never_claims_twice(store: Arc<dyn Stor
     check_task(&*store, task_id, t0()).await;
 }
 
+/// Checks that parent results reach the child.
 pub async fn parent_results_reach_the_child(store: Arc<dyn Store>) {
     let join = layout(&["a", "b", "c"], &[("a", "c"), ("b", "c")]);
     let task_id = create(&*store, &join, t0()).await;
@@ -109,6 +112,7 @@ pub async fn parent_results_reach_the_child(store: Arc<dyn Store>) {
     check_task(&*store, task_id, t0() + secs(1)).await;
 }
 
+/// Checks that concurrent claimers get disjoint steps.
 pub async fn concurrent_claimers_get_disjoint_steps(store: Arc<dyn Store>) {
     let names: Vec<String> = (0..40).map(|i| format!("s{i:02}")).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -139,6 +143,7 @@ pub async fn concurrent_claimers_get_disjoint_steps(store: Arc<dyn Store>) {
     check_task(&*store, task_id, t0()).await;
 }
 
+/// Checks that diamond releases the join after both branches.
 pub async fn diamond_releases_the_join_after_both_branches(store: Arc<dyn Store>) {
     let diamond = layout(
         &["a", "b", "c", "d"],

@@ -9,6 +9,7 @@ use serde_json::json;
 use std::sync::Arc;
 use tasker_model::State;
 
+/// Checks that outcomes are fenced by owner attempt and lease.
 pub async fn outcomes_are_fenced_by_owner_attempt_and_lease(store: Arc<dyn Store>) {
     let task_id = create(&*store, &layout(&["a"], &[]), t0()).await;
     let claimed = claim(&*store, 1, t0()).await.remove(0);
@@ -74,6 +75,7 @@ pub async fn outcomes_are_fenced_by_owner_attempt_and_lease(store: Arc<dyn Store
     check_task(&*store, task_id, now).await;
 }
 
+/// Checks that expired lease outcome is applied after expiry.
 pub async fn expired_lease_outcome_is_applied_after_expiry(store: Arc<dyn Store>) {
     let task_id = create(&*store, &layout(&["a"], &[]), t0()).await;
     let claimed = claim(&*store, 1, t0()).await.remove(0);
@@ -109,6 +111,7 @@ pub async fn expired_lease_outcome_is_applied_after_expiry(store: Arc<dyn Store>
     check_task(&*store, task_id, late).await;
 }
 
+/// Checks that retryable failure is claimed again after retry at.
 pub async fn retryable_failure_is_claimed_again_after_retry_at(store: Arc<dyn Store>) {
     let task_id = create(&*store, &layout(&["a", "b"], &[("a", "b")]), t0()).await;
     let first = claim(&*store, 1, t0()).await.remove(0);
@@ -180,6 +183,7 @@ pub async fn retryable_failure_is_claimed_again_after_retry_at(store: Arc<dyn St
     check_task(&*store, task_id, retry_at).await;
 }
 
+/// Checks that permanent failure blocks the task.
 pub async fn permanent_failure_blocks_the_task(store: Arc<dyn Store>) {
     let task_id = create(&*store, &layout(&["a", "b", "c", "d"], &[("a", "d")]), t0()).await;
     let running = claim(&*store, 2, t0()).await;
@@ -211,6 +215,7 @@ pub async fn permanent_failure_blocks_the_task(store: Arc<dyn Store>) {
     assert!(claim(&*store, 10, now + secs(100)).await.is_empty());
 }
 
+/// Checks that last attempt failure with nothing running errors the task.
 pub async fn last_attempt_failure_with_nothing_running_errors_the_task(store: Arc<dyn Store>) {
     let task_id = create(
         &*store,

@@ -16,10 +16,12 @@ pub fn t0() -> Timestamp {
     chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default()
 }
 
+/// `n` seconds, as the store's time arithmetic takes it.
 pub fn secs(n: i64) -> chrono::Duration {
     chrono::Duration::seconds(n)
 }
 
+/// The lease every fixture claim takes, in seconds.
 pub const LEASE_SECS: i64 = 60;
 
 /// The handler of every step of [`layout`] and [`layout_with`]: in-process.
@@ -34,6 +36,7 @@ pub fn layout(steps: &[&str], edges: &[(&str, &str)]) -> Arc<StepLayout> {
     layout_with(&specs, edges)
 }
 
+/// A layout of `steps` with edges `(parent, child)` by step name.
 pub fn layout_with(steps: &[StepSpec<'_>], edges: &[(&str, &str)]) -> Arc<StepLayout> {
     let index = |name: &str| {
         steps
@@ -92,6 +95,7 @@ pub async fn claim_filtered(
         .expect("claim")
 }
 
+/// A template `conformance/<name>` at `version`, with an empty step list.
 pub fn new_template(name: &str, version: &str) -> NewTemplate {
     NewTemplate {
         namespace: "conformance".into(),
@@ -102,6 +106,7 @@ pub fn new_template(name: &str, version: &str) -> NewTemplate {
     }
 }
 
+/// Registers the template `conformance/flow@1.0.0` (idempotent) and returns its id.
 pub async fn template(store: &dyn Store) -> TemplateId {
     store
         .register_template(&new_template("flow", "1.0.0"), t0())
@@ -110,6 +115,7 @@ pub async fn template(store: &dyn Store) -> TemplateId {
         .id
 }
 
+/// A task of `template_id` with `layout`, the context `{"order": 42}` and no identity.
 pub fn new_task(template_id: TemplateId, layout: &Arc<StepLayout>) -> NewTask {
     NewTask {
         template_id,
@@ -132,6 +138,7 @@ pub async fn create(store: &dyn Store, layout: &Arc<StepLayout>, now: Timestamp)
     created[0].id
 }
 
+/// A claim for `owner` of up to `limit` in-process steps at `now`, with a lease of [`LEASE_SECS`].
 pub fn claim_request(owner: &str, limit: u32, now: Timestamp) -> ClaimRequest {
     ClaimRequest {
         owner: owner.into(),
@@ -143,6 +150,7 @@ pub fn claim_request(owner: &str, limit: u32, now: Timestamp) -> ClaimRequest {
     }
 }
 
+/// Claims up to `limit` in-process steps for `worker-1` at `now`.
 pub async fn claim(store: &dyn Store, limit: u32, now: Timestamp) -> Vec<ClaimedStep> {
     store
         .claim_steps(&claim_request("worker-1", limit, now))
@@ -150,10 +158,12 @@ pub async fn claim(store: &dyn Store, limit: u32, now: Timestamp) -> Vec<Claimed
         .expect("claim")
 }
 
+/// The names of the claimed steps, in claim order.
 pub fn names(claimed: &[ClaimedStep]) -> Vec<String> {
     claimed.iter().map(|c| c.name.clone()).collect()
 }
 
+/// A successful outcome of the claimed attempt, reported by `worker-1`.
 pub fn success(claimed: &ClaimedStep, result: Value) -> StepOutcome {
     StepOutcome {
         step_id: claimed.step_id,
@@ -165,6 +175,8 @@ pub fn success(claimed: &ClaimedStep, result: Value) -> StepOutcome {
     }
 }
 
+/// A failed outcome (`boom`) of the claimed attempt, reported by `worker-1`, retried at `retry_at`
+/// (`None`: never).
 pub fn failure(claimed: &ClaimedStep, retry_at: Option<Timestamp>) -> StepOutcome {
     StepOutcome {
         step_id: claimed.step_id,
@@ -181,6 +193,7 @@ pub fn failure(claimed: &ClaimedStep, retry_at: Option<Timestamp>) -> StepOutcom
     }
 }
 
+/// Records one outcome at `now` and returns its result.
 pub async fn complete(store: &dyn Store, outcome: StepOutcome, now: Timestamp) -> CompletionResult {
     let mut results = store
         .complete_steps(&[outcome], now)
@@ -190,6 +203,7 @@ pub async fn complete(store: &dyn Store, outcome: StepOutcome, now: Timestamp) -
     results.remove(0)
 }
 
+/// The step of the task with this name (panics when there is none).
 pub async fn step_named(store: &dyn Store, task_id: TaskId, name: &str) -> StepRecord {
     store
         .steps_of_task(task_id)
@@ -242,6 +256,7 @@ pub async fn assert_claimed_by(
     assert_eq!(last.metadata, json!({"attempt": 1, "worker": worker}));
 }
 
+/// The task's state (panics when the task does not exist).
 pub async fn task_state(store: &dyn Store, task_id: TaskId) -> State {
     store
         .task(task_id)

@@ -30,6 +30,7 @@ async fn complete_and_claim(
         .expect("complete and claim")
 }
 
+/// Checks that completion hands released steps to its owner.
 pub async fn completion_hands_released_steps_to_its_owner(store: Arc<dyn Store>) {
     let diamond = layout(
         &["a", "b", "c", "d"],
@@ -86,6 +87,7 @@ pub async fn completion_hands_released_steps_to_its_owner(store: Arc<dyn Store>)
     check_task(&*store, other, now).await;
 }
 
+/// Checks that handoff claims no more than its limit.
 pub async fn handoff_claims_no_more_than_its_limit(store: Arc<dyn Store>) {
     let fan = layout(
         &["a", "b1", "b2", "b3", "b4"],

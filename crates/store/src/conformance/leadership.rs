@@ -11,6 +11,7 @@ async fn acquire(store: &dyn Store, name: &str, owner: &str, at: i64, until: i64
         .expect("try to acquire leadership")
 }
 
+/// Checks that leadership is exclusive until its term ends.
 pub async fn leadership_is_exclusive_until_its_term_ends(store: Arc<dyn Store>) {
     let s = &*store;
     assert!(acquire(s, "rescuer", "a", 0, 10).await, "nobody held it");
@@ -30,6 +31,7 @@ pub async fn leadership_is_exclusive_until_its_term_ends(store: Arc<dyn Store>) 
     );
 }
 
+/// Checks that released leadership passes at once.
 pub async fn released_leadership_passes_at_once(store: Arc<dyn Store>) {
     let s = &*store;
     assert!(acquire(s, "rescuer", "a", 0, 60).await);

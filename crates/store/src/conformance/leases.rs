@@ -8,6 +8,7 @@ use serde_json::json;
 use std::sync::Arc;
 use tasker_model::{State, StepId};
 
+/// Checks that leases are renewed, expire and are released.
 pub async fn leases_are_renewed_expired_and_released(store: Arc<dyn Store>) {
     let task_id = create(&*store, &layout(&["a", "b"], &[]), t0()).await;
     let claimed = claim(&*store, 2, t0()).await;
@@ -125,6 +126,7 @@ pub async fn leases_are_renewed_expired_and_released(store: Arc<dyn Store>) {
     check_task(&*store, task_id, now).await;
 }
 
+/// Checks what `next_ready_at` and `outstanding_work` report as steps are claimed and finish.
 pub async fn next_ready_at_and_outstanding_work(store: Arc<dyn Store>) {
     assert_eq!(
         store
@@ -160,6 +162,7 @@ pub async fn next_ready_at_and_outstanding_work(store: Arc<dyn Store>) {
     assert!(!busy.scheduled && busy.running);
 }
 
+/// Checks that releasing the last running step of a blocked task errors it.
 pub async fn releasing_the_last_running_step_of_a_blocked_task_errors_it(store: Arc<dyn Store>) {
     let task_id = create(&*store, &layout(&["a", "b"], &[]), t0()).await;
     let running = claim(&*store, 2, t0()).await;
@@ -185,6 +188,7 @@ pub async fn releasing_the_last_running_step_of_a_blocked_task_errors_it(store: 
     check_task(&*store, task_id, t0()).await;
 }
 
+/// Checks that released steps run again without counting the attempt.
 pub async fn released_steps_run_again_without_counting_the_attempt(store: Arc<dyn Store>) {
     let task_id = create(&*store, &layout(&["a", "b", "c"], &[]), t0()).await;
     let claimed = claim(&*store, 3, t0()).await;
@@ -276,6 +280,7 @@ pub async fn released_steps_run_again_without_counting_the_attempt(store: Arc<dy
     check_task(&*store, task_id, late).await;
 }
 
+/// Checks that releasing a step of a blocked task leaves it waiting.
 pub async fn releasing_a_step_of_a_blocked_task_leaves_it_waiting(store: Arc<dyn Store>) {
     let task_id = create(&*store, &layout(&["a", "b", "c"], &[]), t0()).await;
     let running = claim(&*store, 3, t0()).await;
@@ -310,6 +315,7 @@ pub async fn releasing_a_step_of_a_blocked_task_leaves_it_waiting(store: Arc<dyn
     check_task(&*store, task_id, t0()).await;
 }
 
+/// Checks that the database's time is close to the system clock.
 pub async fn database_time_is_close_to_the_system_clock(store: Arc<dyn Store>) {
     let before = chrono::Utc::now();
     let at = store.database_time().await.expect("database time");

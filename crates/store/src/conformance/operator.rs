@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use tasker_model::State;
 
+/// Checks that cancel stops pending and failed steps.
 pub async fn cancel_stops_pending_and_failed_steps(store: Arc<dyn Store>) {
     let task_id = create(&*store, &layout(&["a", "b", "c"], &[("a", "c")]), t0()).await;
     let running = claim(&*store, 2, t0()).await;
@@ -64,6 +65,7 @@ pub async fn cancel_stops_pending_and_failed_steps(store: Arc<dyn Store>) {
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
 }
 
+/// Checks that cancel of a finished task is invalid.
 pub async fn cancel_of_a_finished_task_is_invalid(store: Arc<dyn Store>) {
     let task_id = create(&*store, &layout(&["a"], &[]), t0()).await;
     let claimed = claim(&*store, 1, t0()).await.remove(0);
@@ -91,6 +93,7 @@ pub async fn cancel_of_a_finished_task_is_invalid(store: Arc<dyn Store>) {
     check_task(&*store, pending, t0()).await;
 }
 
+/// Checks that retry task gives failed steps more attempts.
 pub async fn retry_task_gives_failed_steps_more_attempts(store: Arc<dyn Store>) {
     let task_id = create(
         &*store,
@@ -173,6 +176,7 @@ pub async fn retry_task_runs_a_non_retryable_step_once_more(store: Arc<dyn Store
     check_task(&*store, task_id, now).await;
 }
 
+/// Checks that resolve step releases children and unblocks the task.
 pub async fn resolve_step_releases_children_and_unblocks_the_task(store: Arc<dyn Store>) {
     let task_id = create(
         &*store,
@@ -228,6 +232,7 @@ pub async fn resolve_step_releases_children_and_unblocks_the_task(store: Arc<dyn
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
 }
 
+/// Checks that resolving the last step completes the task.
 pub async fn resolving_the_last_step_completes_the_task(store: Arc<dyn Store>) {
     let task_id = create(&*store, &layout(&["a", "b"], &[("a", "b")]), t0()).await;
     let a = step_named(&*store, task_id, "a").await;
@@ -253,6 +258,7 @@ pub async fn resolving_the_last_step_completes_the_task(store: Arc<dyn Store>) {
     assert!(matches!(err, Error::InvalidTransition { .. }), "{err:?}");
 }
 
+/// Checks that resolving a blocking step while a sibling runs unblocks the task.
 pub async fn resolving_a_blocking_step_while_a_sibling_runs_unblocks_the_task(
     store: Arc<dyn Store>,
 ) {
@@ -284,6 +290,7 @@ pub async fn resolving_a_blocking_step_while_a_sibling_runs_unblocks_the_task(
     check_task(&*store, task_id, now).await;
 }
 
+/// Checks that a permanent failure with attempts left still blocks.
 pub async fn a_permanent_failure_with_attempts_left_still_blocks(store: Arc<dyn Store>) {
     let task_id = create(&*store, &layout(&["a", "b"], &[("a", "b")]), t0()).await;
     let first = claim(&*store, 1, t0()).await.remove(0);

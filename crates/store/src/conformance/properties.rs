@@ -258,6 +258,8 @@ pub async fn random_dags_run_to_a_consistent_end(store: Arc<dyn Store>) {
     random_dags(store, 24).await;
 }
 
+/// Runs `cases` random DAGs to the end, checking the store's readiness against the model's at every
+/// step.
 pub async fn random_dags(store: Arc<dyn Store>, cases: u32) {
     let handle = tokio::runtime::Handle::current();
     tokio::task::block_in_place(|| {

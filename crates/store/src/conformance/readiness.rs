@@ -6,6 +6,7 @@ use serde_json::json;
 use std::sync::Arc;
 use tasker_model::{ExecutionStatus, HealthStatus, State};
 
+/// Checks that readiness agrees with the model through a run.
 pub async fn readiness_agrees_with_the_model_through_a_run(store: Arc<dyn Store>) {
     let shape = layout(
         &["a", "b", "c", "d", "e"],

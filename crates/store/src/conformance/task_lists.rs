@@ -95,6 +95,7 @@ async fn populate(store: &dyn Store) -> Vec<Listed> {
     tasks
 }
 
+/// Checks that list filters combine by template state and creation time.
 pub async fn list_filters_combine_by_template_state_and_creation_time(store: Arc<dyn Store>) {
     let tasks = populate(&*store).await;
     let id = |i: usize| tasks[i].id;
@@ -162,6 +163,7 @@ pub async fn list_filters_combine_by_template_state_and_creation_time(store: Arc
     );
 }
 
+/// Checks that list pages through every filter with before id.
 pub async fn list_pages_through_every_filter_with_before_id(store: Arc<dyn Store>) {
     let tasks = populate(&*store).await;
     let filters = [

@@ -6,6 +6,7 @@ use serde_json::json;
 use std::sync::Arc;
 use tasker_model::State;
 
+/// Checks that create task writes steps edges counters and history.
 pub async fn create_task_writes_steps_edges_counters_and_history(store: Arc<dyn Store>) {
     let diamond = layout(
         &["a", "b", "c", "d"],
@@ -157,6 +158,7 @@ pub async fn a_key_reused_with_another_context_rolls_the_batch_back(store: Arc<d
     assert_eq!((again[1].id, again[1].created), (first[0].id, false));
 }
 
+/// Checks that identity dedupes within a batch and across calls.
 pub async fn identity_dedupes_within_a_batch_and_across_calls(store: Arc<dyn Store>) {
     let template_id = template(&*store).await;
     let single = layout(&["only"], &[]);
@@ -198,6 +200,7 @@ pub async fn identity_dedupes_within_a_batch_and_across_calls(store: Arc<dyn Sto
     assert_eq!(counts(&*store).await, vec![(State::Pending, 2)]);
 }
 
+/// Checks that list tasks is newest first with filters.
 pub async fn list_tasks_is_newest_first_with_filters(store: Arc<dyn Store>) {
     let single = layout(&["only"], &[]);
     let mut ids = Vec::new();

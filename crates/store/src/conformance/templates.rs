@@ -5,6 +5,7 @@ use crate::{Error, Store};
 use serde_json::json;
 use std::sync::Arc;
 
+/// Checks that migrations are idempotent.
 pub async fn migrations_are_idempotent(store: Arc<dyn Store>) {
     assert_eq!(
         store.pending_migrations().await.expect("pending"),
@@ -20,6 +21,7 @@ pub async fn migrations_are_idempotent(store: Arc<dyn Store>) {
     );
 }
 
+/// Checks that template registration is idempotent.
 pub async fn template_registration_is_idempotent(store: Arc<dyn Store>) {
     let template = new_template("orders", "1.0.0");
     let first = store
@@ -55,6 +57,7 @@ pub async fn template_registration_is_idempotent(store: Arc<dyn Store>) {
     );
 }
 
+/// Checks that latest template is the highest semantic version.
 pub async fn latest_template_is_the_highest_semantic_version(store: Arc<dyn Store>) {
     for version in ["1.9.0", "1.10.0", "1.10.0-beta.1", "0.1.0"] {
         store

@@ -12,6 +12,7 @@ fn new_token(name: &str, scopes: &[&str], hash: &str) -> NewToken {
     }
 }
 
+/// Checks that tokens are created, listed and found by hash.
 pub async fn tokens_are_created_listed_and_found_by_hash(store: Arc<dyn Store>) {
     assert!(store.list_tokens().await.expect("list").is_empty());
     assert!(!store.any_active_token().await.expect("any active"));
@@ -65,6 +66,7 @@ pub async fn tokens_are_created_listed_and_found_by_hash(store: Arc<dyn Store>) 
     assert_eq!(store.list_tokens().await.expect("list").len(), 2);
 }
 
+/// Checks that revoked tokens authenticate nothing.
 pub async fn revoked_tokens_authenticate_nothing(store: Arc<dyn Store>) {
     let a = store
         .create_token(&new_token("a", &["admin"], "aa"), t0())

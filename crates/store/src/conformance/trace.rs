@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
+/// Checks that claims carry the trace context and times of their task.
 pub async fn claims_carry_the_trace_context_and_times_of_their_task(store: Arc<dyn Store>) {
     let template_id = template(&*store).await;
     let steps = layout(&["a", "c", "b"], &[("a", "b")]);
@@ -104,6 +105,7 @@ pub async fn claims_carry_the_trace_context_and_times_of_their_task(store: Arc<d
     assert_eq!(again[0].traceparent.as_deref(), Some(TRACEPARENT));
 }
 
+/// Checks that runnable steps are counted up to a cap.
 pub async fn runnable_steps_are_counted_up_to_a_cap(store: Arc<dyn Store>) {
     let template_id = template(&*store).await;
     assert_eq!(

@@ -57,6 +57,7 @@ pub struct Http {
 }
 
 impl Http {
+    /// The handler; its HTTP client is built on first use.
     pub fn new() -> Self {
         Self::default()
     }
