@@ -39,6 +39,26 @@ impl HandlerRegistry {
         self.handlers.insert(name.to_owned(), Arc::new(handler));
     }
 
+    /// Registers an async closure or function under `name`, replacing any handler of that
+    /// name. Unlike [`register`](Self::register), the closure's argument and result types are
+    /// inferred (see [`handler_fn`](super::handler_fn)):
+    ///
+    /// ```
+    /// use tasker_engine::handler::HandlerRegistry;
+    /// use serde_json::json;
+    ///
+    /// let mut registry = HandlerRegistry::empty();
+    /// registry.register_fn("greet", |ctx| async move { Ok(json!({ "hi": ctx.step_name })) });
+    /// assert_eq!(registry.names(), ["greet"]);
+    /// ```
+    pub fn register_fn<F, Fut>(&mut self, name: &str, handler: F)
+    where
+        F: Fn(super::StepContext) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = super::StepResult> + Send + 'static,
+    {
+        self.register(name, handler);
+    }
+
     pub fn contains(&self, name: &str) -> bool {
         self.handlers.contains_key(name)
     }
