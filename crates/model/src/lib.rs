@@ -67,7 +67,7 @@ pub mod template;
 pub mod trace;
 
 pub use backoff::{Backoff, RetryPolicy};
-pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
+pub use clock::{Clock, ClockListener, ManualClock, OffsetClock, SystemClock};
 pub use readiness::{
     ExecutionStatus, HealthStatus, RecommendedAction, StepReadiness, TaskExecutionContext,
 };

@@ -60,7 +60,7 @@ pub use tasker_store as store;
 /// assert_eq!(clock.now() - start, tasker::time::Duration::minutes(1));
 /// ```
 pub mod time {
-    pub use chrono::{DateTime, Duration, TimeZone, Utc};
+    pub use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
     pub use tasker_model::Timestamp;
 }
 
