@@ -73,7 +73,9 @@ pub use readiness::{
 };
 pub use record::{StepRecord, TaskRecord, TransitionRecord};
 pub use state::State;
-pub use template::{IdentityStrategy, StepDefinition, Template, TemplateError, TemplateErrors};
+pub use template::{
+    IdentityStrategy, StepDefinition, Template, TemplateError, TemplateErrors, yaml_boolean_hint,
+};
 
 /// A task's id: a 64-bit key the store assigns, unique within one database.
 pub type TaskId = i64;

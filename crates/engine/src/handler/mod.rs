@@ -75,7 +75,9 @@ pub trait StepHandler: Send + Sync + 'static {
     /// Checks a step's `config` when a template naming this handler is registered, so that a
     /// config the handler cannot use is refused then rather than failing every task at run
     /// time. An error that concerns one field starts with its name and a colon
-    /// (`"timeout_ms: must be ..."`); it is reported at `steps[i].config.timeout_ms`.
+    /// (`"timeout_ms: must be ..."`); it is reported at `steps[i].config.timeout_ms`. When
+    /// the value at that field is a boolean, the report adds that YAML reads an unquoted `yes`,
+    /// `no`, `on` or `n` as one ([`tasker_model::yaml_boolean_hint`]).
     /// The default accepts any config.
     fn check_config(&self, _config: &Value) -> Result<(), String> {
         Ok(())
