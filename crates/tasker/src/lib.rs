@@ -65,7 +65,7 @@ pub mod time {
 }
 
 /// What a handler module needs, in one `use tasker::prelude::*;`: the handler types, `?` on
-/// ordinary errors ([`ResultExt`](crate::ResultExt)) and the attribute for struct handlers.
+/// ordinary errors ([`ResultExt`]) and the attribute for struct handlers.
 ///
 /// ```
 /// use tasker::prelude::*;
