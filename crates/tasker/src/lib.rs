@@ -25,6 +25,33 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! A handler with state of its own is a struct; its `impl` carries `#[tasker::async_trait]`
+//! (re-exported: no dependency on `async-trait` needed), and `?` works on ordinary errors
+//! through [`ResultExt`]:
+//!
+//! ```
+//! use tasker::{ResultExt, StepContext, StepHandler, StepResult};
+//! use serde_json::json;
+//!
+//! struct Greeter {
+//!     greeting: String,
+//! }
+//!
+//! #[tasker::async_trait]
+//! impl StepHandler for Greeter {
+//!     async fn call(&self, ctx: StepContext) -> StepResult {
+//!         let name: String = serde_json::from_value(ctx.context["name"].clone()).permanent()?;
+//!         Ok(json!({ "message": format!("{}, {name}!", self.greeting) }))
+//!     }
+//! }
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let ctx = StepContext::builder().context(json!({ "name": "Ada" })).build();
+//! let greeter = Greeter { greeting: "Hello".into() };
+//! assert_eq!(greeter.call(ctx).await.unwrap(), json!({ "message": "Hello, Ada!" }));
+//! # });
+//! ```
 
 // Every URL would be refused: better said at compile time.
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
