@@ -1,11 +1,13 @@
-//! Embedding Tasker in an application: a Rust handler, a template from YAML, one task run to
-//! the end by an in-process orchestrator on a SQLite file.
+//! Embedding Tasker in an application: a handler written as a function and one written as a
+//! struct, a template from YAML, one task run to the end by an in-process orchestrator on a
+//! SQLite file.
 //!
 //! Run with `cargo run -p tasker --example embed`.
 
 use serde_json::json;
 use std::time::Duration;
-use tasker::{CreateTask, OrchestratorConfig, StepContext, StepError, StepResult, TaskerBuilder};
+use tasker::prelude::*;
+use tasker::{CreateTask, OrchestratorConfig, TaskerBuilder};
 
 const TEMPLATE: &str = r#"
 namespace: shop
@@ -39,12 +41,24 @@ async fn subtotal(ctx: StepContext) -> StepResult {
     Ok(json!({ "subtotal": sum }))
 }
 
-async fn add_tax(ctx: StepContext) -> StepResult {
-    let subtotal = ctx.parent_results["subtotal"]["subtotal"]
-        .as_f64()
-        .ok_or_else(|| StepError::permanent("subtotal step returned no number"))?;
-    let rate = ctx.context["tax_rate"].as_f64().unwrap_or(0.0);
-    Ok(json!({ "total": (subtotal * (1.0 + rate) * 100.0).round() / 100.0 }))
+/// A handler with state of its own: a struct, its `impl` marked `#[async_trait]`.
+struct AddTax {
+    /// Used when the task gives no `tax_rate`.
+    default_rate: f64,
+}
+
+#[async_trait]
+impl StepHandler for AddTax {
+    async fn call(&self, ctx: StepContext) -> StepResult {
+        // `?` on an ordinary error: `.permanent()` says another attempt would not help.
+        let subtotal: f64 =
+            serde_json::from_value(ctx.parent_results["subtotal"]["subtotal"].clone())
+                .permanent()?;
+        let rate = ctx.context["tax_rate"]
+            .as_f64()
+            .unwrap_or(self.default_rate);
+        Ok(json!({ "total": (subtotal * (1.0 + rate) * 100.0).round() / 100.0 }))
+    }
 }
 
 #[tokio::main]
@@ -58,7 +72,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::temp_dir().join(format!("tasker-embed-{}.db", std::process::id()));
     let engine = TaskerBuilder::new(format!("sqlite://{}", path.display()))
         .handler("subtotal", subtotal)
-        .handler("add_tax", add_tax)
+        .handler("add_tax", AddTax { default_rate: 0.2 })
         .build()
         .await?;
 

@@ -26,7 +26,8 @@ pub use engine::{
 pub use error::{Error, Result};
 pub use events::{CAPACITY as EVENT_CAPACITY, Event};
 pub use handler::{
-    CancellationToken, HandlerRegistry, StepContext, StepError, StepHandler, StepResult,
+    CancellationToken, HandlerRegistry, ResultExt, StepContext, StepContextBuilder, StepError,
+    StepHandler, StepResult, async_trait, handler_fn,
 };
 pub use orchestrator::{Orchestrator, OrchestratorHandle, RunStats, ShutdownSignal};
 pub use telemetry::TraceContext;

@@ -31,7 +31,41 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
     fn follows_real_time(&self) -> bool {
         true
     }
+
+    /// Asks to be told each time this clock is moved by hand, so that whatever waits for a
+    /// time (a retry's backoff) looks again at once instead of at its next poll. Returns
+    /// whether this clock will call `listener`: a clock that only follows real time never jumps
+    /// and returns `false` (the default). The engine listens to its clock when it is made.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::time::Duration;
+    /// use tasker_model::{Clock, ManualClock, SystemClock};
+    ///
+    /// let moves = Arc::new(AtomicUsize::new(0));
+    /// let counter = moves.clone();
+    /// let clock = ManualClock::new("2026-01-01T00:00:00Z".parse().unwrap());
+    /// assert!(clock.listen(Box::new(move || {
+    ///     counter.fetch_add(1, Ordering::Relaxed);
+    ///     true // keep calling me
+    /// })));
+    /// clock.advance(Duration::from_secs(5));
+    /// clock.set("2026-02-01T00:00:00Z".parse().unwrap());
+    /// assert_eq!(moves.load(Ordering::Relaxed), 2);
+    ///
+    /// assert!(!SystemClock.listen(Box::new(|| true)));
+    /// ```
+    fn listen(&self, listener: ClockListener) -> bool {
+        let _ = listener;
+        false
+    }
 }
+
+/// Called after a clock was moved by hand (see [`Clock::listen`]). It returns `false` once it
+/// wants no more calls (what it would wake is gone), and the clock then forgets it. It runs on
+/// the thread that moved the clock, so it must be quick and must not move the clock itself.
+pub type ClockListener = Box<dyn Fn() -> bool + Send + Sync>;
 
 /// The wall clock.
 #[derive(Debug, Clone, Copy, Default)]
@@ -47,8 +81,9 @@ impl Clock for SystemClock {
 /// passes when the test advances the clock, not after a real wait. Clones share the same time,
 /// so a test keeps a clone and moves the clock it gave the engine.
 ///
-/// Moving it only changes what [`Clock::now`] answers; by itself it wakes nothing that is
-/// waiting for time to pass.
+/// Moving it wakes whoever [listens](Clock::listen): an engine made with this clock looks for
+/// work at once, so a step whose retry time the clock just passed runs without waiting for the
+/// orchestrator's next poll.
 ///
 /// ```
 /// use std::time::Duration;
@@ -62,9 +97,18 @@ impl Clock for SystemClock {
 /// clock.set("2026-06-01T12:00:00Z".parse().unwrap());
 /// assert_eq!(engines_copy.now().to_rfc3339(), "2026-06-01T12:00:00+00:00");
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ManualClock {
     now: Arc<Mutex<Timestamp>>,
+    listeners: Arc<Mutex<Vec<ClockListener>>>,
+}
+
+impl std::fmt::Debug for ManualClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManualClock")
+            .field("now", &self.now())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ManualClock {
@@ -72,7 +116,16 @@ impl ManualClock {
     pub fn new(start: Timestamp) -> Self {
         Self {
             now: Arc::new(Mutex::new(start)),
+            listeners: Arc::default(),
         }
+    }
+
+    /// Tells the listeners the time moved; forgets those that want no more calls.
+    fn moved(&self) {
+        self.listeners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|listener| listener());
     }
 
     /// Moves the time forward by `by`, for this clock and all its clones.
@@ -81,13 +134,17 @@ impl ManualClock {
     ///
     /// When the new time is beyond what a [`Timestamp`] can hold (around the year 262,000).
     pub fn advance(&self, by: Duration) {
-        let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
-        *now += chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX);
+        {
+            let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
+            *now += chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX);
+        }
+        self.moved();
     }
 
     /// Sets the time to `to`, for this clock and all its clones. It may move backwards.
     pub fn set(&self, to: Timestamp) {
         *self.now.lock().unwrap_or_else(|e| e.into_inner()) = to;
+        self.moved();
     }
 }
 
@@ -98,6 +155,14 @@ impl Clock for ManualClock {
 
     fn follows_real_time(&self) -> bool {
         false
+    }
+
+    fn listen(&self, listener: ClockListener) -> bool {
+        self.listeners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(listener);
+        true
     }
 }
 
@@ -112,5 +177,27 @@ pub struct OffsetClock {
 impl Clock for OffsetClock {
     fn now(&self) -> Timestamp {
         chrono::Utc::now() + self.offset
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn a_listener_that_wants_no_more_calls_is_forgotten() {
+        let clock = ManualClock::new("2026-01-01T00:00:00Z".parse().unwrap());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        clock.listen(Box::new(move || {
+            counter.fetch_add(1, Ordering::Relaxed) == 0
+        }));
+        // Clones share the listeners, as they share the time.
+        let other = clock.clone();
+        other.advance(Duration::from_secs(1));
+        clock.advance(Duration::from_secs(1));
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(calls.load(Ordering::Relaxed), 2);
     }
 }

@@ -67,13 +67,15 @@ pub mod template;
 pub mod trace;
 
 pub use backoff::{Backoff, RetryPolicy};
-pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
+pub use clock::{Clock, ClockListener, ManualClock, OffsetClock, SystemClock};
 pub use readiness::{
     ExecutionStatus, HealthStatus, RecommendedAction, StepReadiness, TaskExecutionContext,
 };
 pub use record::{StepFailure, StepRecord, TaskRecord, TransitionRecord};
 pub use state::State;
-pub use template::{IdentityStrategy, StepDefinition, Template, TemplateError, TemplateErrors};
+pub use template::{
+    IdentityStrategy, StepDefinition, Template, TemplateError, TemplateErrors, yaml_boolean_hint,
+};
 
 /// A task's id: a 64-bit key the store assigns, unique within one database.
 pub type TaskId = i64;

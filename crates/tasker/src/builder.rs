@@ -46,6 +46,18 @@ impl TaskerBuilder {
         self
     }
 
+    /// Registers an async closure or function under `name`, its argument and result types
+    /// inferred (see [`handler_fn`](crate::handler_fn)):
+    /// `.handler_fn("greet", |ctx| async move { Ok(json!({ "step": ctx.step_name })) })`.
+    pub fn handler_fn<F, Fut>(mut self, name: &str, handler: F) -> Self
+    where
+        F: Fn(crate::StepContext) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = crate::StepResult> + Send + 'static,
+    {
+        self.handlers.register_fn(name, handler);
+        self
+    }
+
     /// Retry failed steps at once instead of after their backoff (tests, demos).
     pub fn retry_backoff_disabled(mut self, yes: bool) -> Self {
         self.config.retry_backoff_disabled = yes;

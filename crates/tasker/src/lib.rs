@@ -6,13 +6,13 @@
 //! shutdown.
 //!
 //! ```no_run
-//! use tasker::{CreateTask, OrchestratorConfig, StepContext, StepResult, TaskerBuilder};
+//! use tasker::{CreateTask, OrchestratorConfig, TaskerBuilder};
 //! use serde_json::json;
 //!
 //! # async fn demo() -> Result<(), tasker::Error> {
 //! let engine = TaskerBuilder::new("sqlite://tasker.db")
-//!     .handler("greet", |ctx: StepContext| async move {
-//!         StepResult::Ok(json!({ "hello": ctx.context["name"] }))
+//!     .handler_fn("greet", |ctx| async move {
+//!         Ok(json!({ "hello": ctx.context["name"] }))
 //!     })
 //!     .build()
 //!     .await?;
@@ -28,6 +28,33 @@
 //! # let _ = done;
 //! # Ok(())
 //! # }
+//! ```
+//!
+//! A handler with state of its own is a struct; its `impl` carries `#[tasker::async_trait]`
+//! (re-exported: no dependency on `async-trait` needed), and `?` works on ordinary errors
+//! through [`ResultExt`]:
+//!
+//! ```
+//! use tasker::{ResultExt, StepContext, StepHandler, StepResult};
+//! use serde_json::json;
+//!
+//! struct Greeter {
+//!     greeting: String,
+//! }
+//!
+//! #[tasker::async_trait]
+//! impl StepHandler for Greeter {
+//!     async fn call(&self, ctx: StepContext) -> StepResult {
+//!         let name: String = serde_json::from_value(ctx.context["name"].clone()).permanent()?;
+//!         Ok(json!({ "message": format!("{}, {name}!", self.greeting) }))
+//!     }
+//! }
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let ctx = StepContext::builder().context(json!({ "name": "Ada" })).build();
+//! let greeter = Greeter { greeting: "Hello".into() };
+//! assert_eq!(greeter.call(ctx).await.unwrap(), json!({ "message": "Hello, Ada!" }));
+//! # });
 //! ```
 
 #![warn(missing_docs)]
@@ -67,3 +94,50 @@ pub use tasker_model as model;
 /// server, [`server::serve`] runs it with an orchestrator beside it.
 pub use tasker_server as server;
 pub use tasker_store as store;
+
+/// The time types an embedder needs (from `chrono`, so that no dependency on it is needed):
+/// what [`ManualClock::new`] takes, what records' timestamps are.
+///
+/// ```
+/// use std::time::Duration;
+/// use tasker::time::{DateTime, Utc};
+/// use tasker::{Clock, ManualClock};
+///
+/// let start: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+/// let clock = ManualClock::new(start);
+/// clock.advance(Duration::from_secs(60));
+/// assert_eq!(clock.now() - start, tasker::time::Duration::minutes(1));
+/// ```
+pub mod time {
+    pub use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
+    pub use tasker_model::Timestamp;
+}
+
+/// What a handler module needs, in one `use tasker::prelude::*;`: the handler types, `?` on
+/// ordinary errors ([`ResultExt`]) and the attribute for struct handlers.
+///
+/// ```
+/// use tasker::prelude::*;
+/// use serde_json::json;
+///
+/// struct Charge;
+///
+/// #[async_trait]
+/// impl StepHandler for Charge {
+///     async fn call(&self, ctx: StepContext) -> StepResult {
+///         let cents: u64 = ctx.context["cents"].to_string().parse().permanent()?;
+///         Ok(json!({ "charged": cents }))
+///     }
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let ctx = StepContext::builder().context(json!({ "cents": 250 })).build();
+/// assert_eq!(Charge.call(ctx).await.unwrap(), json!({ "charged": 250 }));
+/// # });
+/// ```
+pub mod prelude {
+    pub use tasker_engine::handler::{
+        CancellationToken, ResultExt, StepContext, StepError, StepHandler, StepResult, async_trait,
+        handler_fn,
+    };
+}

@@ -2,10 +2,11 @@
 
 mod common;
 
-use common::{TestDb, config, eventually, step};
+use common::{TestDb, config, eventually, state_of, step};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
+use tasker::time::Timelike;
 use tasker::{
     CreateTask, Event, HandlerRegistry, OrchestratorConfig, State, StepContext, StepResult,
     TaskerBuilder,
@@ -128,9 +129,166 @@ async fn events_tell_the_story_of_a_task(db: TestDb) {
     }
 }
 
+/// Moving a `ManualClock` past a retry's time wakes the orchestrator: with a poll interval of a
+/// minute, two retries run as soon as the clock reaches them. Without the wake-up the
+/// orchestrator would sleep until its next poll (up to the 10 s backoff in real time) and the
+/// bound below would fail the test.
+async fn moving_the_clock_runs_a_due_retry_at_once(db: TestDb) {
+    let clock = tasker::ManualClock::new(
+        tasker::time::Utc::now()
+            .with_nanosecond(0)
+            .expect("a valid time"),
+    );
+    let engine = db.engine_with(
+        HandlerRegistry::with_builtins(),
+        config(false, Some(Arc::new(clock.clone()))),
+    );
+    engine
+        .register_template_yaml(
+            "namespace: t\nname: twice\nversion: 1.0.0\nsteps:\n  - name: flaky\n    handler: fail\n    config: { times: 2 }\n    retry: { max_attempts: 3, base_ms: 10000, jitter: false }\n",
+        )
+        .await
+        .unwrap();
+    let mut events = engine.subscribe();
+    let task = engine
+        .create_task(CreateTask::new("t/twice".parse().unwrap(), json!({})))
+        .await
+        .unwrap()
+        .id;
+    let running = engine
+        .orchestrator(OrchestratorConfig {
+            poll_interval: Duration::from_secs(60),
+            ..OrchestratorConfig::default()
+        })
+        .spawn();
+    let retries = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut retries = 0;
+        loop {
+            match events.recv().await.unwrap() {
+                Event::RetryScheduled { retry_at, .. } => {
+                    retries += 1;
+                    // Let the orchestrator go to sleep first: moving the clock before it looks
+                    // again would not test the wake-up.
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    clock.set(retry_at);
+                }
+                Event::TaskCompleted { .. } => return retries,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("the retries ran when the clock reached them, not at the next poll");
+    assert_eq!(retries, 2);
+    assert_eq!(state_of(&engine, task).await, State::Complete);
+    assert_eq!(step(&engine, task, "flaky").await.attempts, 3);
+    running.shutdown().await.unwrap();
+}
+
+/// `wait_for_tasks` returns every task once all are finished, in the order asked, whether
+/// they completed or failed; a panicking handler's step fails with the panic's message.
+async fn waiting_for_many_tasks_and_a_panicking_handler(db: TestDb) {
+    let mut handlers = HandlerRegistry::with_builtins();
+    handlers.register_fn("explode", |_ctx| async move {
+        if true {
+            panic!("the flux capacitor broke");
+        }
+        Ok(json!(null))
+    });
+    let engine = db.engine_with(handlers, config(true, None));
+    engine
+        .register_template_yaml(
+            "namespace: t\nname: many\nversion: 1.0.0\nsteps:\n  - name: s\n    handler: noop\n",
+        )
+        .await
+        .unwrap();
+    engine
+        .register_template_yaml(
+            "namespace: t\nname: boom\nversion: 1.0.0\nsteps:\n  - name: s\n    handler: explode\n    retry: { max_attempts: 1 }\n",
+        )
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let template = if n == 2 { "t/boom" } else { "t/many" };
+        let created = engine
+            .create_task(CreateTask::new(
+                template.parse().unwrap(),
+                json!({ "n": n }),
+            ))
+            .await
+            .unwrap();
+        ids.push(created.id);
+    }
+    // Nothing runs them yet: the wait gives up.
+    let waited = engine
+        .wait_for_tasks(&ids, Some(Duration::from_millis(50)))
+        .await;
+    assert!(
+        matches!(waited, Err(tasker::Error::Timeout(ref text)) if text.starts_with("5 of 5 tasks")),
+        "{waited:?}"
+    );
+    assert!(matches!(
+        engine.wait_for_tasks(&[ids[0], 999_999], None).await,
+        Err(tasker::Error::TaskNotFound(999_999))
+    ));
+
+    let mut events = engine.subscribe();
+    let running = engine.orchestrator(OrchestratorConfig::default()).spawn();
+    let asked: Vec<_> = ids.iter().rev().copied().collect();
+    let tasks = engine
+        .wait_for_tasks(&asked, Some(Duration::from_secs(20)))
+        .await
+        .unwrap();
+    assert_eq!(tasks.iter().map(|t| t.id).collect::<Vec<_>>(), asked);
+    let states: Vec<State> = tasks.iter().rev().map(|t| t.state).collect();
+    assert_eq!(
+        states,
+        [
+            State::Complete,
+            State::Complete,
+            State::Error,
+            State::Complete,
+            State::Complete
+        ]
+    );
+    let exploded = engine.task_details(ids[2]).await.unwrap();
+    assert!(
+        exploded
+            .explanations
+            .iter()
+            .any(|line| line.contains("failed permanently")),
+        "{:?}",
+        exploded.explanations
+    );
+    let mut failures = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let Event::StepFailed {
+            task_id,
+            error,
+            permanent,
+            ..
+        } = event
+        {
+            failures.push((task_id, error, permanent));
+        }
+    }
+    assert_eq!(
+        failures,
+        [(
+            ids[2],
+            "handler panicked: the flux capacitor broke".to_owned(),
+            true
+        )]
+    );
+    running.shutdown().await.unwrap();
+}
+
 on_every_backend!(
     a_retry_waits_for_the_clock_to_reach_its_time,
     events_tell_the_story_of_a_task,
+    moving_the_clock_runs_a_due_retry_at_once,
+    waiting_for_many_tasks_and_a_panicking_handler,
 );
 
 #[tokio::test]

@@ -76,13 +76,15 @@ impl Engine {
     /// # }
     /// ```
     pub fn new(store: Arc<dyn Store>, handlers: HandlerRegistry, config: EngineConfig) -> Engine {
+        let wakeup = Wakeup::default();
+        wakeup.follow(config.clock.as_ref());
         Engine {
             inner: Arc::new(Inner {
                 store,
                 handlers,
                 config,
                 events: EventBus::new(),
-                wakeup: Wakeup::default(),
+                wakeup,
                 templates: TemplateCache::default(),
             }),
         }

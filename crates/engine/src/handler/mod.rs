@@ -1,11 +1,19 @@
 //! Step handlers: the code a step runs, the context it gets and the errors it reports.
 
 pub mod builtin;
+mod context;
+pub(crate) mod panics;
 mod registry;
+mod result_ext;
 
+pub use context::StepContextBuilder;
 pub use registry::HandlerRegistry;
+pub use result_ext::ResultExt;
 
-use async_trait::async_trait;
+/// The attribute a handler written as a struct puts on its `impl StepHandler for ...` block
+/// (re-exported from the `async-trait` crate, so that no dependency on it is needed): see
+/// [`StepHandler`].
+pub use async_trait::async_trait;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -15,66 +23,74 @@ pub use tokio_util::sync::CancellationToken;
 /// The code behind a step. Handlers run concurrently and may be called again for the same step
 /// (a retry, or a second attempt after a crash), so they should be idempotent.
 ///
-/// Any `Fn(StepContext) -> impl Future<Output = StepResult>` is a handler (an `async fn`, or
-/// a closure whose argument type is written out); a struct implements the trait with
-/// `#[async_trait]`:
+/// A handler is an async function or closure taking a [`StepContext`] (wrap a closure in
+/// [`handler_fn`] so that its argument and result types need no annotation), or a struct that
+/// implements this trait. The trait is used as `dyn StepHandler`, so its `impl` blocks carry
+/// the [`async_trait`](macro@async_trait) attribute, re-exported here and as
+/// `tasker::async_trait`: no dependency on the `async-trait` crate is needed.
+///
+/// A struct handler, with `?` on ordinary errors through [`ResultExt`]:
 ///
 /// ```
-/// use async_trait::async_trait;
-/// use serde_json::{Value, json};
-/// use tasker_engine::{HandlerRegistry, StepContext, StepError, StepHandler, StepResult};
+/// use tasker_engine::handler::{ResultExt, StepContext, StepHandler, StepResult};
+/// use serde_json::json;
 ///
-/// struct Greet {
+/// struct Greeter {
 ///     greeting: String,
 /// }
 ///
-/// #[async_trait]
-/// impl StepHandler for Greet {
+/// #[tasker_engine::async_trait] // `#[tasker::async_trait]` with the facade crate
+/// impl StepHandler for Greeter {
 ///     async fn call(&self, ctx: StepContext) -> StepResult {
-///         let name = ctx.context["name"]
-///             .as_str()
-///             .ok_or_else(|| StepError::permanent("name must be a string"))?;
-///         Ok(json!({ "message": format!("{} {name}", self.greeting) }))
-///     }
-///
-///     fn check_config(&self, config: &Value) -> Result<(), String> {
-///         match config.get("loud") {
-///             None | Some(Value::Bool(_)) => Ok(()),
-///             Some(_) => Err("loud: must be true or false".into()),
-///         }
+///         let name: String = serde_json::from_value(ctx.context["name"].clone()).permanent()?;
+///         Ok(json!({ "message": format!("{}, {name}!", self.greeting) }))
 ///     }
 /// }
 ///
-/// let mut handlers = HandlerRegistry::empty();
-/// handlers.register("greet", Greet { greeting: "hello".into() });
-/// handlers.register("shout", |ctx: StepContext| async move {
-///     Ok(json!({ "attempt": ctx.attempt }))
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let greeter = Greeter { greeting: "Hello".into() };
+/// let ctx = StepContext::builder().context(json!({ "name": "Ada" })).build();
+/// assert_eq!(greeter.call(ctx).await.unwrap(), json!({ "message": "Hello, Ada!" }));
+/// # });
+/// ```
+///
+/// A closure, registered with [`HandlerRegistry::register_fn`] (or wrapped in [`handler_fn`]):
+///
+/// ```
+/// use tasker_engine::handler::HandlerRegistry;
+/// use serde_json::json;
+///
+/// let mut registry = HandlerRegistry::with_builtins();
+/// registry.register_fn("greet", |ctx| async move {
+///     Ok(json!({ "hello": ctx.context["name"] }))
 /// });
-/// assert_eq!(handlers.names(), ["greet", "shout"]);
+/// assert!(registry.contains("greet"));
 /// ```
 #[async_trait]
 pub trait StepHandler: Send + Sync + 'static {
-    /// Runs one attempt of a step. `Ok(value)` completes the step with `value` as its result
-    /// (passed to its children in [`StepContext::parent_results`]); an error fails the
-    /// attempt as its [`StepError`] kind says. A panic fails the attempt retryably.
+    /// Runs one attempt of a step. `Ok` carries the step's result (what its children see in
+    /// [`StepContext::parent_results`]); `Err` says whether another attempt is worth it.
     async fn call(&self, ctx: StepContext) -> StepResult;
 
     /// Checks a step's `config` when a template naming this handler is registered, so that a
     /// config the handler cannot use is refused then rather than failing every task at run
     /// time. An error that concerns one field starts with its name and a colon
-    /// (`"timeout_ms: must be ..."`); it is reported at `steps[i].config.timeout_ms`.
+    /// (`"timeout_ms: must be ..."`); it is reported at `steps[i].config.timeout_ms`. When
+    /// the value at that field is a boolean, the report adds that YAML reads an unquoted `yes`,
+    /// `no`, `on` or `n` as one ([`tasker_model::yaml_boolean_hint`]).
     /// The default accepts any config.
     fn check_config(&self, _config: &Value) -> Result<(), String> {
         Ok(())
     }
 }
 
-/// What a handler gets for one attempt of a step.
+/// What a handler gets for one attempt of a step. The engine makes it; a unit test makes one
+/// with [`StepContext::builder`].
 #[derive(Debug, Clone)]
 pub struct StepContext {
-    /// The step's task.
+    /// The task the step belongs to.
     pub task_id: TaskId,
-    /// The step; the same across its attempts (a good idempotency key for what it calls).
+    /// The step.
     pub step_id: StepId,
     /// The step's name in its template.
     pub step_name: String,
@@ -105,17 +121,8 @@ pub struct StepContext {
 /// What a handler returns: the step's result, or why the attempt failed.
 pub type StepResult = Result<Value, StepError>;
 
-/// Why an attempt failed, and whether another attempt is worth it. The message is kept in the
-/// step's history and sent in [`Event::StepFailed`](crate::Event::StepFailed).
-///
-/// ```
-/// use std::time::Duration;
-/// use tasker_engine::StepError;
-///
-/// let busy = StepError::retry_after("rate limited", Duration::from_secs(30));
-/// assert!(matches!(busy, StepError::Retryable { retry_after: Some(_), .. }));
-/// assert_eq!(StepError::permanent("card declined").to_string(), "card declined");
-/// ```
+/// Why an attempt failed, and whether another is worth it. [`ResultExt`] makes one from any
+/// ordinary error (`.retryable()?`, `.permanent()?`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StepError {
     /// Worth another attempt, if the step's retry policy allows one. `retry_after` overrides the
@@ -123,21 +130,21 @@ pub enum StepError {
     /// (default 1 hour).
     #[error("{message}")]
     Retryable {
-        /// What went wrong.
+        /// What went wrong, kept in the step's history.
         message: String,
-        /// How long to wait before the next attempt; `None`: the step's backoff decides.
+        /// How long to wait before the next attempt, instead of the step's backoff.
         retry_after: Option<Duration>,
     },
     /// Never worth another attempt: the step fails for good and blocks its task.
     #[error("{message}")]
     Permanent {
-        /// What went wrong.
+        /// What went wrong, kept in the step's history.
         message: String,
     },
 }
 
 impl StepError {
-    /// A failure worth another attempt after the step's backoff.
+    /// A failure worth another attempt, after the step's backoff.
     pub fn retryable(message: impl Into<String>) -> Self {
         StepError::Retryable {
             message: message.into(),
@@ -145,25 +152,60 @@ impl StepError {
         }
     }
 
-    /// A failure no attempt will fix: the step fails for good.
+    /// A failure not worth another attempt: the step fails for good.
     pub fn permanent(message: impl Into<String>) -> Self {
         StepError::Permanent {
             message: message.into(),
         }
     }
 
-    /// A failure worth another attempt after `wait` (a rate limit's `Retry-After`), instead of
-    /// the computed backoff; bounded by `EngineConfig::max_retry_after`.
+    /// A failure worth another attempt after `wait` (bounded by
+    /// `EngineConfig::max_retry_after`), whatever the step's backoff says.
     pub fn retry_after(message: impl Into<String>, wait: Duration) -> Self {
         StepError::Retryable {
             message: message.into(),
             retry_after: Some(wait),
         }
     }
+
+    /// Whether another attempt is worth it.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StepError::Retryable { .. })
+    }
+
+    /// What went wrong.
+    pub fn message(&self) -> &str {
+        match self {
+            StepError::Retryable { message, .. } | StepError::Permanent { message } => message,
+        }
+    }
 }
 
-/// Handlers may be plain async closures, with the argument's type written out (Rust cannot
-/// infer it from the bound): `|ctx: StepContext| async move { Ok(json!({})) }`.
+/// Returns the closure unchanged, with the bounds a handler needs spelled out, so that Rust
+/// infers its argument (a [`StepContext`]) and the error type of its `Ok(..)`: without it a
+/// closure given where any [`StepHandler`] is accepted needs `|ctx: StepContext|` and
+/// `StepResult::Ok(..)`, because the compiler infers a closure's types only from a bound that
+/// names `Fn` directly.
+///
+/// ```
+/// use tasker_engine::handler::{HandlerRegistry, handler_fn};
+/// use serde_json::json;
+///
+/// let mut registry = HandlerRegistry::empty();
+/// registry.register("greet", handler_fn(|ctx| async move {
+///     Ok(json!({ "hello": ctx.context["name"] }))
+/// }));
+/// ```
+pub fn handler_fn<F, Fut>(f: F) -> F
+where
+    F: Fn(StepContext) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = StepResult> + Send + 'static,
+{
+    f
+}
+
+/// Handlers may be plain async functions and closures: `|ctx: StepContext| async move {
+/// StepResult::Ok(json!({})) }` (see [`handler_fn`] to drop the annotations).
 #[async_trait]
 impl<F, Fut> StepHandler for F
 where

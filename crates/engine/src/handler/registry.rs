@@ -2,6 +2,7 @@
 
 use super::StepHandler;
 use super::builtin;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
@@ -52,6 +53,26 @@ impl HandlerRegistry {
         self.handlers.insert(name.to_owned(), Arc::new(handler));
     }
 
+    /// Registers an async closure or function under `name`, replacing any handler of that
+    /// name. Unlike [`register`](Self::register), the closure's argument and result types are
+    /// inferred (see [`handler_fn`](super::handler_fn)):
+    ///
+    /// ```
+    /// use tasker_engine::handler::HandlerRegistry;
+    /// use serde_json::json;
+    ///
+    /// let mut registry = HandlerRegistry::empty();
+    /// registry.register_fn("greet", |ctx| async move { Ok(json!({ "hi": ctx.step_name })) });
+    /// assert_eq!(registry.names(), ["greet"]);
+    /// ```
+    pub fn register_fn<F, Fut>(&mut self, name: &str, handler: F)
+    where
+        F: Fn(super::StepContext) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = super::StepResult> + Send + 'static,
+    {
+        self.register(name, handler);
+    }
+
     /// Whether a handler is registered under `name`.
     pub fn contains(&self, name: &str) -> bool {
         self.handlers.contains_key(name)
@@ -81,7 +102,7 @@ impl HandlerRegistry {
             .filter_map(|(i, step)| {
                 let handler = self.handlers.get(&step.handler)?;
                 let message = handler.check_config(&step.config).err()?;
-                Some(config_error(i, &message))
+                Some(config_error(i, &message, &step.config))
             })
             .collect();
         if errors.is_empty() {
@@ -114,15 +135,97 @@ impl HandlerRegistry {
 }
 
 /// `"field: message"` becomes `steps[i].config.field: message`; any other text is reported at
-/// `steps[i].config`.
-fn config_error(step: usize, message: &str) -> TemplateError {
+/// `steps[i].config`. When the refused value is a boolean, the error adds that YAML reads an
+/// unquoted `yes`, `no`, `on`, `n`... as one: what the author wrote was most likely a word.
+fn config_error(step: usize, message: &str, config: &Value) -> TemplateError {
     if let Some((field, rest)) = message.split_once(": ")
         && !field.is_empty()
         && field
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']'))
     {
-        return TemplateError::new(format!("steps[{step}].config.{field}"), rest);
+        let hint = value_at(config, field)
+            .map(boolean_hint)
+            .unwrap_or_default();
+        return TemplateError::new(
+            format!("steps[{step}].config.{field}"),
+            format!("{rest}{hint}"),
+        );
     }
-    TemplateError::new(format!("steps[{step}].config"), message)
+    TemplateError::new(
+        format!("steps[{step}].config"),
+        format!("{message}{}", boolean_hint(config)),
+    )
+}
+
+fn boolean_hint(value: &Value) -> String {
+    if value.is_boolean() {
+        tasker_model::yaml_boolean_hint(value)
+    } else {
+        String::new()
+    }
+}
+
+/// The value a field path of a config error names (`args[0]`, `retry.codes[2]`), if any.
+fn value_at<'a>(config: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut value = config;
+    for part in path.split('.') {
+        let (name, mut indexes) = match part.find('[') {
+            Some(at) => part.split_at(at),
+            None => (part, ""),
+        };
+        if !name.is_empty() {
+            value = value.get(name)?;
+        }
+        while let Some(rest) = indexes.strip_prefix('[') {
+            let (index, after) = rest.split_once(']')?;
+            value = value.get(index.parse::<usize>().ok()?)?;
+            indexes = after;
+        }
+    }
+    Some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_boolean_where_a_word_was_meant_gets_the_yaml_hint() {
+        let registry = HandlerRegistry::with_builtins();
+        // YAML reads the unquoted `yes` as true.
+        let template = Template::from_yaml(
+            "namespace: t\nname: yaml\nversion: 1.0.0\nsteps:\n  - name: ask\n    handler: command\n    config: { program: confirm, args: [--force, yes] }\n",
+        )
+        .unwrap();
+        let errors = registry.check_template(&template).unwrap_err().to_string();
+        assert!(
+            errors.contains("steps[0].config.args[1]: must be a string, got true; a YAML value such as n, no, off, y, yes or on, unquoted, reads as the boolean true"),
+            "{errors}"
+        );
+
+        // Other refused values get no hint.
+        let template = Template::from_yaml(
+            "namespace: t\nname: yaml\nversion: 1.0.0\nsteps:\n  - name: ask\n    handler: command\n    config: { program: confirm, args: [5] }\n",
+        )
+        .unwrap();
+        let errors = registry.check_template(&template).unwrap_err().to_string();
+        assert!(!errors.contains("YAML"), "{errors}");
+    }
+
+    #[test]
+    fn field_paths_lead_to_their_values() {
+        let config = json!({ "a": { "b": [1, [2, true]] }, "c": false });
+        assert_eq!(value_at(&config, "c"), Some(&json!(false)));
+        assert_eq!(value_at(&config, "a.b[1][1]"), Some(&json!(true)));
+        assert_eq!(value_at(&config, "a.b[7]"), None);
+        assert_eq!(value_at(&config, "a.x"), None);
+        assert_eq!(value_at(&config, "a.b[x]"), None);
+        assert!(
+            config_error(0, "must be a mapping, got true", &json!(true))
+                .to_string()
+                .contains("reads as the boolean true")
+        );
+    }
 }

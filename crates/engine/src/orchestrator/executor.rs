@@ -6,6 +6,7 @@ use super::lease::Lease;
 use super::outcome::{AttemptFacts, Failure, failed};
 use super::stats::bump;
 use crate::events::Event;
+use crate::handler::panics;
 use crate::handler::{CancellationToken, StepContext, StepError, StepHandler, StepResult};
 use crate::telemetry::metrics::{self, AttemptOutcome, TemplateLabels, UNKNOWN};
 use crate::telemetry::{attempt_traceparent, step_span};
@@ -326,7 +327,15 @@ async fn call_handler(
     };
     // Its own task, so that a panic is caught as a JoinError instead of unwinding here; in
     // the attempt's span, so that what the handler logs or traces belongs to the attempt.
-    let mut task = tokio::spawn(async move { handler.call(ctx).await }.instrument(span.clone()));
+    // A panic logs one line (handler/panics.rs), not the default hook's report.
+    let running = panics::Running {
+        task_id: step.task_id,
+        step_id: step.step_id,
+        step: step.name.clone(),
+    };
+    let mut task = tokio::spawn(
+        panics::quiet(running, async move { handler.call(ctx).await }).instrument(span.clone()),
+    );
     let _guard = AbortOnDrop(task.abort_handle());
     let limit = definition.timeout_ms.map(Duration::from_millis);
     let timed_out = async {
@@ -362,7 +371,7 @@ async fn call_handler(
         }),
         Ok(Err(StepError::Permanent { message })) => Err(Failure::Permanent { message }),
         Err(e) if e.is_panic() => Err(Failure::Panic {
-            message: panic_message(e.into_panic()),
+            message: panics::message(&*e.into_panic()),
         }),
         Err(e) => Err(Failure::Panic {
             message: format!("handler task ended abnormally: {e}"),
@@ -383,13 +392,3 @@ async fn stop(cancellation: &CancellationToken, task: JoinHandle<StepResult>) {
 /// How long to wait for an aborted handler to be dropped: only a handler that blocks its
 /// thread takes longer.
 const STOP_WAIT: Duration = Duration::from_secs(5);
-
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_owned()
-    }
-}

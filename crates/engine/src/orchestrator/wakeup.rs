@@ -2,16 +2,32 @@
 //! released steps or scheduled a retry), so idle claimers look again at once instead of at the
 //! next poll; and the same from other processes, as hints from the store ([`hinted`]).
 
+use std::sync::{Arc, Weak};
+use tasker_model::Clock;
 use tokio::sync::Notify;
 use tokio::sync::futures::Notified;
 use tokio::sync::watch;
 
 #[derive(Debug, Default)]
 pub(crate) struct Wakeup {
-    notify: Notify,
+    notify: Arc<Notify>,
 }
 
 impl Wakeup {
+    /// Claimers also wake when `clock` is moved by hand (a test's `ManualClock`): a retry
+    /// whose time it passed runs at once rather than at the next poll, which follows real
+    /// time. The clock holds only a weak reference: a dropped engine is forgotten.
+    pub(crate) fn follow(&self, clock: &dyn Clock) {
+        let notify: Weak<Notify> = Arc::downgrade(&self.notify);
+        clock.listen(Box::new(move || match notify.upgrade() {
+            Some(notify) => {
+                notify.notify_waiters();
+                true
+            }
+            None => false,
+        }));
+    }
+
     /// Wakes every claimer of this process that is waiting (or has enabled a [`Notified`]).
     pub(crate) fn notify(&self) {
         self.notify.notify_waiters();

@@ -14,7 +14,7 @@ mod validate;
 pub use crate::identity::IdentityStrategy;
 pub use dag::dependency_levels;
 pub use error::{TemplateError, TemplateErrors};
-pub use schema::{ContextError, ContextErrors, ContextSchema};
+pub use schema::{ContextError, ContextErrors, ContextSchema, yaml_boolean_hint};
 pub use spec::{BackoffKind, DefaultsSpec, RetrySpec, StepSpec, TemplateSpec};
 
 use crate::RetryPolicy;

@@ -138,6 +138,15 @@ fn fill_defaults(schema: &Value, value: &mut Value) {
 
 /// YAML 1.1 reads unquoted `y`, `n`, `yes`, `no`, `on` and `off` as booleans, so `required: [n]`
 /// arrives as `[false]`: an error about a boolean where the template author wrote a word says so.
+/// Returns the text to append to such an error (it starts with `"; "`); handlers' config
+/// errors about a boolean get the same.
+///
+/// ```
+/// use serde_json::json;
+///
+/// let error = format!("args[0]: must be a string, got true{}", tasker_model::yaml_boolean_hint(&json!(true)));
+/// assert!(error.ends_with("reads as the boolean true: quote it (\"n\") if you meant the text"));
+/// ```
 pub fn yaml_boolean_hint(value: &Value) -> String {
     format!(
         "; a YAML value such as n, no, off, y, yes or on, unquoted, reads as the boolean {value}: \
