@@ -35,7 +35,7 @@ pub use telemetry::TraceContext;
 // The types the API hands back, so that users need not depend on the inner crates.
 pub use tasker_model::template::{ContextError, ContextErrors};
 pub use tasker_model::{
-    Clock, ManualClock, OffsetClock, State, StepId, StepReadiness, StepRecord, SystemClock,
-    TaskExecutionContext, TaskId, TaskRecord, Template, TemplateErrors, Timestamp,
+    Clock, ManualClock, OffsetClock, State, StepFailure, StepId, StepReadiness, StepRecord,
+    SystemClock, TaskExecutionContext, TaskId, TaskRecord, Template, TemplateErrors, Timestamp,
 };
 pub use tasker_store::{CreatedTask, RegisteredTemplate, Store, StoredTemplate, TaskFilter};

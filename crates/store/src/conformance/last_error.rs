@@ -57,6 +57,8 @@ async fn last_error_of(
     by_id
 }
 
+/// A failed attempt leaves its message, kind, attempt and time on the step; a second failure
+/// replaces it, and a later success keeps it.
 pub async fn a_failed_attempt_keeps_its_error_after_a_later_success(store: Arc<dyn Store>) {
     let task_id = create(&*store, &layout(&["a"], &[]), t0()).await;
     let first = claim(&*store, 1, t0()).await.remove(0);
@@ -100,6 +102,8 @@ pub async fn a_failed_attempt_keeps_its_error_after_a_later_success(store: Arc<d
     assert_eq!(step.last_failure_at, Some(again_at));
 }
 
+/// A failure without a retry records its error too, with the default kind when the outcome
+/// names none.
 pub async fn a_permanent_failure_records_its_error(store: Arc<dyn Store>) {
     let task_id = create(
         &*store,
@@ -124,6 +128,7 @@ pub async fn a_permanent_failure_records_its_error(store: Arc<dyn Store>) {
     );
 }
 
+/// The rescuer's outcome for an expired lease is recorded as a `lease_expired` last error.
 pub async fn the_rescuers_expired_lease_is_recorded_as_the_last_error(store: Arc<dyn Store>) {
     let task_id = create(&*store, &layout(&["a"], &[]), t0()).await;
     let claimed = claim(&*store, 1, t0()).await.remove(0);
