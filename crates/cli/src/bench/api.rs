@@ -83,7 +83,7 @@ async fn measure(
 ) -> anyhow::Result<ApiReport> {
     let backend = engine.store().backend_name().to_owned();
     let reference = database::template(engine, &plan.template).await?;
-    let server = Server::start(engine).await?;
+    let server = Server::start(engine, &["tasks:write", "tasks:read"]).await?;
     let client = reqwest::Client::builder()
         .http1_only()
         .pool_max_idle_per_host(CLIENTS)
@@ -177,23 +177,19 @@ async fn measure(
     })
 }
 
-/// The server of the scenario: the API router on a loopback port, tokens required, and a
-/// token that may create tasks.
-struct Server {
-    addr: SocketAddr,
-    token: String,
+/// The server of an HTTP scenario: the API router in this process on a loopback port, tokens
+/// required, and a token with the scenario's scopes.
+pub(super) struct Server {
+    pub(super) addr: SocketAddr,
+    pub(super) token: String,
     stop: CancellationToken,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl Server {
-    async fn start(engine: &Engine) -> anyhow::Result<Server> {
-        let (token, _) = tasker_server::auth::issue_token(
-            engine,
-            "bench",
-            &["tasks:write".to_owned(), "tasks:read".to_owned()],
-        )
-        .await?;
+    pub(super) async fn start(engine: &Engine, scopes: &[&str]) -> anyhow::Result<Server> {
+        let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+        let (token, _) = tasker_server::auth::issue_token(engine, "bench", &scopes).await?;
         let stop = CancellationToken::new();
         let state = tasker_server::AppState::new(engine.clone()).with_shutdown(stop.clone());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
@@ -213,7 +209,7 @@ impl Server {
         })
     }
 
-    async fn stop(self) -> anyhow::Result<()> {
+    pub(super) async fn stop(self) -> anyhow::Result<()> {
         self.stop.cancel();
         self.task.await??;
         Ok(())

@@ -6,13 +6,13 @@
 //! in-process rate. The workers do what a real worker does, minus the work: claim a batch,
 //! answer each step with a completion, claim again.
 
+use super::api::Server;
 use super::stats::ms;
 use super::workers::run_until_idle;
 use super::{Plan, database, progress};
 use anyhow::{Context as _, bail};
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -120,7 +120,7 @@ async fn measure(
     let (queued, _) = engine.register_template_yaml(QUEUE_DIAMOND).await?;
     let queued = TemplateRef::new(queued.namespace, queued.name);
     create(engine, &queued, tasks, 1).await?;
-    let server = Server::start(engine).await?;
+    let server = Server::start(engine, &["workers"]).await?;
     let load = Load::new(&server, steps);
     let started = Instant::now();
     load.run().await?;
@@ -183,46 +183,6 @@ async fn create(engine: &Engine, template: &TemplateRef, n: u64, wave: u64) -> a
         first = last;
     }
     Ok(())
-}
-
-/// The API router on a loopback port with a `workers` token, and (for the rescuer and the
-/// wake-ups the server relies on) nothing else: the steps are all on the queue.
-struct Server {
-    addr: SocketAddr,
-    token: String,
-    stop: CancellationToken,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl Server {
-    async fn start(engine: &Engine) -> anyhow::Result<Server> {
-        let (token, _) =
-            tasker_server::auth::issue_token(engine, "bench-workers", &["workers".to_owned()])
-                .await?;
-        let stop = CancellationToken::new();
-        let state = tasker_server::AppState::new(engine.clone()).with_shutdown(stop.clone());
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-        let addr = listener.local_addr()?;
-        let router = tasker_server::router(state);
-        let shutdown = stop.clone();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move { shutdown.cancelled().await })
-                .await
-        });
-        Ok(Server {
-            addr,
-            token,
-            stop,
-            task,
-        })
-    }
-
-    async fn stop(self) -> anyhow::Result<()> {
-        self.stop.cancel();
-        self.task.await??;
-        Ok(())
-    }
 }
 
 /// The workers of one run, sharing counters; they stop when every step is completed.
