@@ -360,21 +360,26 @@ async fn idle_wait(shared: &Shared) -> Option<Duration> {
                 }
             }
         } else {
-            // Idle when nothing is running anywhere (a running step may release work for us)
-            // and nothing this orchestrator can run is runnable or waiting for a retry: steps
-            // of queues or of handlers registered elsewhere are not its work.
-            let ours = engine.store().next_ready_at(&shared.filter).await;
-            if matches!(ours, Ok(None)) {
-                match engine.store().outstanding_work().await {
-                    Ok(work) if !work.running => return None,
-                    Ok(_) => {}
-                    Err(e) => {
-                        metrics::database_error(&e);
-                        tracing::warn!(error = %e, "cannot check for outstanding work");
+            // Idle when nothing is running anywhere (a running step may release work for us,
+            // or be rescued into a retry) and, after that, nothing this orchestrator can run
+            // is runnable or waiting for a retry: steps of queues or of handlers registered
+            // elsewhere are not its work. In this order: with nothing running, no work of
+            // ours can appear between the two reads except new work, which the second sees;
+            // the other way round, a step finished or rescued between them was missed.
+            match engine.store().outstanding_work().await {
+                Ok(work) if !work.running => {
+                    let ours = engine.store().next_ready_at(&shared.filter).await;
+                    if matches!(ours, Ok(None)) {
+                        return None;
                     }
+                    return Some(until_next(shared, ours));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    metrics::database_error(&e);
+                    tracing::warn!(error = %e, "cannot check for outstanding work");
                 }
             }
-            return Some(until_next(shared, ours));
         }
     }
     Some(until_next(
