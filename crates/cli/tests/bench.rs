@@ -48,7 +48,26 @@ fn check_report(report: &Value, backend: &str) {
         "{checks:#?}"
     );
     assert_eq!(report["fanout"]["width"], 100);
-    assert_eq!(report["baseline"]["runs"][0]["jobs"], 1000);
+    let baseline = &report["baseline"];
+    assert_eq!(baseline["diamond"]["tasks"], 50, "{baseline:#}");
+    assert_eq!(baseline["diamond"]["steps"], 200, "{baseline:#}");
+    assert_eq!(baseline["one_step"]["tasks"], 100, "{baseline:#}");
+    assert_eq!(baseline["linear"]["samples"], 20, "{baseline:#}");
+    assert_eq!(baseline["plain"]["jobs"], 200, "{baseline:#}");
+    for workload in ["diamond", "one_step"] {
+        for figure in ["engine", "bare", "bare_history"] {
+            let rate = baseline[workload][figure]["median"].as_f64().unwrap_or(0.0);
+            assert!(rate > 0.0, "{workload} {figure}:\n{baseline:#}");
+        }
+    }
+    let expected_goals = if backend == "postgres" { 4 } else { 3 };
+    assert_eq!(
+        baseline["goals"].as_array().map(Vec::len),
+        Some(expected_goals),
+        "{baseline:#}"
+    );
+    let reads = &scale["runs"][0]["readiness"]["samples"];
+    assert_eq!(reads, 200, "readiness read after the run:\n{scale:#}");
     assert_eq!(report["api"]["single"]["tasks"], 200);
     assert_eq!(report["api"]["single"]["latency"]["samples"], 200);
     assert_eq!(report["api"]["batch"]["tasks"], 2000);

@@ -21,6 +21,7 @@
 //! ```
 
 mod analytics;
+mod bare_queue;
 mod bench;
 mod claim;
 mod complete;
@@ -49,10 +50,10 @@ use tasker_model::{
     Timestamp, TransitionRecord,
 };
 use tasker_store::{
-    BackendInfo, BaselineReport, Capabilities, ClaimFilter, ClaimRequest, ClaimedStep, Completion,
-    CreatedTask, Error, ExpiredLease, HandlerRoute, Handoff, NewTask, NewTemplate, OutstandingWork,
-    RegisteredTemplate, Result, StepLayout, StepOutcome, Store, StoredTemplate, TableCounts,
-    TaskFilter,
+    BackendInfo, BareQueueReport, BareQueueSpec, BaselineReport, Capabilities, ClaimFilter,
+    ClaimRequest, ClaimedStep, Completion, CreatedTask, Error, ExpiredLease, HandlerRoute, Handoff,
+    NewTask, NewTemplate, OutstandingWork, RegisteredTemplate, Result, StepLayout, StepOutcome,
+    Store, StoredTemplate, TableCounts, TaskFilter,
 };
 
 /// Connection options beyond the URL.
@@ -506,6 +507,10 @@ impl Store for PostgresStore {
 
     async fn baseline_queue(&self, jobs: u64, workers: usize) -> Result<BaselineReport> {
         bench::baseline_queue(self, jobs, workers).await
+    }
+
+    async fn bare_dag_queue(&self, spec: BareQueueSpec) -> Result<BareQueueReport> {
+        bare_queue::bare_dag_queue(self, spec).await
     }
 }
 

@@ -8,6 +8,12 @@ macro_rules! queries {
 }
 
 queries! {
+    BARE_DAG_CLAIM => "bare_dag_claim.sql",
+    BARE_DAG_COMPLETE => "bare_dag_complete.sql",
+    BARE_DAG_CREATE => "bare_dag_create.sql",
+    BARE_DAG_DROP => "bare_dag_drop.sql",
+    BARE_DAG_INSERT => "bare_dag_insert.sql",
+    BARE_DAG_RESULT => "bare_dag_result.sql",
     BASELINE_CLAIM => "baseline_claim.sql",
     BASELINE_COMPLETE => "baseline_complete.sql",
     BASELINE_CREATE => "baseline_create.sql",

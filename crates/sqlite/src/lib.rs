@@ -5,6 +5,7 @@
 //! `BEGIN IMMEDIATE` transaction) trivially serializable. SQL lives in `queries/*.sql`.
 
 mod analytics;
+mod bare_queue;
 mod bench;
 mod bookkeeping;
 mod claim;
@@ -32,10 +33,10 @@ use tasker_model::{
     Timestamp, TransitionRecord,
 };
 use tasker_store::{
-    BackendInfo, BaselineReport, Capabilities, ClaimFilter, ClaimRequest, ClaimedStep, Completion,
-    CreatedTask, Error, ExpiredLease, HandlerRoute, Handoff, NewTask, NewTemplate, OutstandingWork,
-    RegisteredTemplate, Result, StepLayout, StepOutcome, Store, StoredTemplate, TableCounts,
-    TaskFilter,
+    BackendInfo, BareQueueReport, BareQueueSpec, BaselineReport, Capabilities, ClaimFilter,
+    ClaimRequest, ClaimedStep, Completion, CreatedTask, Error, ExpiredLease, HandlerRoute, Handoff,
+    NewTask, NewTemplate, OutstandingWork, RegisteredTemplate, Result, StepLayout, StepOutcome,
+    Store, StoredTemplate, TableCounts, TaskFilter,
 };
 
 use crate::error::SqlResultExt;
@@ -515,6 +516,11 @@ impl Store for SqliteStore {
 
     async fn baseline_queue(&self, jobs: u64, workers: usize) -> Result<BaselineReport> {
         self.run_at(move |conn, location| bench::baseline_queue(conn, location, jobs, workers))
+            .await
+    }
+
+    async fn bare_dag_queue(&self, spec: BareQueueSpec) -> Result<BareQueueReport> {
+        self.run_at(move |conn, _| bare_queue::bare_dag_queue(conn, spec))
             .await
     }
 }

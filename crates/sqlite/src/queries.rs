@@ -1,5 +1,17 @@
 //! The SQL of the backend, one statement per file under `queries/`.
 
+pub(crate) const BENCH_BARE_CLAIM: &str = include_str!("../queries/bench_bare_claim.sql");
+pub(crate) const BENCH_BARE_COUNT_DOWN: &str = include_str!("../queries/bench_bare_count_down.sql");
+pub(crate) const BENCH_BARE_CREATE: &str = include_str!("../queries/bench_bare_create.sql");
+pub(crate) const BENCH_BARE_DONE: &str = include_str!("../queries/bench_bare_done.sql");
+pub(crate) const BENCH_BARE_DROP: &str = include_str!("../queries/bench_bare_drop.sql");
+pub(crate) const BENCH_BARE_JOIN: &str = include_str!("../queries/bench_bare_join.sql");
+pub(crate) const BENCH_BARE_RELEASE: &str = include_str!("../queries/bench_bare_release.sql");
+pub(crate) const BENCH_BARE_RESULT: &str = include_str!("../queries/bench_bare_result.sql");
+pub(crate) const BENCH_BARE_STEP_HISTORY: &str =
+    include_str!("../queries/bench_bare_step_history.sql");
+pub(crate) const BENCH_BARE_TASK_HISTORY: &str =
+    include_str!("../queries/bench_bare_task_history.sql");
 pub(crate) const BENCH_QUEUE_CLAIM: &str = include_str!("../queries/bench_queue_claim.sql");
 pub(crate) const BENCH_QUEUE_CREATE: &str = include_str!("../queries/bench_queue_create.sql");
 pub(crate) const BENCH_QUEUE_DONE: &str = include_str!("../queries/bench_queue_done.sql");

@@ -99,6 +99,7 @@ macro_rules! conformance_tests {
             random_dags_run_to_a_consistent_end,
             seeded_history_is_a_sound_finished_run,
             baseline_queue_finishes_every_job_once,
+            bare_dag_queue_runs_every_step_once,
             tokens_are_created_listed_and_found_by_hash,
             revoked_tokens_authenticate_nothing,
             operator_actions_record_their_actor,

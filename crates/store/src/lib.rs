@@ -24,7 +24,7 @@ pub use analytics::{
     AnalyticsStore, FinishedCount, FinishedQuery, FinishedTask, StepSample, StepTimes,
     bucket_start, check_bucket, sample_times,
 };
-pub use bench::{BaselineReport, TableCounts};
+pub use bench::{BareMode, BareQueueReport, BareQueueSpec, BareShape, BaselineReport, TableCounts};
 pub use error::{Error, Result};
 pub use tokens::{NewToken, TokenRecord, TokenStore};
 pub use types::*;
@@ -278,4 +278,13 @@ pub trait Store: TokenStore + AnalyticsStore + Send + Sync + 'static {
     /// others where the backend can) and mark them done, each step its own transaction with
     /// the default durability; then drops the table. No DAG, no history.
     async fn baseline_queue(&self, jobs: u64, workers: usize) -> Result<BaselineReport>;
+    /// The reference the engine's hot path is measured against: a bare DAG queue in its own
+    /// tables of this database (created, then dropped), with nothing of the engine. One narrow
+    /// table of steps with a partial index on the ready ones, a join counter per task; a step
+    /// row is inserted only when it becomes runnable; workers claim `batch` steps in one
+    /// statement (skipping rows other workers locked where the backend can) and complete a
+    /// batch in one transaction that marks the steps done, releases their children and
+    /// decrements join counters (locked in task order). With `history`, the same statements
+    /// also write a history row for every state change of every step and task.
+    async fn bare_dag_queue(&self, spec: BareQueueSpec) -> Result<BareQueueReport>;
 }

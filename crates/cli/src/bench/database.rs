@@ -10,6 +10,8 @@ use tasker::{Engine, EngineConfig, HandlerRegistry, IsolatedDatabase, TemplateRe
 pub enum TemplateChoice {
     Bundled(TemplateRef),
     File(PathBuf),
+    /// A template the bench itself brings, as YAML.
+    Inline(&'static str),
 }
 
 impl TemplateChoice {
@@ -72,12 +74,16 @@ pub async fn template(engine: &Engine, choice: &TemplateChoice) -> anyhow::Resul
         TemplateChoice::File(path) => {
             let yaml = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            let (template, _) = engine
-                .register_template_yaml(&yaml)
+            register(engine, &yaml)
                 .await
-                .with_context(|| format!("cannot register {}", path.display()))?;
-            Ok(TemplateRef::new(template.namespace, template.name)
-                .with_version(template.version.to_string()))
+                .with_context(|| format!("cannot register {}", path.display()))
         }
+        TemplateChoice::Inline(yaml) => register(engine, yaml).await,
     }
+}
+
+async fn register(engine: &Engine, yaml: &str) -> anyhow::Result<TemplateRef> {
+    let (template, _) = engine.register_template_yaml(yaml).await?;
+    Ok(TemplateRef::new(template.namespace, template.name)
+        .with_version(template.version.to_string()))
 }

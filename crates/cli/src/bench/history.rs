@@ -240,6 +240,30 @@ async fn check_history(
     ])
 }
 
+/// p50 of step readiness and of execution context over random tasks of what the database holds
+/// now (a finished scale run, for one): the hot reads, measured where a run left its history.
+pub async fn hot_reads(
+    engine: &Engine,
+    reference: TemplateRef,
+    samples: usize,
+) -> anyhow::Result<(Latency, Latency)> {
+    let newest = engine
+        .list_tasks(tasker::TaskFilter {
+            limit: 1,
+            ..tasker::TaskFilter::default()
+        })
+        .await?;
+    let Some(newest) = newest.first() else {
+        bail!("no task in the database to read");
+    };
+    let mut probe = Probe::new(engine, reference);
+    probe.max_id = newest.id;
+    Ok((
+        probe.sample(samples, Query::Readiness).await?,
+        probe.sample(samples, Query::Context).await?,
+    ))
+}
+
 #[derive(Clone, Copy)]
 enum Query {
     Readiness,

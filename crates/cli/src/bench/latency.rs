@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tasker::{CreateTask, Engine, OrchestratorConfig, State, TemplateRef};
 
 /// Tasks run before measuring: connections, caches and prepared statements warm up.
-const WARM_UP: usize = 5;
+pub const WARM_UP: usize = 5;
 const TASK_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Serialize)]
@@ -40,12 +40,10 @@ pub async fn run(url: &str, plan: &Plan) -> anyhow::Result<LatencyReport> {
                 plan.runs
             ),
         );
-        let fresh = database::fresh(url).await?;
-        backend = fresh.engine.store().backend_name().to_owned();
-        let result = one(&fresh.engine, plan.samples).await;
-        fresh.cleanup().await?;
-        let (latency, run_checks) =
-            result.map_err(|e| e.context(format!("latency, run {}", i + 1)))?;
+        let (latency, run_checks, run_backend) = once(url, plan.samples)
+            .await
+            .map_err(|e| e.context(format!("latency, run {}", i + 1)))?;
+        backend = run_backend;
         progress(
             plan,
             &format!(
@@ -73,6 +71,16 @@ pub async fn run(url: &str, plan: &Plan) -> anyhow::Result<LatencyReport> {
         checks,
         checks_passed: true,
     })
+}
+
+/// One measurement on a fresh database: the latency, its checks and the backend's name.
+pub async fn once(url: &str, samples: usize) -> anyhow::Result<(Latency, Vec<String>, String)> {
+    let fresh = database::fresh(url).await?;
+    let backend = fresh.engine.store().backend_name().to_owned();
+    let result = one(&fresh.engine, samples).await;
+    fresh.cleanup().await?;
+    let (latency, checks) = result?;
+    Ok((latency, checks, backend))
 }
 
 async fn one(engine: &Engine, samples: usize) -> anyhow::Result<(Latency, Vec<String>)> {

@@ -62,8 +62,6 @@ pub struct Settings {
 const SMOKE_HISTORY: u64 = 1_000;
 const SMOKE_SAMPLES: usize = 20;
 const SMOKE_FANOUT: usize = 100;
-/// The scale measurement the baseline compares with when no scale scenario ran.
-const BASELINE_SCALE_TASKS: u64 = 5_000;
 
 impl Plan {
     fn new(args: BenchArgs, json: bool) -> anyhow::Result<Plan> {
@@ -198,18 +196,7 @@ pub async fn run(ctx: &Ctx, args: BenchArgs) -> anyhow::Result<ExitCode> {
         report.fanout = Some(fanout);
     }
     if plan.wants(Scenario::Baseline) {
-        let engine_size = match report.scale.as_ref().and_then(|s| s.largest()) {
-            Some(size) => size.clone(),
-            None => {
-                let tasks = if plan.smoke {
-                    plan.tasks[0]
-                } else {
-                    BASELINE_SCALE_TASKS
-                };
-                scale::size(&url, &plan, &plan.template, tasks, plan.runs).await?
-            }
-        };
-        let baseline = baseline::run(&url, &plan, &engine_size).await?;
+        let baseline = baseline::run(&url, &plan).await?;
         if !ctx.json {
             report::baseline(&baseline);
         }

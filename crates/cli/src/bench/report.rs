@@ -117,6 +117,39 @@ pub fn scale(r: &ScaleReport) {
         ]);
     }
     out!("{}", table.render());
+    let reads = r
+        .sizes
+        .iter()
+        .map(|s| {
+            format!(
+                "{} tasks {} / {}",
+                s.tasks,
+                millis(s.readiness_p50_ms.median),
+                millis(s.context_p50_ms.median)
+            )
+        })
+        .collect::<Vec<_>>();
+    outln!(
+        "  after each run, readiness / execution context p50 of random tasks: {}",
+        reads.join(", ")
+    );
+    if let Some(g) = &r.growth {
+        outln!(
+            "  {} tasks against {}: steps/s {:.2}x, readiness p50 {:.2}x, execution context p50 {:.2}x, peak RSS {}",
+            g.tasks,
+            g.against,
+            g.steps_per_sec_ratio,
+            g.readiness_ratio,
+            g.context_ratio,
+            mib(g.peak_rss_bytes)
+        );
+        for (figure, target) in &g.targets {
+            outln!(
+                "  growth target: {figure}, {}",
+                verdict(&Some(target.clone()))
+            );
+        }
+    }
     checks(r.checks.iter());
 }
 
@@ -208,36 +241,79 @@ pub fn fanout(r: &FanoutReport) {
 }
 
 pub fn baseline(r: &BaselineReport) {
-    let first = r.runs.first();
     outln!(
-        "BASELINE  ideal queue in the same database: claim {} jobs, mark them done, {} worker{}",
-        first.map_or(100, |x| x.batch),
-        first.map_or(1, |x| x.workers),
-        if first.map_or(1, |x| x.workers) == 1 {
-            ""
-        } else {
-            "s"
-        }
+        "BASELINE  the engine against a bare DAG queue in the same database, run in turn: \
+         {} worker{} claiming {} steps a statement; median of runs (min..max)",
+        r.workers,
+        if r.workers == 1 { "" } else { "s" },
+        r.batch
     );
-    let mut table = Table::new(&["  JOBS", "JOBS/S", "ENGINE STEPS/S", "RATIO", "TARGET"]);
+    let mut table = Table::new(&[
+        "  WORKLOAD",
+        "ENGINE",
+        "BARE QUEUE",
+        "WITH HISTORY",
+        "RATIO",
+        "RATIO (HISTORY)",
+    ]);
+    for (label, t) in [("diamond", &r.diamond), ("one-step", &r.one_step)] {
+        table.row(vec![
+            format!("  {} {label} tasks, steps/s {}", t.tasks, t.measured),
+            rates(t.engine),
+            rates(t.bare),
+            rates(t.bare_history),
+            format!("{:.2}", t.ratio),
+            format!("{:.2}", t.ratio_history),
+        ]);
+    }
+    let l = &r.linear;
+    let runs = r.runs;
     table.row(vec![
-        format!("  {}", first.map_or(0, |x| x.jobs)),
+        format!("  {} linear tasks one at a time, p50", l.samples),
+        spread(l.engine_p50_ms, runs),
+        spread(l.bare_p50_ms, runs),
+        spread(l.bare_history_p50_ms, runs),
         format!(
-            "{} ({}..{})",
-            rate(r.jobs_per_sec.median),
-            rate(r.jobs_per_sec.min),
-            rate(r.jobs_per_sec.max)
+            "{:.2}",
+            l.bare_p50_ms.median / l.engine_p50_ms.median.max(1e-9)
         ),
         format!(
-            "{} (scale {} tasks)",
-            rate(r.engine_steps_per_sec),
-            r.engine_tasks
+            "{:.2}",
+            l.bare_history_p50_ms.median / l.engine_p50_ms.median.max(1e-9)
         ),
-        format!("{:.2}", r.ratio),
-        verdict(&r.target),
+    ]);
+    table.row(vec![
+        "  same, p99".to_owned(),
+        spread(l.engine_p99_ms, runs),
+        spread(l.bare_p99_ms, runs),
+        spread(l.bare_history_p99_ms, runs),
+        "-".to_owned(),
+        "-".to_owned(),
+    ]);
+    table.row(vec![
+        format!("  plain queue (no DAG), {} jobs, jobs/s", r.plain.jobs),
+        rate(r.diamond.engine.median),
+        rates(r.plain.jobs_per_sec),
+        "-".to_owned(),
+        format!("{:.2}", r.plain.ratio),
+        "-".to_owned(),
     ]);
     out!("{}", table.render());
+    outln!("  ratios: engine over bare queue (latency: bare p50 over engine p50)");
+    let mut goals = Table::new(&["  TARGET", "FIGURE", "VERDICT"]);
+    for g in &r.goals {
+        goals.row(vec![
+            format!("  {}", g.what),
+            g.figure.clone(),
+            verdict(&Some(g.target.clone())),
+        ]);
+    }
+    out!("{}", goals.render());
     checks(r.checks.iter());
+}
+
+fn rates(s: Spread) -> String {
+    format!("{} ({}..{})", rate(s.median), rate(s.min), rate(s.max))
 }
 
 pub fn api(r: &ApiReport) {

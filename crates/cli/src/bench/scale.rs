@@ -6,7 +6,7 @@ use super::checks::{self, Expected};
 use super::database::{self, TemplateChoice};
 use super::stats::{Latency, Spread, ms};
 use super::workers::{self, Counters};
-use super::{Plan, progress};
+use super::{Plan, history, progress};
 use anyhow::bail;
 use serde::Serialize;
 use std::time::Instant;
@@ -16,6 +16,87 @@ use tasker::{CreateTask, Engine, State, TaskFilter, TaskId, TemplateRef};
 const CREATE_BATCH: usize = 1_000;
 /// Tasks per page when reading the finished tasks back.
 const PAGE: u32 = 1_000;
+/// Samples of each hot read after a run.
+const HOT_READS: usize = 200;
+/// From this size on, a run is held to the growth targets against the size before it.
+const GROWTH_FROM: u64 = 500_000;
+/// Growth targets: steps/s at least this share of the smaller size's, peak RSS below this,
+/// hot reads' p50 at most this multiple (the history scenario's limit).
+const GROWTH_STEPS_PER_SEC: f64 = 0.85;
+const GROWTH_RSS_BYTES: u64 = 128 * 1024 * 1024;
+const GROWTH_READS: f64 = 1.5;
+
+/// The largest size against the one before it: does the engine stay flat as runs grow?
+#[derive(Debug, Clone, Serialize)]
+pub struct Growth {
+    pub tasks: u64,
+    pub against: u64,
+    /// Steps/s of the larger size over the smaller's (medians).
+    pub steps_per_sec_ratio: f64,
+    pub readiness_ratio: f64,
+    pub context_ratio: f64,
+    pub peak_rss_bytes: Option<u64>,
+    /// Held to the targets (the larger size is at least 500,000 tasks).
+    pub targets: Vec<(String, Target)>,
+}
+
+fn growth(sizes: &[ScaleSize]) -> Option<Growth> {
+    let mut by_size: Vec<&ScaleSize> = sizes.iter().collect();
+    by_size.sort_by_key(|s| s.tasks);
+    let (large, small) = match by_size.as_slice() {
+        [.., small, large] => (*large, *small),
+        _ => return None,
+    };
+    let over = |a: f64, b: f64| a / b.max(1e-9);
+    let steps_per_sec_ratio = over(large.steps_per_sec.median, small.steps_per_sec.median);
+    let readiness_ratio = over(large.readiness_p50_ms.median, small.readiness_p50_ms.median);
+    let context_ratio = over(large.context_p50_ms.median, small.context_p50_ms.median);
+    let mut targets = Vec::new();
+    if large.tasks >= GROWTH_FROM {
+        let at_most = |text: &str, value: f64, limit: f64| Target {
+            text: text.to_owned(),
+            limit_ms: limit,
+            met: value <= limit,
+        };
+        targets.push((
+            format!("steps/s {steps_per_sec_ratio:.2}x"),
+            Target {
+                text: format!(">= {GROWTH_STEPS_PER_SEC}x"),
+                limit_ms: GROWTH_STEPS_PER_SEC,
+                met: steps_per_sec_ratio >= GROWTH_STEPS_PER_SEC,
+            },
+        ));
+        let rss_mib = large.peak_rss_bytes.map(|b| b as f64 / (1024.0 * 1024.0));
+        targets.push((
+            format!(
+                "peak RSS {}",
+                rss_mib.map_or("-".into(), |m| format!("{m:.0} MiB"))
+            ),
+            at_most(
+                "< 128 MiB",
+                rss_mib.unwrap_or(f64::INFINITY),
+                (GROWTH_RSS_BYTES / (1024 * 1024)) as f64,
+            ),
+        ));
+        targets.push((
+            format!("readiness p50 {readiness_ratio:.2}x"),
+            at_most("<= 1.5x", readiness_ratio, GROWTH_READS),
+        ));
+        targets.push((
+            format!("execution context p50 {context_ratio:.2}x"),
+            at_most("<= 1.5x", context_ratio, GROWTH_READS),
+        ));
+    }
+    Some(Growth {
+        tasks: large.tasks,
+        against: small.tasks,
+        steps_per_sec_ratio,
+        readiness_ratio,
+        context_ratio,
+        peak_rss_bytes: large.peak_rss_bytes,
+        targets,
+    })
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ScaleRun {
@@ -35,6 +116,10 @@ pub struct ScaleRun {
     pub task_latency: Latency,
     pub peak_rss_bytes: Option<u64>,
     pub counters: Counters,
+    /// Step readiness and execution context of random tasks, read after the run with its
+    /// whole history in the database.
+    pub readiness: Latency,
+    pub context: Latency,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -57,6 +142,8 @@ pub struct ScaleSize {
     pub p50_ms: Spread,
     pub p99_ms: Spread,
     pub peak_rss_bytes: Option<u64>,
+    pub readiness_p50_ms: Spread,
+    pub context_p50_ms: Spread,
     /// The original target for this size, compared with the median total.
     pub target: Option<Target>,
     pub checks: Vec<String>,
@@ -68,16 +155,11 @@ pub struct ScaleReport {
     pub template: String,
     pub workers: usize,
     pub sizes: Vec<ScaleSize>,
+    /// The largest size against the one before it, when several ran.
+    pub growth: Option<Growth>,
     /// What was checked, for every size and run.
     pub checks: Vec<String>,
     pub checks_passed: bool,
-}
-
-impl ScaleReport {
-    /// Steps/s of the largest size measured.
-    pub fn largest(&self) -> Option<&ScaleSize> {
-        self.sizes.iter().max_by_key(|s| s.tasks)
-    }
 }
 
 /// The original targets: end to end, PostgreSQL; SQLite aims at 5 s for 50,000.
@@ -117,6 +199,7 @@ pub async fn run(url: &str, plan: &Plan) -> anyhow::Result<ScaleReport> {
     Ok(ScaleReport {
         template: plan.template_label(),
         workers: plan.workers,
+        growth: growth(&sizes),
         sizes,
         checks,
         checks_passed: true,
@@ -171,6 +254,8 @@ pub async fn size(
         steps_per_sec: spread(|r| r.steps_per_sec),
         p50_ms: spread(|r| r.task_latency.p50_ms),
         p99_ms: spread(|r| r.task_latency.p99_ms),
+        readiness_p50_ms: spread(|r| r.readiness.p50_ms),
+        context_p50_ms: spread(|r| r.context.p50_ms),
         peak_rss_bytes: measured.iter().filter_map(|r| r.peak_rss_bytes).max(),
         runs: measured,
         target,
@@ -215,6 +300,7 @@ async fn one(
     ));
 
     let (latencies, last_complete) = task_latencies(engine, n).await?;
+    let (readiness, context) = history::hot_reads(engine, reference, HOT_READS).await?;
     let since = |from: tasker::Timestamp, fallback: f64| {
         last_complete
             .map(|at| (at - from).num_microseconds().unwrap_or(i64::MAX) as f64 / 1000.0)
@@ -233,6 +319,8 @@ async fn one(
             task_latency: Latency::of(&latencies),
             peak_rss_bytes: ran.peak_rss_bytes,
             counters: ran.counters,
+            readiness,
+            context,
         },
         checks,
         steps,

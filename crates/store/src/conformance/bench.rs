@@ -137,3 +137,52 @@ pub async fn baseline_queue_finishes_every_job_once(store: Arc<dyn Store>) {
     assert_eq!((again.completed, again.claimed_twice), (10, 0));
     assert_eq!(store.table_counts().await.expect("counts").tasks(), 0);
 }
+
+/// Checks that the bare DAG queue runs every shape, with and without history, throughput and
+/// one task at a time: every step once, the history complete, nothing left behind.
+pub async fn bare_dag_queue_runs_every_step_once(store: Arc<dyn Store>) {
+    use crate::{BareMode, BareQueueSpec, BareShape};
+    for shape in [BareShape::Diamond, BareShape::Linear, BareShape::OneStep] {
+        for history in [false, true] {
+            for (mode, tasks) in [
+                (BareMode::Throughput, 300u64),
+                (BareMode::OneAtATime { warm_up: 2 }, 5),
+            ] {
+                let spec = BareQueueSpec {
+                    shape,
+                    tasks,
+                    history,
+                    mode,
+                    workers: 3,
+                    // Smaller than a run's ready steps, so batches follow each other.
+                    batch: 16,
+                };
+                let report = store.bare_dag_queue(spec).await.expect("bare queue");
+                let ran = match mode {
+                    BareMode::Throughput => tasks,
+                    BareMode::OneAtATime { warm_up } => tasks + warm_up,
+                };
+                let steps = ran * u64::from(shape.steps());
+                let case = format!("{shape:?}, history {history}, {mode:?}");
+                assert_eq!(report.steps_completed, steps, "{case}");
+                assert_eq!(report.claimed_twice, 0, "{case}");
+                // pending, in_progress, complete: three rows per step and per task.
+                let (step_rows, task_rows) = if history {
+                    (3 * steps, 3 * ran)
+                } else {
+                    (0, 0)
+                };
+                assert_eq!(report.step_history_rows, step_rows, "{case}");
+                assert_eq!(report.task_history_rows, task_rows, "{case}");
+                match mode {
+                    BareMode::Throughput => assert!(report.latencies.is_empty(), "{case}"),
+                    BareMode::OneAtATime { .. } => {
+                        assert_eq!(report.latencies.len() as u64, tasks, "{case}")
+                    }
+                }
+            }
+        }
+    }
+    // The queue's tables are gone: the engine's are untouched.
+    assert_eq!(store.table_counts().await.expect("counts").tasks(), 0);
+}
