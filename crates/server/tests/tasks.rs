@@ -372,8 +372,22 @@ async fn retry_resolve_and_the_last_error_of_a_step(api: Api) {
     let fresh = api.get(&format!("/v1/steps/{after}")).await;
     assert_eq!(fresh.json["last_error"], Value::Null);
 
+    // The operator actions are done with a token of their own, which the history records.
+    let (operator, record) = tasker_server::auth::issue_token(
+        &api.engine,
+        "on-call",
+        &["tasks:write@shop".to_owned(), "tasks:read@shop".to_owned()],
+    )
+    .await
+    .expect("token");
+    let actor = json!({"token_id": record.id, "token_name": "on-call"});
     let retried = api
-        .call(Method::POST, &format!("/v1/tasks/{id}/retry"), None)
+        .call_as(
+            Some(&operator),
+            Method::POST,
+            &format!("/v1/tasks/{id}/retry"),
+            None,
+        )
         .await;
     assert_eq!(retried.status, StatusCode::OK, "{retried:?}");
     assert_eq!(retried.json["task"]["steps_failed"], 0);
@@ -384,13 +398,48 @@ async fn retry_resolve_and_the_last_error_of_a_step(api: Api) {
     );
 
     let resolved = api
-        .call(Method::POST, &format!("/v1/steps/{explode}/resolve"), None)
+        .call_as(
+            Some(&operator),
+            Method::POST,
+            &format!("/v1/steps/{explode}/resolve"),
+            None,
+        )
         .await;
     assert_eq!(resolved.status, StatusCode::OK, "{resolved:?}");
     assert_eq!(resolved.json["step"]["state"], "resolved_manually");
     run_until_idle(&api.engine).await;
     let done = api.get(&format!("/v1/tasks/{id}")).await;
     assert_eq!(done.json["task"]["state"], "complete");
+
+    let history = api.get(&format!("/v1/tasks/{id}/history")).await;
+    assert_eq!(history.status, StatusCode::OK, "{history:?}");
+    let rows = history.json["history"].as_array().expect("history");
+    // The retry moved the task out of `error` and its failed step back to `pending`.
+    let retry: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["from"] == "error" && r["metadata"]["task_retry"] == true)
+        .collect();
+    assert_eq!(retry.len(), 2, "{rows:?}");
+    assert_eq!(retry[0]["subject"], "task", "{rows:?}");
+    assert_eq!(retry[1]["step_id"], explode, "{rows:?}");
+    assert!(
+        retry.iter().all(|r| r["metadata"]["actor"] == actor),
+        "{rows:?}"
+    );
+    let resolve: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["to"] == "resolved_manually")
+        .collect();
+    assert_eq!(resolve.len(), 1, "{rows:?}");
+    assert_eq!(resolve[0]["step_id"], explode, "{rows:?}");
+    assert_eq!(resolve[0]["metadata"]["actor"], actor, "{rows:?}");
+    // Transitions of the orchestrator carry no actor.
+    assert!(
+        rows.iter()
+            .filter(|r| r["to"] == "complete")
+            .all(|r| r["metadata"].get("actor").is_none()),
+        "{rows:?}"
+    );
 
     let again = api
         .call(Method::POST, &format!("/v1/steps/{explode}/resolve"), None)
