@@ -135,3 +135,23 @@ fn an_in_memory_database_needs_no_migrate() {
     assert!(!stderr.contains("migrate"), "{stderr}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("no tasks"));
 }
+
+/// `tasker serve` listens on this machine's port 8080 unless told otherwise (the value clap
+/// parses when `--listen` is left out is the one its help shows).
+#[test]
+fn serve_listens_on_localhost_8080_by_default() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["serve", "--help"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let listen: String = stdout
+        .split("--listen")
+        .nth(1)
+        .and_then(|rest| rest.split("\n  -").next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        listen.contains("[default: 127.0.0.1:8080]"),
+        "the --listen entry: {listen:?}"
+    );
+}

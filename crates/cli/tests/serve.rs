@@ -265,3 +265,42 @@ fn serve_refuses_other_machines_without_a_token() {
         "an API-only node reports no orchestrator: {stdout}"
     );
 }
+
+/// `--max-body` reaches the server: a body just over it is refused with 413, one just under it
+/// is read (and answered for what it says). The default (1 MiB) would take both.
+#[test]
+fn serve_refuses_bodies_over_max_body() {
+    let sandbox = Sandbox::migrated();
+    let served = Served::start(
+        &sandbox,
+        &[
+            "--insecure-no-auth",
+            "--no-orchestrator",
+            "--max-body",
+            "2048",
+        ],
+    );
+    let base = served.base.clone();
+    let agent = agent();
+    let body_of = |size: usize| {
+        let empty = r#"{"template": "nope/none", "context": {"pad": ""}}"#;
+        let body = format!(
+            r#"{{"template": "nope/none", "context": {{"pad": "{}"}}}}"#,
+            "x".repeat(size - empty.len())
+        );
+        assert_eq!(body.len(), size);
+        body
+    };
+    let url = format!("{base}/v1/tasks");
+    let (status, problem, text) = call(&agent, "POST", &url, None, Some(&body_of(2049)));
+    assert_eq!(status, 413, "{text}");
+    assert_eq!(
+        problem["type"], "https://tasker.dev/problems/too-large",
+        "{problem}"
+    );
+    let (status, problem, text) = call(&agent, "POST", &url, None, Some(&body_of(2000)));
+    assert_eq!(status, 404, "read, and no such template: {text}");
+    assert_eq!(problem["pointer"], "/template", "{problem}");
+    let (status, _) = served.terminate();
+    assert!(status.success(), "tasker serve exited with {status}");
+}

@@ -6,10 +6,17 @@
 //! being written queue here; each writer takes what has queued (up to [`MAX_BATCH`]) and
 //! creates it with one `Engine::create_tasks`, one transaction and one commit. A lone request
 //! is written at once, so an idle server adds no delay. When a shared write is refused (one
-//! request's bad context, a reused idempotency key, a lost connection), nothing of it was
-//! written, and each request is created again on its own, so every request gets its own
-//! answer, as if it had been alone.
+//! request's bad context, a reused idempotency key), nothing of it was written, and each request
+//! is created again on its own, so every request gets its own answer, as if it had been alone.
+//!
+//! A database that became unavailable is the exception: the connection may have been lost
+//! while the `COMMIT` was on its way, after the database had made the tasks durable, so the
+//! write may have happened. Writing again could then create a request's task twice (a request
+//! without an `Idempotency-Key` has nothing that would find the first one). Every request of
+//! that write is answered unavailable instead (503 with `Retry-After`), and its client decides:
+//! a retry with an idempotency key is safe.
 
+use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use tasker_engine::{CreateTask, Engine, Error};
 use tasker_store::CreatedTask;
@@ -90,7 +97,44 @@ async fn writer(engine: Engine, queue: Queue) {
     }
 }
 
-async fn write(engine: &Engine, mut batch: Vec<(CreateTask, Reply)>) {
+/// What a writer needs of the engine (a trait so that the tests can make the shared write fail
+/// the ways a database does).
+trait Creator: Sync {
+    fn create_tasks(
+        &self,
+        requests: Vec<CreateTask>,
+    ) -> impl Future<Output = Result<Vec<CreatedTask>, Error>> + Send;
+    fn create_task(
+        &self,
+        request: CreateTask,
+    ) -> impl Future<Output = Result<CreatedTask, Error>> + Send;
+}
+
+impl Creator for Engine {
+    fn create_tasks(
+        &self,
+        requests: Vec<CreateTask>,
+    ) -> impl Future<Output = Result<Vec<CreatedTask>, Error>> + Send {
+        Engine::create_tasks(self, requests)
+    }
+    fn create_task(
+        &self,
+        request: CreateTask,
+    ) -> impl Future<Output = Result<CreatedTask, Error>> + Send {
+        Engine::create_task(self, request)
+    }
+}
+
+/// The message of an error that says the database could not be reached, whose write may or may
+/// not have been committed.
+fn unavailable(e: &Error) -> Option<&str> {
+    match e {
+        Error::Store(tasker_store::Error::Unavailable(message)) => Some(message),
+        _ => None,
+    }
+}
+
+async fn write(engine: &impl Creator, mut batch: Vec<(CreateTask, Reply)>) {
     if batch.len() == 1 {
         let (request, reply) = batch.remove(0);
         let _ = reply.send(engine.create_task(request).await);
@@ -114,6 +158,16 @@ async fn write(engine: &Engine, mut batch: Vec<(CreateTask, Reply)>) {
             for (_, reply) in batch {
                 let _ = reply.send(Err(Error::Store(tasker_store::Error::Database(
                     why.clone(),
+                ))));
+            }
+        }
+        Err(e) if unavailable(&e).is_some() => {
+            // The commit may have happened: answering each request unavailable is safe, while
+            // writing them again could create tasks twice (see the module's documentation).
+            let message = unavailable(&e).unwrap_or_default();
+            for (_, reply) in batch {
+                let _ = reply.send(Err(Error::Store(tasker_store::Error::Unavailable(
+                    message.to_owned(),
                 ))));
             }
         }
@@ -216,6 +270,64 @@ mod tests {
                 "each reply names its own task"
             );
         }
+    }
+
+    /// Commits the shared write, then reports the database unavailable: a connection lost while
+    /// the `COMMIT`'s answer was on its way.
+    struct AnswerLost(Engine);
+
+    impl Creator for AnswerLost {
+        async fn create_tasks(&self, requests: Vec<CreateTask>) -> Result<Vec<CreatedTask>, Error> {
+            self.0.create_tasks(requests).await?;
+            Err(Error::Store(tasker_store::Error::Unavailable(
+                "connection closed".into(),
+            )))
+        }
+        async fn create_task(&self, request: CreateTask) -> Result<CreatedTask, Error> {
+            self.0.create_task(request).await
+        }
+    }
+
+    /// A shared write whose outcome is unknown is not written again: every request of it is
+    /// answered unavailable, and no task exists twice.
+    #[tokio::test]
+    async fn an_unavailable_database_answers_every_request_without_writing_again() {
+        let engine = engine().await;
+        let before = engine
+            .list_tasks(tasker::TaskFilter {
+                limit: 100,
+                ..tasker::TaskFilter::default()
+            })
+            .await
+            .expect("list")
+            .len();
+        let mut answers = Vec::new();
+        let mut jobs = Vec::new();
+        for n in 0..3 {
+            let (reply, answer) = oneshot::channel();
+            jobs.push((request(json!({"count": n}), None), reply));
+            answers.push(answer);
+        }
+        write(&AnswerLost(engine.clone()), jobs).await;
+        for answer in answers {
+            let result = answer.await.expect("answered");
+            assert!(
+                matches!(
+                    &result,
+                    Err(Error::Store(tasker_store::Error::Unavailable(m))) if m == "connection closed"
+                ),
+                "{result:?}"
+            );
+        }
+        let after = engine
+            .list_tasks(tasker::TaskFilter {
+                limit: 100,
+                ..tasker::TaskFilter::default()
+            })
+            .await
+            .expect("list")
+            .len();
+        assert_eq!(after - before, 3, "each request's task exists once");
     }
 
     /// Concurrent requests share writes, and each still gets its own task.

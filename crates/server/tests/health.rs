@@ -5,6 +5,7 @@ mod common;
 use axum::http::{Method, StatusCode};
 use common::{Api, Backend, fresh_store};
 use std::sync::Arc;
+use std::time::Duration;
 use tasker::{Engine, EngineConfig, HandlerRegistry};
 use tasker_server::{AppState, OrchestratorProbe};
 
@@ -136,4 +137,104 @@ async fn sqlite_not_ready() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_not_ready() {
     not_ready(Backend::Postgres).await;
+}
+
+/// Not ready while the database cannot be reached (PostgreSQL): the store's connections pass
+/// through a relay that the test then closes, connections and port alike, as when the database
+/// server goes away. (SQLite has no server to lose: its file is opened in the process.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_not_ready_while_the_database_is_unreachable() {
+    use tokio::net::{TcpListener, TcpStream};
+    let test = "postgres_not_ready_while_the_database_is_unreachable";
+    let Some(url) = common::postgres_url(test) else {
+        return;
+    };
+    let Some((_migrated, _file, schema)) = fresh_store(Backend::Postgres, test).await else {
+        return;
+    };
+    let config: tokio_postgres::Config = url.parse().expect("a database url");
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
+        other => panic!("{test} needs a TCP database url, not {other:?}"),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let relay_port = listener.local_addr().expect("address").port();
+    let closed = tokio_util::sync::CancellationToken::new();
+    let relay = {
+        let closed = closed.clone();
+        tokio::spawn(async move {
+            loop {
+                let mut inbound = tokio::select! {
+                    accepted = listener.accept() => accepted.expect("accept").0,
+                    () = closed.cancelled() => return,
+                };
+                let target = (host.clone(), port);
+                let closed = closed.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        () = closed.cancelled() => {}
+                    }
+                });
+            }
+        })
+    };
+    let mut relayed = format!("host=127.0.0.1 port={relay_port}");
+    if let Some(user) = config.get_user() {
+        relayed.push_str(&format!(" user='{user}'"));
+    }
+    if let Some(password) = config.get_password() {
+        relayed.push_str(&format!(
+            " password='{}'",
+            String::from_utf8_lossy(password)
+        ));
+    }
+    if let Some(dbname) = config.get_dbname() {
+        relayed.push_str(&format!(" dbname='{dbname}'"));
+    }
+    let options = tasker_postgres::PgOptions {
+        schema,
+        pool_size: 2,
+        lease_pool_size: 1,
+        connect_timeout: Duration::from_millis(500),
+        pool_wait_timeout: Duration::from_millis(500),
+        ..tasker_postgres::PgOptions::default()
+    };
+    let store = tasker_postgres::PostgresStore::connect_with(&relayed, options)
+        .await
+        .expect("connect through the relay");
+    let engine = Engine::new(
+        Arc::new(store),
+        HandlerRegistry::with_builtins(),
+        EngineConfig::default(),
+    );
+    let router = tasker_server::router(AppState::new(engine));
+    let ready = |router: axum::Router| async move {
+        use tower::ServiceExt;
+        let request = common::request(None, Method::GET, "/health/ready", None);
+        common::Reply::read(router.oneshot(request).await.expect("answer")).await
+    };
+    let reply = ready(router.clone()).await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    assert_eq!(reply.json["checks"]["database"]["ok"], true);
+
+    closed.cancel();
+    relay.await.expect("the relay stopped");
+    let reply = tokio::time::timeout(Duration::from_secs(10), ready(router))
+        .await
+        .expect("readiness answers while the database is away");
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{reply:?}");
+    assert_eq!(reply.json["status"], "not_ready");
+    assert_eq!(reply.json["checks"]["database"]["ok"], false, "{reply:?}");
+    assert!(
+        reply.json["checks"]["database"]["detail"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty()),
+        "{reply:?}"
+    );
 }

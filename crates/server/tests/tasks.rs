@@ -5,7 +5,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::templates::{BROKEN, CHECKOUT, OTHER, sleeper};
+use common::templates::{BROKEN, CHECKOUT, OTHER, STRICT, sleeper};
 use common::{Api, all_task_ids, run_until_idle};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -121,7 +121,9 @@ async fn idempotency_key_and_traceparent_headers(api: Api) {
         .await;
     assert_eq!(again.status, StatusCode::OK, "{again:?}");
     assert_eq!(again.json["created"], false);
+    assert_eq!(again.json["matched"], "idempotency_key");
     assert_eq!(again.json["task"]["id"], first.json["task"]["id"]);
+    assert_eq!(first.json.get("matched"), None, "{first:?}");
 
     let other = json!({"template": "shop/checkout", "context": {"order_id": 2}});
     let conflict = api
@@ -171,6 +173,50 @@ async fn idempotency_key_and_traceparent_headers(api: Api) {
         .await;
     assert_eq!(reply.problem(400, "validation")["parameter"], "traceparent");
     assert_eq!(all_task_ids(&api.engine).await, before);
+}
+
+/// A template with a strict identity: the same context names the same task, without a key, and
+/// the answer says the identity matched.
+async fn identity_names_the_existing_task(api: Api) {
+    api.register(STRICT).await;
+    let body = json!({"template": "shop/refund", "context": {"order_id": 5}});
+    let first = api
+        .send(create_request(&api.admin, body.clone(), &[]))
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{first:?}");
+    assert_eq!(first.json["created"], true);
+    assert_eq!(first.json.get("matched"), None, "{first:?}");
+    let again = api.send(create_request(&api.admin, body, &[])).await;
+    assert_eq!(again.status, StatusCode::OK, "{again:?}");
+    assert_eq!(again.json["created"], false);
+    assert_eq!(again.json["matched"], "identity");
+    assert_eq!(again.json["task"]["id"], first.json["task"]["id"]);
+    assert_eq!(again.json["task"]["context"], json!({"order_id": 5}));
+
+    // Another context is another task.
+    let other = api
+        .send(create_request(
+            &api.admin,
+            json!({"template": "shop/refund", "context": {"order_id": 6}}),
+            &[],
+        ))
+        .await;
+    assert_eq!(other.status, StatusCode::CREATED, "{other:?}");
+    assert_ne!(other.json["task"]["id"], first.json["task"]["id"]);
+
+    // A batch says the same for each item.
+    let batch = json!({"tasks": [
+        {"template": "shop/refund", "context": {"order_id": 5}},
+        {"template": "shop/refund", "context": {"order_id": 7}},
+    ]});
+    let reply = api.post("/v1/tasks/batch", batch).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{reply:?}");
+    assert_eq!(reply.json["tasks"][0]["id"], first.json["task"]["id"]);
+    assert_eq!(reply.json["tasks"][0]["created"], false);
+    assert_eq!(reply.json["tasks"][0]["matched"], "identity");
+    assert_eq!(reply.json["tasks"][1]["created"], true);
+    assert_eq!(reply.json["tasks"][1].get("matched"), None);
+    assert_eq!(all_task_ids(&api.engine).await.len(), 3);
 }
 
 async fn lists_page_with_cursors_and_filters(api: Api) {
@@ -372,8 +418,22 @@ async fn retry_resolve_and_the_last_error_of_a_step(api: Api) {
     let fresh = api.get(&format!("/v1/steps/{after}")).await;
     assert_eq!(fresh.json["last_error"], Value::Null);
 
+    // The operator actions are done with a token of their own, which the history records.
+    let (operator, record) = tasker_server::auth::issue_token(
+        &api.engine,
+        "on-call",
+        &["tasks:write@shop".to_owned(), "tasks:read@shop".to_owned()],
+    )
+    .await
+    .expect("token");
+    let actor = json!({"token_id": record.id, "token_name": "on-call"});
     let retried = api
-        .call(Method::POST, &format!("/v1/tasks/{id}/retry"), None)
+        .call_as(
+            Some(&operator),
+            Method::POST,
+            &format!("/v1/tasks/{id}/retry"),
+            None,
+        )
         .await;
     assert_eq!(retried.status, StatusCode::OK, "{retried:?}");
     assert_eq!(retried.json["task"]["steps_failed"], 0);
@@ -384,13 +444,48 @@ async fn retry_resolve_and_the_last_error_of_a_step(api: Api) {
     );
 
     let resolved = api
-        .call(Method::POST, &format!("/v1/steps/{explode}/resolve"), None)
+        .call_as(
+            Some(&operator),
+            Method::POST,
+            &format!("/v1/steps/{explode}/resolve"),
+            None,
+        )
         .await;
     assert_eq!(resolved.status, StatusCode::OK, "{resolved:?}");
     assert_eq!(resolved.json["step"]["state"], "resolved_manually");
     run_until_idle(&api.engine).await;
     let done = api.get(&format!("/v1/tasks/{id}")).await;
     assert_eq!(done.json["task"]["state"], "complete");
+
+    let history = api.get(&format!("/v1/tasks/{id}/history")).await;
+    assert_eq!(history.status, StatusCode::OK, "{history:?}");
+    let rows = history.json["history"].as_array().expect("history");
+    // The retry moved the task out of `error` and its failed step back to `pending`.
+    let retry: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["from"] == "error" && r["metadata"]["task_retry"] == true)
+        .collect();
+    assert_eq!(retry.len(), 2, "{rows:?}");
+    assert_eq!(retry[0]["subject"], "task", "{rows:?}");
+    assert_eq!(retry[1]["step_id"], explode, "{rows:?}");
+    assert!(
+        retry.iter().all(|r| r["metadata"]["actor"] == actor),
+        "{rows:?}"
+    );
+    let resolve: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["to"] == "resolved_manually")
+        .collect();
+    assert_eq!(resolve.len(), 1, "{rows:?}");
+    assert_eq!(resolve[0]["step_id"], explode, "{rows:?}");
+    assert_eq!(resolve[0]["metadata"]["actor"], actor, "{rows:?}");
+    // Transitions of the orchestrator carry no actor.
+    assert!(
+        rows.iter()
+            .filter(|r| r["to"] == "complete")
+            .all(|r| r["metadata"].get("actor").is_none()),
+        "{rows:?}"
+    );
 
     let again = api
         .call(Method::POST, &format!("/v1/steps/{explode}/resolve"), None)
@@ -423,8 +518,10 @@ async fn batches_are_all_or_nothing(api: Api) {
     let again = api.post("/v1/tasks/batch", batch).await;
     assert_eq!(again.status, StatusCode::CREATED, "{again:?}");
     assert_eq!(again.json["tasks"][0]["created"], false);
+    assert_eq!(again.json["tasks"][0]["matched"], "idempotency_key");
     assert_eq!(again.json["tasks"][0]["id"], tasks[0]["id"]);
     assert_eq!(again.json["tasks"][1]["created"], true);
+    assert_eq!(again.json["tasks"][1].get("matched"), None);
     let keyed_only = json!({"tasks": [
         {"template": "shop/checkout", "context": {"order_id": 1}, "idempotency_key": "a"},
     ]});
@@ -498,6 +595,7 @@ on_every_backend!(
     create_show_and_the_cli_document_agree,
     bad_contexts_and_templates_are_named,
     idempotency_key_and_traceparent_headers,
+    identity_names_the_existing_task,
     lists_page_with_cursors_and_filters,
     wait_answers_when_the_task_finishes,
     cancel_records_the_token_in_the_history,

@@ -1,6 +1,8 @@
 //! Traces reach an OTLP/HTTP collector: a task created with a known `traceparent` is one trace
 //! whose step spans are children of that context, and a `command` step sees its own attempt's
 //! span as `TRACEPARENT`; a task created without one starts its trace at its creation span.
+//! A `POST /v1/tasks` through the router is a span of its own, and the task it creates from the
+//! request's `traceparent` header continues that trace.
 //!
 //! The collector is a small axum receiver in this test (OTLP/HTTP with the JSON encoding).
 //! One test per binary: it installs the process's global `tracing` subscriber.
@@ -20,6 +22,9 @@ use tracing_subscriber::layer::SubscriberExt;
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_ID: &str = "00f067aa0ba902b7";
+/// The trace of the task created over HTTP.
+const HTTP_TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
+const HTTP_PARENT_ID: &str = "b7ad6b7169203331";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn step_spans_continue_the_trace_a_task_was_created_with() {
@@ -43,6 +48,8 @@ async fn step_spans_continue_the_trace_a_task_was_created_with() {
         .expect("register");
     let traced = create(&engine, Some(format!("00-{TRACE_ID}-{PARENT_ID}-01"))).await;
     let untraced = create(&engine, None).await;
+    let over_http =
+        create_over_http(&engine, &format!("00-{HTTP_TRACE_ID}-{HTTP_PARENT_ID}-01")).await;
     let run = engine.orchestrator(OrchestratorConfig {
         poll_interval: Duration::from_millis(50),
         until_idle: true,
@@ -56,8 +63,8 @@ async fn step_spans_continue_the_trace_a_task_was_created_with() {
     let untraced_record = engine.task(untraced).await.expect("the task");
 
     export.flush().expect("flush");
-    // Four spans per task (its creation, two steps, its end).
-    let spans = wait_for_spans(&received, 8).await;
+    // Four spans per task (its creation, two steps, its end), and the HTTP request's.
+    let spans = wait_for_spans(&received, 13).await;
 
     // The task created with a traceparent: every span of it is a child of that context.
     let of_traced = |name: &str| find(&spans, name, traced);
@@ -111,6 +118,37 @@ async fn step_spans_continue_the_trace_a_task_was_created_with() {
     }
     assert_eq!(find(&spans, "step", untraced).len(), 2);
 
+    // The task created over HTTP: the request is a span, and the task's spans continue the
+    // trace its `traceparent` header gave.
+    let requests: Vec<&Span> = spans
+        .iter()
+        .filter(|s| s.name == "POST /v1/tasks")
+        .collect();
+    assert_eq!(requests.len(), 1, "{spans:#?}");
+    assert_eq!(requests[0].attributes["http.route"], json!("/v1/tasks"));
+    // (Recorded after the span opened; the exporter may write it as a string.)
+    let status = &requests[0].attributes["http.response.status_code"];
+    assert!(status == &json!(201) || status == &json!("201"), "{status}");
+    let steps = find(&spans, "step", over_http);
+    assert_eq!(steps.len(), 2, "{spans:#?}");
+    for span in steps
+        .iter()
+        .chain(&find(&spans, "task.create", over_http))
+        .chain(&find(&spans, "task.finish", over_http))
+    {
+        assert_eq!(span.trace_id, HTTP_TRACE_ID, "{span:#?}");
+        assert_eq!(span.parent_id, HTTP_PARENT_ID, "{span:#?}");
+    }
+    assert_eq!(
+        engine
+            .task(over_http)
+            .await
+            .expect("the task")
+            .traceparent
+            .as_deref(),
+        Some(format!("00-{HTTP_TRACE_ID}-{HTTP_PARENT_ID}-01").as_str())
+    );
+
     drop(engine);
     db.cleanup().await.expect("cleanup");
 }
@@ -133,6 +171,32 @@ async fn create(engine: &Engine, traceparent: Option<String>) -> TaskId {
     let mut request = CreateTask::new("traces/traced".parse().expect("a reference"), json!({}));
     request.traceparent = traceparent;
     engine.create_task(request).await.expect("create").id
+}
+
+/// `POST /v1/tasks` with a `traceparent` header, through the router (no token needed).
+async fn create_over_http(engine: &Engine, traceparent: &str) -> TaskId {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let router = tasker_server::router(
+        tasker_server::AppState::new(engine.clone()).with_auth(tasker_server::AuthMode::Open),
+    );
+    let request = axum::http::Request::post("/v1/tasks")
+        .header("content-type", "application/json")
+        .header("traceparent", traceparent)
+        .body(axum::body::Body::from(
+            json!({"template": "traces/traced"}).to_string(),
+        ))
+        .expect("a request");
+    let response = router.oneshot(request).await.expect("an answer");
+    assert_eq!(response.status(), axum::http::StatusCode::CREATED);
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("the body")
+        .to_bytes();
+    let answer: Value = serde_json::from_slice(&body).expect("JSON");
+    answer["task"]["id"].as_i64().expect("the task's id")
 }
 
 async fn step_result(engine: &Engine, task: TaskId, step: &str) -> Value {

@@ -48,8 +48,34 @@ pub struct CreatedTaskResponse {
     /// `false`: the idempotency key or the template's identity named a task that exists; it is
     /// returned and nothing was created.
     pub created: bool,
+    /// Set when `created` is `false`: what named the existing task, the `Idempotency-Key` or
+    /// the template's identity (the same context under a `strict` identity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched: Option<Matched>,
     /// The task as stored, with its context.
     pub task: TaskRecord,
+}
+
+/// What named an existing task instead of creating one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Matched {
+    /// The idempotency key (header, or the batch item's `idempotency_key`) created it.
+    IdempotencyKey,
+    /// The template's identity: the same context under a `strict` identity.
+    Identity,
+}
+
+impl Matched {
+    /// What matched for a creation that returned an existing task (`None` when it created
+    /// one). A request with a key is found by its key alone (the key replaces the identity).
+    fn of(created: bool, had_key: bool) -> Option<Matched> {
+        match (created, had_key) {
+            (true, _) => None,
+            (false, true) => Some(Matched::IdempotencyKey),
+            (false, false) => Some(Matched::Identity),
+        }
+    }
 }
 
 /// One task of a batch.
@@ -88,6 +114,9 @@ pub struct BatchCreated {
     pub id: TaskId,
     /// `false`: an existing task was named (key or identity); nothing was created for it.
     pub created: bool,
+    /// Set when `created` is `false`: what named the existing task.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched: Option<Matched>,
 }
 
 /// What a batch creation did.
@@ -190,7 +219,7 @@ fn parse_template(text: &str) -> Result<TemplateRef, Problem> {
             ("cancel" = (operation_id = "cancel_task", parameters(("id" = "$response.body#/task/id")))),
             ("retry" = (operation_id = "retry_task", parameters(("id" = "$response.body#/task/id")))),
         )),
-        (status = 200, description = "The key or the identity named an existing task.", body = CreatedTaskResponse),
+        (status = 200, description = "The key or the identity named an existing task (`matched` says which).", body = CreatedTaskResponse),
         (status = 404, description = "No such template.", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "The idempotency key created a task with another context.", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 413, description = "The body or the context is too large.", body = ProblemDocument, content_type = "application/problem+json"),
@@ -213,6 +242,7 @@ pub async fn create(
         let hook = state.engine.config().trace_context.as_ref()?;
         hook.traceparent(&tracing::Span::current())
     });
+    let had_key = key.is_some();
     let created = state
         .creates
         .create(CreateTask {
@@ -233,6 +263,7 @@ pub async fn create(
         status,
         axum::Json(CreatedTaskResponse {
             created: created.created,
+            matched: Matched::of(created.created, had_key),
             task,
         }),
     ))
@@ -315,9 +346,11 @@ pub async fn create_batch(
     };
     let tasks = created
         .into_iter()
-        .map(|c| BatchCreated {
+        .zip(&requests)
+        .map(|(c, request)| BatchCreated {
             id: c.id,
             created: c.created,
+            matched: Matched::of(c.created, request.idempotency_key.is_some()),
         })
         .collect();
     Ok((status, axum::Json(BatchResponse { tasks })))

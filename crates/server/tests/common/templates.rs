@@ -34,6 +34,22 @@ steps:
     depends_on: [explode]
 "#;
 
+/// Same context, same task: a strict identity (namespace `shop`).
+pub const STRICT: &str = r#"
+namespace: shop
+name: refund
+version: 1.0.0
+identity: strict
+input_schema:
+  type: object
+  required: [order_id]
+  properties:
+    order_id: { type: integer }
+steps:
+  - name: pay_back
+    handler: noop
+"#;
+
 /// A template of another namespace.
 pub const OTHER: &str = r#"
 namespace: other
