@@ -304,3 +304,95 @@ fn serve_refuses_bodies_over_max_body() {
     let (status, _) = served.terminate();
     assert!(status.success(), "tasker serve exited with {status}");
 }
+
+/// SIGTERM while a step runs and a client long-polls its task: the server stops accepting, the
+/// long poll is answered at once with the task as it stands (what `GET /v1/tasks/{id}/wait`
+/// documents: "or at once when the server is stopping", so it answers `in_progress`, not
+/// `complete`), then the orchestrator lets the running handler finish and writes its outcome
+/// before the process exits 0.
+#[test]
+fn sigterm_answers_the_long_poll_and_lets_the_running_step_finish() {
+    let sandbox = Sandbox::migrated();
+    let started = sandbox.dir().join("started");
+    // The step says it has started (a file), then naps for a second and answers.
+    let yaml = format!(
+        "namespace: t\nname: nap\nversion: 1.0.0\nsteps:\n  - name: nap\n    handler: command\n    config: {{ program: sh, args: [\"-c\", \"touch {}; sleep 1; echo '{{\\\"slept\\\": true}}'\"] }}\n",
+        started.display()
+    );
+    let file = sandbox.write("nap.yaml", &yaml);
+    sandbox.ok(&["template", "register", &file]);
+    let created = sandbox.json(&[
+        "token",
+        "create",
+        "--name",
+        "ci",
+        "--scope",
+        "tasks:write",
+        "tasks:read",
+    ]);
+    let token = created["token"].as_str().expect("a token").to_owned();
+
+    let served = Served::start(&sandbox, &[]);
+    let base = served.base.clone();
+    let agent = agent();
+    let (status, created, text_body) = call(
+        &agent,
+        "POST",
+        &format!("{base}/v1/tasks"),
+        Some(&token),
+        Some(r#"{"template": "t/nap", "context": {}}"#),
+    );
+    assert_eq!(status, 201, "{text_body}");
+    let id = created["task"]["id"].as_i64().expect("a task id");
+
+    // The long poll, on a connection of its own.
+    let url = format!("{base}/v1/tasks/{id}/wait?timeout_ms=30000");
+    let poll_token = token.clone();
+    let poll_agent = self::agent();
+    let waiting =
+        std::thread::spawn(move || call(&poll_agent, "GET", &url, Some(&poll_token), None));
+
+    // SIGTERM once the command runs (it naps for a second from there), and once the long poll,
+    // sent before, has surely reached the server.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !started.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the step never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let terminated = std::time::Instant::now();
+    let (status, stdout) = served.terminate();
+    let exited_after = terminated.elapsed();
+
+    let (code, document, text_body) = waiting.join().expect("the long poll's thread");
+    assert_eq!(
+        code, 200,
+        "the long poll was answered, not cut: {text_body}"
+    );
+    // Answered at once, while the step still ran: the task as it stood, not finished.
+    assert_eq!(document["task"]["id"], id, "{document}");
+    assert_eq!(document["task"]["state"], "in_progress", "{document}");
+    assert_eq!(document["steps"][0]["state"], "in_progress", "{document}");
+
+    assert!(status.success(), "tasker serve exited with {status}");
+    // The process waited for the handler (about a second), not for a lease (30 s).
+    assert!(
+        exited_after < Duration::from_secs(20),
+        "the drain took {exited_after:?}"
+    );
+    assert!(stdout.contains("steps succeeded"), "{stdout}");
+
+    // The step's outcome was written before the process exited.
+    let shown = sandbox.json(&["task", "show", &id.to_string()]);
+    assert_eq!(shown["task"]["state"], "complete", "{shown}");
+    assert_eq!(shown["steps"][0]["state"], "complete", "{shown}");
+    assert_eq!(
+        shown["steps"][0]["results"],
+        serde_json::json!({"slept": true}),
+        "{shown}"
+    );
+    assert_eq!(shown["steps"][0]["attempts"], 1, "{shown}");
+}
