@@ -14,10 +14,10 @@ use tasker::model::{
     Timestamp, TransitionRecord,
 };
 use tasker::store::{
-    BackendInfo, BaselineReport, Capabilities, ClaimFilter, ClaimRequest, ClaimedStep, Completion,
-    CreatedTask, Error, ExpiredLease, HandlerRoute, Handoff, NewTask, NewTemplate, OutstandingWork,
-    RegisteredTemplate, Result, StepLayout, StepOutcome, Store, StoredTemplate, TableCounts,
-    TaskFilter,
+    BackendInfo, BareQueueReport, BareQueueSpec, BaselineReport, Capabilities, ClaimFilter,
+    ClaimRequest, ClaimedStep, Completion, CreatedTask, Error, ExpiredLease, HandlerRoute, Handoff,
+    NewTask, NewTemplate, OutstandingWork, RegisteredTemplate, Result, StepLayout, StepOutcome,
+    Store, StoredTemplate, TableCounts, TaskFilter,
 };
 use tokio::time::Instant;
 
@@ -435,6 +435,9 @@ impl Store for ChaosStore {
     }
     async fn baseline_queue(&self, jobs: u64, workers: usize) -> Result<BaselineReport> {
         self.inner.baseline_queue(jobs, workers).await
+    }
+    async fn bare_dag_queue(&self, spec: BareQueueSpec) -> Result<BareQueueReport> {
+        self.inner.bare_dag_queue(spec).await
     }
 }
 
