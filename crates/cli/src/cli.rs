@@ -35,8 +35,9 @@ pub mod ranges {
     pub const BENCH_WORKERS: RangeInclusive<u64> = 1..=64;
     /// `bench --samples`.
     pub const BENCH_SAMPLES: RangeInclusive<u64> = 1..=1_000_000;
-    /// `bench --fanout`.
-    pub const BENCH_FANOUT: RangeInclusive<u64> = 1..=1_000_000;
+    /// `bench --fanout`: the join depends on every fan-out step, and a step may depend on at
+    /// most `MAX_DEPENDS_ON` (10,000).
+    pub const BENCH_FANOUT: RangeInclusive<u64> = 1..=10_000;
     /// `bench --runs`.
     pub const BENCH_RUNS: RangeInclusive<u64> = 1..=1_000;
     /// `serve --max-body`, in bytes: 1 KiB to 128 MiB.

@@ -98,7 +98,8 @@ fn demo_and_bench_sizes_are_range_checked() {
         ("--history", HUGE, "1..=100000000"),
         ("--workers", HUGE, "1..=64"),
         ("--samples", "0", "1..=1000000"),
-        ("--fanout", HUGE, "1..=1000000"),
+        ("--fanout", HUGE, "1..=10000"),
+        ("--fanout", "10001", "1..=10000"),
         ("--runs", "0", "1..=1000"),
     ];
     for (flag, value, range) in bench {

@@ -18,8 +18,9 @@ pub const MAX_TEMPLATE_BYTES: usize = 4 * 1024 * 1024;
 /// few hundred bytes of nested aliases ("billion laughs") cannot make the parser build
 /// millions of nodes.
 pub const MAX_YAML_ALIAS_EVENTS: usize = 20_000;
-/// The most steps a template may have.
-pub const MAX_STEPS: usize = 10_000;
+/// The most steps a template may have: room for a fan-out of 10,000 steps between a root and
+/// a join, and more.
+pub const MAX_STEPS: usize = 20_000;
 /// Namespaces and template names: at most this many characters of `[A-Za-z0-9_.-]`.
 pub const MAX_IDENTIFIER_CHARS: usize = 128;
 /// Template versions: at most this many characters, each numeric part at most `i64::MAX`
@@ -29,8 +30,8 @@ pub const MAX_VERSION_CHARS: usize = 64;
 pub const MAX_STEP_NAME_CHARS: usize = 128;
 /// Template and step descriptions.
 pub const MAX_DESCRIPTION_CHARS: usize = 4_096;
-/// Entries in one step's `depends_on`.
-pub const MAX_DEPENDS_ON: usize = 1_000;
+/// Entries in one step's `depends_on`: a join may wait for a fan-out of 10,000 steps.
+pub const MAX_DEPENDS_ON: usize = 10_000;
 /// The ceiling on `max_attempts`.
 pub const MAX_ATTEMPTS: u32 = 1_000;
 /// The ceiling on `base_ms` and `max_ms` of a backoff: one day.

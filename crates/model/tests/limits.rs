@@ -95,7 +95,9 @@ fn nul_characters_are_refused_with_their_field() {
 fn long_step_fields_are_refused() {
     let long = "s".repeat(200);
     let desc = "d".repeat(5_000);
-    let deps: Vec<String> = (0..1_001).map(|_| "a".to_owned()).collect();
+    let deps: Vec<String> = (0..=limits::MAX_DEPENDS_ON)
+        .map(|_| "a".to_owned())
+        .collect();
     let yaml = template(
         &format!("{HEADER}description: {desc}\n"),
         &format!(
@@ -122,7 +124,7 @@ fn long_step_fields_are_refused() {
     );
     has(
         &errors,
-        "steps[1].depends_on: 1001 entries, more than the limit of 1000",
+        "steps[1].depends_on: 10001 entries, more than the limit of 10000",
     );
 }
 
@@ -140,9 +142,9 @@ fn too_many_steps_are_refused_with_the_limit() {
     let errors = errors_of(&many_steps(limits::MAX_STEPS + 1));
     assert_eq!(
         errors,
-        vec!["steps: 10001 steps, more than the limit of 10000"]
+        vec!["steps: 20001 steps, more than the limit of 20000"]
     );
-    Template::from_yaml(&many_steps(limits::MAX_STEPS)).expect("10,000 steps are fine");
+    Template::from_yaml(&many_steps(limits::MAX_STEPS)).expect("20,000 steps are fine");
 }
 
 #[test]
@@ -151,7 +153,7 @@ fn a_template_past_the_parser_budget_says_it_is_too_large() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(
         errors[0].starts_with("the template is too large: ")
-            && errors[0].contains("at most 10000 steps"),
+            && errors[0].contains("at most 20000 steps"),
         "{errors:?}"
     );
     assert!(!errors[0].contains("budget breached"), "{errors:?}");

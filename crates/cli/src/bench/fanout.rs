@@ -79,10 +79,11 @@ pub async fn run(url: &str, plan: &Plan) -> anyhow::Result<FanoutReport> {
         checks = run_checks;
     }
     let total_ms = Spread::of(runs.iter().map(|r| r.total_ms));
+    // Issue 15's target (issue 3 asked for 3 s).
     let target = (backend == "postgres" && plan.fanout == 10_000).then(|| Target {
-        text: "< 3 s".into(),
-        limit_ms: 3_000.0,
-        met: total_ms.median < 3_000.0,
+        text: "< 1 s".into(),
+        limit_ms: 1_000.0,
+        met: total_ms.median < 1_000.0,
     });
     Ok(FanoutReport {
         width: plan.fanout,
@@ -149,5 +150,15 @@ mod tests {
                 .iter()
                 .all(|s| s.depends_on == ["root"])
         );
+    }
+
+    /// The widest fan-out `--fanout` allows (its default) is a template the engine accepts.
+    #[test]
+    fn the_widest_fan_out_is_a_valid_template() {
+        let widest = *crate::cli::ranges::BENCH_FANOUT.end() as usize;
+        assert_eq!(widest, 10_000);
+        let template = tasker::Template::from_yaml(&template_yaml(widest)).expect("valid");
+        assert_eq!(template.steps.len(), widest + 2);
+        assert_eq!(template.steps[widest + 1].depends_on.len(), widest);
     }
 }
