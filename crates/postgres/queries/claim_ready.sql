@@ -47,17 +47,21 @@ candidates AS (
 -- later claim, or stop being so when that writer blocks or cancels the task). Since a claim
 -- never waits for a lock, it can never be part of a deadlock; and a writer that holds a task
 -- lock sees every step of the task that is running, because none can start until it commits.
--- The task's state is checked again under the lock.
+-- The task's state is checked again under the lock. coalesce() on the (non-null) state keeps
+-- the lookup on the primary key: as a plain condition the planner ANDs in a bitmap of the
+-- (state, id) index, which reads an entry for every open task on each claim.
 open_tasks AS (
     SELECT t.id
     FROM tasks t
     WHERE t.id = ANY (ARRAY(SELECT DISTINCT c.task_id FROM candidates c))
-      AND t.state IN ('pending', 'in_progress')
+      AND coalesce(t.state, '') IN ('pending', 'in_progress')
       AND t.steps_failed = 0
     FOR NO KEY UPDATE SKIP LOCKED
 ),
+-- The locked tasks as one array, built once: as `IN (SELECT ... FROM open_tasks)` the planner
+-- (which cannot estimate a CTE) rescans the CTE for every candidate, quadratic in the batch.
 picked AS (
     SELECT c.id, c.from_state, c.ready_at
     FROM candidates c
-    WHERE c.task_id IN (SELECT o.id FROM open_tasks o)
+    WHERE c.task_id = ANY (ARRAY(SELECT o.id FROM open_tasks o))
 ),
