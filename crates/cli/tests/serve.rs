@@ -129,10 +129,8 @@ fn call(
     (status, json, text)
 }
 
-#[test]
-fn serve_answers_with_tokens_and_drains_on_sigterm() {
-    let sandbox = Sandbox::migrated();
-    sandbox.ok(&["template", "register", &example("diamond.yaml")]);
+/// A token that may create and read tasks: its text and its id.
+fn task_token(sandbox: &Sandbox) -> (String, i64) {
     let created = sandbox.json(&[
         "token",
         "create",
@@ -143,8 +141,15 @@ fn serve_answers_with_tokens_and_drains_on_sigterm() {
         "tasks:read",
     ]);
     let token = created["token"].as_str().expect("a token").to_owned();
-    let token_id = created["id"].as_i64().expect("an id");
-    assert!(token.starts_with("tsk_"), "{created}");
+    (token, created["id"].as_i64().expect("an id"))
+}
+
+#[test]
+fn serve_answers_with_tokens_and_drains_on_sigterm() {
+    let sandbox = Sandbox::migrated();
+    sandbox.ok(&["template", "register", &example("diamond.yaml")]);
+    let (token, token_id) = task_token(&sandbox);
+    assert!(token.starts_with("tsk_"), "{token}");
     let listed = sandbox.json(&["token", "list"]);
     assert_eq!(listed[0]["name"], "ci");
     assert_eq!(
@@ -321,16 +326,7 @@ fn sigterm_answers_the_long_poll_and_lets_the_running_step_finish() {
     );
     let file = sandbox.write("nap.yaml", &yaml);
     sandbox.ok(&["template", "register", &file]);
-    let created = sandbox.json(&[
-        "token",
-        "create",
-        "--name",
-        "ci",
-        "--scope",
-        "tasks:write",
-        "tasks:read",
-    ]);
-    let token = created["token"].as_str().expect("a token").to_owned();
+    let (token, _) = task_token(&sandbox);
 
     let served = Served::start(&sandbox, &[]);
     let base = served.base.clone();
