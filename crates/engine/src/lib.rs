@@ -18,10 +18,10 @@ pub mod workers;
 
 pub use config::{ConfigError, EngineConfig, OrchestratorConfig, default_owner, limits};
 pub use engine::{
-    CreateTask, Engine, HistoryEntry, HistoryItem, HistoryKind, HistorySubject, MAX_BUCKETS,
-    MAX_SLOWEST, SLOWEST_SCAN_TASKS, STEP_ANALYTICS_TASKS, SlowTask, SlowestTasks, StepAnalytics,
-    StepDocument, StepStats, StepTask, StepView, TaskDetails, TaskDocument, TemplateDocument,
-    TemplateRef, TemplateSummary, ThroughputBucket, explain_steps,
+    CreateTask, Engine, HistoryEntry, HistoryItem, HistoryKind, HistorySubject, MAX_BUCKET_SECONDS,
+    MAX_BUCKETS, MAX_SLOWEST, SLOWEST_SCAN_TASKS, STEP_ANALYTICS_TASKS, SlowTask, SlowestTasks,
+    StepAnalytics, StepDocument, StepStats, StepTask, StepView, TaskDetails, TaskDocument,
+    TemplateDocument, TemplateRef, TemplateSummary, ThroughputBucket, explain_steps,
 };
 pub use error::{Error, Result};
 pub use events::{CAPACITY as EVENT_CAPACITY, Event};

@@ -21,6 +21,9 @@ use tasker_store::FinishedQuery;
 
 /// At most this many buckets in one throughput answer.
 pub const MAX_BUCKETS: i64 = 1_000;
+/// The widest throughput bucket: a year (366 days). Buckets are aligned to the Unix epoch, so
+/// a wider one could start or end outside the range of timestamps a database can compute.
+pub const MAX_BUCKET_SECONDS: i64 = 366 * 86_400;
 /// At most this many tasks' steps are aggregated by one step analytics call.
 pub const STEP_ANALYTICS_TASKS: u32 = 10_000;
 /// At most this many finished tasks are read to find the slowest.
@@ -136,8 +139,8 @@ impl Engine {
     /// Tasks (by final state) and steps finished per bucket of `bucket` in `[since, until)`,
     /// every bucket the range touches, oldest first. Buckets are aligned to the Unix epoch (a
     /// bucket of an hour starts on the hour). Refuses a reversed or empty range, a bucket
-    /// that is not a whole number of seconds (at least one), and more than
-    /// [`MAX_BUCKETS`] buckets.
+    /// that is not a whole number of seconds (at least one), a bucket wider than
+    /// [`MAX_BUCKET_SECONDS`], and more than [`MAX_BUCKETS`] buckets.
     pub async fn throughput(
         &self,
         since: Timestamp,
@@ -147,10 +150,10 @@ impl Engine {
         check_range(since, until)?;
         let bucket_seconds = i64::try_from(bucket.as_secs())
             .ok()
-            .filter(|&s| s >= 1 && bucket.subsec_nanos() == 0)
+            .filter(|&s| (1..=MAX_BUCKET_SECONDS).contains(&s) && bucket.subsec_nanos() == 0)
             .ok_or_else(|| {
                 Error::InvalidRange(format!(
-                    "bucket must be a whole number of seconds, at least 1 s; got {bucket:?}"
+                    "bucket must be a whole number of seconds from 1 s to 366 days; got {bucket:?}"
                 ))
             })?;
         let buckets = aggregate::bucket_count(since, until, bucket_seconds);

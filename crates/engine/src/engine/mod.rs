@@ -11,8 +11,8 @@ mod templates;
 mod wait;
 
 pub use analytics::{
-    MAX_BUCKETS, MAX_SLOWEST, SLOWEST_SCAN_TASKS, STEP_ANALYTICS_TASKS, SlowTask, SlowestTasks,
-    StepAnalytics, StepStats, ThroughputBucket,
+    MAX_BUCKET_SECONDS, MAX_BUCKETS, MAX_SLOWEST, SLOWEST_SCAN_TASKS, STEP_ANALYTICS_TASKS,
+    SlowTask, SlowestTasks, StepAnalytics, StepStats, ThroughputBucket,
 };
 pub use documents::{
     HistoryItem, HistoryKind, StepDocument, StepTask, StepView, TaskDocument, TemplateDocument,

@@ -31,7 +31,7 @@ pub struct ThroughputQuery {
     /// End of the range, excluded (default: now).
     pub until: Option<DateTime<Utc>>,
     /// Bucket width: seconds (`300`) or with a unit (`30s`, `5m`, `1h`, `1d`); default `1h`.
-    /// At most 1,000 buckets in the range.
+    /// At most 366 days, and at most 1,000 buckets in the range.
     #[param(pattern = "^[0-9]{1,9}[smhd]?$")]
     pub bucket: Option<String>,
 }
