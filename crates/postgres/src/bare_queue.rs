@@ -6,7 +6,7 @@
 
 use crate::PostgresStore;
 use crate::error::DbResult;
-use crate::rows::get;
+use crate::rows::{self, get};
 use crate::sql;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -195,13 +195,7 @@ async fn worker(
     let mut claimed = Vec::new();
     let mut idle_since: Option<Instant> = None;
     loop {
-        let ids = client
-            .query(&claim, &[&limit, &spec.history])
-            .await
-            .db()?
-            .iter()
-            .map(|row| get::<i64>(row, "id"))
-            .collect::<Result<Vec<_>>>()?;
+        let ids = rows::ids(&client.query(&claim, &[&limit, &spec.history]).await.db()?)?;
         if ids.is_empty() {
             let finished = match expected {
                 Some(total) => *shared.completed.borrow() >= total,

@@ -190,13 +190,12 @@ async fn baseline_worker(store: &PostgresStore) -> Result<Duration> {
     let complete = client.prepare_cached(sql::BASELINE_COMPLETE).await.db()?;
     let started = Instant::now();
     loop {
-        let ids = client
-            .query(&claim, &[&i64::from(BASELINE_BATCH)])
-            .await
-            .db()?
-            .iter()
-            .map(|row| get::<i64>(row, "id"))
-            .collect::<Result<Vec<_>>>()?;
+        let ids = rows::ids(
+            &client
+                .query(&claim, &[&i64::from(BASELINE_BATCH)])
+                .await
+                .db()?,
+        )?;
         if ids.is_empty() {
             return Ok(started.elapsed());
         }

@@ -12,6 +12,11 @@ pub(crate) fn get<'a, T: FromSql<'a>>(row: &'a Row, column: &str) -> Result<T> {
         .map_err(|e| Error::Corrupt(format!("column {column}: {e}")))
 }
 
+/// The `id` column of every row.
+pub(crate) fn ids(rows: &[Row]) -> Result<Vec<i64>> {
+    rows.iter().map(|row| get::<i64>(row, "id")).collect()
+}
+
 pub(crate) fn state(text: &str) -> Result<State> {
     text.parse()
         .map_err(|e: tasker_model::state::UnknownState| Error::Corrupt(e.to_string()))

@@ -288,19 +288,20 @@ mod tests {
         }
     }
 
+    async fn task_count(engine: &Engine) -> usize {
+        let filter = tasker::TaskFilter {
+            limit: 100,
+            ..tasker::TaskFilter::default()
+        };
+        engine.list_tasks(filter).await.expect("list").len()
+    }
+
     /// A shared write whose outcome is unknown is not written again: every request of it is
     /// answered unavailable, and no task exists twice.
     #[tokio::test]
     async fn an_unavailable_database_answers_every_request_without_writing_again() {
         let engine = engine().await;
-        let before = engine
-            .list_tasks(tasker::TaskFilter {
-                limit: 100,
-                ..tasker::TaskFilter::default()
-            })
-            .await
-            .expect("list")
-            .len();
+        let before = task_count(&engine).await;
         let mut answers = Vec::new();
         let mut jobs = Vec::new();
         for n in 0..3 {
@@ -319,14 +320,7 @@ mod tests {
                 "{result:?}"
             );
         }
-        let after = engine
-            .list_tasks(tasker::TaskFilter {
-                limit: 100,
-                ..tasker::TaskFilter::default()
-            })
-            .await
-            .expect("list")
-            .len();
+        let after = task_count(&engine).await;
         assert_eq!(after - before, 3, "each request's task exists once");
     }
 
