@@ -42,26 +42,46 @@ candidates AS (
     ORDER BY c.ready_at, c.id
     LIMIT $2
 ),
--- A step starts only under its task's row lock, taken here without waiting: a task locked by
--- a completion, a release or an operator action is skipped (its steps stay runnable for a
--- later claim, or stop being so when that writer blocks or cancels the task). Since a claim
--- never waits for a lock, it can never be part of a deadlock; and a writer that holds a task
--- lock sees every step of the task that is running, because none can start until it commits.
--- The task's state is checked again under the lock. coalesce() on the (non-null) state keeps
--- the lookup on the primary key: as a plain condition the planner ANDs in a bitmap of the
--- (state, id) index, which reads an entry for every open task on each claim.
-open_tasks AS (
+-- A step starts only under its task's row lock, taken here without waiting. The lock is the
+-- weakest that does the job, so that a claim and a completion of the same task run side by
+-- side (a fan-out of one task is otherwise claimed and completed in turn):
+-- - A pending task is about to be started (updated) by this claim: NO KEY UPDATE, which
+--   another claim skips. Two claims that shared it would each wait for the other's update of
+--   a task the other locked first, a deadlock.
+-- - A running task: KEY SHARE, which neither the completions' NO KEY UPDATE nor other claims'
+--   KEY SHARE conflict with. Writers that must see every running step of a task (a blocking
+--   failure, cancel, retry, resolve) take FOR UPDATE, which conflicts with it: this claim skips
+--   their tasks, and they wait for claims that locked first to commit.
+-- Since a claim never waits for a lock, it can never be part of a deadlock. The task's state
+-- is checked again under the lock (on its newest version). coalesce() on the (non-null) state
+-- keeps the lookup on the primary key: as a plain condition the planner ANDs in a bitmap of
+-- the (state, id) index, which reads an entry for every open task on each claim.
+candidate_tasks AS (
+    SELECT DISTINCT c.task_id AS id FROM candidates c
+),
+pending_tasks AS (
     SELECT t.id
     FROM tasks t
-    WHERE t.id = ANY (ARRAY(SELECT DISTINCT c.task_id FROM candidates c))
-      AND coalesce(t.state, '') IN ('pending', 'in_progress')
+    WHERE t.id = ANY (ARRAY(SELECT k.id FROM candidate_tasks k))
+      AND coalesce(t.state, '') = 'pending'
       AND t.steps_failed = 0
     FOR NO KEY UPDATE SKIP LOCKED
 ),
--- The locked tasks as one array, built once: as `IN (SELECT ... FROM open_tasks)` the planner
--- (which cannot estimate a CTE) rescans the CTE for every candidate, quadratic in the batch.
+running_tasks AS (
+    SELECT t.id
+    FROM tasks t
+    WHERE t.id = ANY (ARRAY(SELECT k.id FROM candidate_tasks k))
+      AND coalesce(t.state, '') = 'in_progress'
+      AND t.steps_failed = 0
+    FOR KEY SHARE SKIP LOCKED
+),
+-- The locked tasks as one array, built once: as `IN (SELECT ... FROM pending_tasks ...)` the
+-- planner (which cannot estimate a CTE) rescans the CTEs for every candidate, quadratic in the
+-- batch.
 picked AS (
     SELECT c.id, c.from_state, c.ready_at
     FROM candidates c
-    WHERE c.task_id = ANY (ARRAY(SELECT o.id FROM open_tasks o))
+    WHERE c.task_id = ANY (ARRAY(SELECT o.id FROM pending_tasks o
+                                 UNION ALL
+                                 SELECT o.id FROM running_tasks o))
 ),

@@ -15,16 +15,28 @@ WITH candidates AS (
     LIMIT $2
     FOR NO KEY UPDATE SKIP LOCKED
 ),
-open_tasks AS (
+-- The task's lock as claim_ready.sql takes it: NO KEY UPDATE while pending (this claim starts
+-- it), KEY SHARE while running (a completion of the task goes on beside it).
+pending_task AS (
     SELECT t.id
     FROM tasks t
     WHERE t.id = $5
-      AND t.state IN ('pending', 'in_progress')
+      AND t.state = 'pending'
       AND t.steps_failed = 0
     FOR NO KEY UPDATE SKIP LOCKED
+),
+running_task AS (
+    SELECT t.id
+    FROM tasks t
+    WHERE t.id = $5
+      AND t.state = 'in_progress'
+      AND t.steps_failed = 0
+    FOR KEY SHARE SKIP LOCKED
 ),
 picked AS (
     SELECT c.id, c.from_state, c.ready_at
     FROM candidates c
-    WHERE c.task_id IN (SELECT o.id FROM open_tasks o)
+    WHERE c.task_id IN (SELECT o.id FROM pending_task o
+                        UNION ALL
+                        SELECT o.id FROM running_task o)
 ),

@@ -3,8 +3,10 @@
 -- task whose state changes gets its transition in the same statement ($1 is the time).
 -- "Nothing runs" counts the task's steps through (task_id, position); with the state in the
 -- WHERE clause the planner could pick the partial index of all running steps instead. The
--- count is exact: the caller holds the task's row lock, and a claim starts a step only under
--- that lock (claim_ready.sql), so no step of the task can start before this transaction ends.
+-- count is exact: it matters only for a task with a failure for good, and no claim starts a
+-- step of such a task. The completion that records the failure holds the task exclusively
+-- (lock_tasks_exclusive.sql: claims that locked it first have committed, later ones skip it),
+-- and once it commits, claims see the failure under their lock (claim_ready.sql).
 WITH applied AS (
     SELECT *
     FROM unnest($2::bigint[], $3::boolean[], $4::boolean[]) AS a(task_id, ok, permanent)

@@ -75,7 +75,11 @@ pub(crate) async fn complete_steps(
     let tx = client.transaction().await.db()?;
     // Prepared up front: a statement prepared inside a pipelined group would be sent after
     // the others and run out of order.
-    let statements = Statements::prepare(&tx).await?;
+    // A failure for good blocks its task: that needs every running step of the task in view,
+    // so its tasks are locked exclusively, which claims of them skip or are waited for
+    // (lock_tasks_exclusive.sql). Otherwise claims of the same tasks go on beside this.
+    let blocking_any = outcomes.iter().any(permanent);
+    let statements = Statements::prepare(&tx, blocking_any).await?;
     let distinct_tasks: Vec<i64> = outcomes
         .iter()
         .map(|o| o.task_id)
@@ -329,12 +333,16 @@ struct Statements {
 }
 
 impl Statements {
-    async fn prepare(tx: &Transaction<'_>) -> Result<Statements> {
+    async fn prepare(tx: &Transaction<'_>, exclusive: bool) -> Result<Statements> {
         // The history insert is prepared here too (and taken from the cache where it is sent),
         // so that it goes out before the hand-off's claim: a child's start comes after its
         // parent's end in the history.
         let (lock, apply, fold, block, release, claim_released, _history) = futures::try_join!(
-            tx.prepare_cached(sql::LOCK_TASKS),
+            tx.prepare_cached(if exclusive {
+                sql::LOCK_TASKS_EXCLUSIVE
+            } else {
+                sql::LOCK_TASKS
+            }),
             tx.prepare_cached(sql::COMPLETE_STEPS),
             tx.prepare_cached(sql::COMPLETE_STEPS_TASKS),
             tx.prepare_cached(sql::BLOCK_TASKS),

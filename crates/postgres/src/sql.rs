@@ -49,6 +49,7 @@ queries! {
     LOCK_STEP => "lock_step.sql",
     LOCK_TASK => "lock_task.sql",
     LOCK_TASKS => "lock_tasks.sql",
+    LOCK_TASKS_EXCLUSIVE => "lock_tasks_exclusive.sql",
     NEXT_READY_AT => "next_ready_at.sql",
     NOTIFY_WORK => "notify_work.sql",
     OUTSTANDING_WORK => "outstanding_work.sql",

@@ -458,6 +458,7 @@ async fn hot_queries_use_indexes_at_scale() {
             ],
         ),
         ("lock_tasks.sql", vec![&running_tasks]),
+        ("lock_tasks_exclusive.sql", vec![&running_tasks]),
         (
             "complete_steps.sql",
             vec![

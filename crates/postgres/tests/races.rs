@@ -200,3 +200,83 @@ async fn claims_and_operator_actions_never_deadlock() {
         worker.await.expect("claimer");
     }
 }
+
+/// The task lock of a claim is the weakest that does the job: a claim of a running task goes
+/// on while a completion of the same task holds its lock (NO KEY UPDATE), so that one wide
+/// task's claims and completions overlap; it skips a task locked exclusively (FOR UPDATE, as a
+/// blocking failure or an operator locks it); and an operator's action waits for a claim that
+/// locked the task first (KEY SHARE) instead of changing the task under it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_goes_on_beside_a_completion_but_not_beside_a_block() {
+    let Some(fresh) =
+        common::fresh_schema("a_claim_goes_on_beside_a_completion_but_not_beside_a_block").await
+    else {
+        return;
+    };
+    let store = Arc::clone(&fresh.store);
+    create_many(&store, &layout(&["a", "b", "c", "d"], &[]), 1).await;
+    let now = t0() + secs(1);
+    let first = store
+        .claim_steps(&request("w", 1, now))
+        .await
+        .expect("claim");
+    assert_eq!(first.len(), 1);
+    let task_id = first[0].task_id;
+
+    let mut client = fresh.client().await;
+    let lock = |mode: &'static str| format!("SELECT id FROM tasks WHERE id = $1 FOR {mode}");
+
+    // A completion's lock: the claim goes on beside it.
+    let completion = client.transaction().await.expect("begin");
+    completion
+        .execute(&lock("NO KEY UPDATE"), &[&task_id])
+        .await
+        .expect("lock");
+    let beside = store
+        .claim_steps(&request("w", 1, now))
+        .await
+        .expect("claim");
+    assert_eq!(beside.len(), 1, "a claim beside a completion of its task");
+    completion.rollback().await.expect("rollback");
+
+    // A blocking writer's lock: the claim skips the task until it is gone.
+    let blocker = client.transaction().await.expect("begin");
+    blocker
+        .execute(&lock("UPDATE"), &[&task_id])
+        .await
+        .expect("lock");
+    let skipped = store
+        .claim_steps(&request("w", 1, now))
+        .await
+        .expect("claim");
+    assert!(
+        skipped.is_empty(),
+        "a claim beside a blocking writer: {skipped:?}"
+    );
+    blocker.rollback().await.expect("rollback");
+    let after = store
+        .claim_steps(&request("w", 1, now))
+        .await
+        .expect("claim");
+    assert_eq!(after.len(), 1, "a claim once the blocking writer is gone");
+
+    // A claim's lock (KEY SHARE) held open: a cancel waits for it, then applies.
+    let claim = client.transaction().await.expect("begin");
+    claim
+        .execute(&lock("KEY SHARE"), &[&task_id])
+        .await
+        .expect("lock");
+    let cancelling = {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move { store.cancel_task(task_id, now, None).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !cancelling.is_finished(),
+        "the cancel went ahead while a claim held the task"
+    );
+    claim.commit().await.expect("commit");
+    cancelling.await.expect("canceller").expect("cancel");
+    let task = store.task(task_id).await.expect("task").expect("exists");
+    assert_eq!(task.state, State::Cancelled);
+}
