@@ -1,8 +1,14 @@
 -- Count finished parents ($1) off their children; a child whose last parent finished becomes
 -- claimable now ($2) if its task still accepts work. Each child reports one releasing parent.
+-- A child's task is its parent's: read once per finished parent, not once per child (a root
+-- of a 10,000-step fan-out would read its own row 10,000 times).
 WITH counts AS (
-    SELECT k.to_step_id AS id, count(*)::integer AS n, max(k.from_step_id) AS released_by
+    SELECT k.to_step_id AS id, count(*)::integer AS n, max(k.from_step_id) AS released_by,
+           max(p.task_id) AS task_id
     FROM unnest($1::bigint[]) AS d(id)
+    CROSS JOIN LATERAL (
+        SELECT p.task_id FROM workflow_steps p WHERE p.id = d.id OFFSET 0
+    ) p
     CROSS JOIN LATERAL (
         SELECT e.from_step_id, e.to_step_id
         FROM workflow_step_edges e
@@ -22,9 +28,7 @@ SET unsatisfied_parents = c.unsatisfied_parents - n.n,
     updated_at = $2
 FROM counts n
 CROSS JOIN LATERAL (
-    SELECT t.state, t.steps_failed FROM tasks t
-    WHERE t.id = (SELECT s.task_id FROM workflow_steps s WHERE s.id = n.id)
-    OFFSET 0
+    SELECT t.state, t.steps_failed FROM tasks t WHERE t.id = n.task_id OFFSET 0
 ) t
 WHERE c.id = n.id
 RETURNING c.id, n.released_by, (c.unsatisfied_parents = 0 AND c.ready_at IS NOT NULL) AS released
