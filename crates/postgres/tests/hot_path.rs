@@ -568,3 +568,113 @@ async fn concurrent_workers_run_every_diamond_to_completion() {
         check(&*store, id, t0()).await;
     }
 }
+
+/// The root of a wide fan-out hands off its first children in id order and stops at the
+/// hand-off's limit: the hand-off's probes of the children (`claim_released.sql`) end after
+/// about as many rows as the limit, instead of reading and locking all of them to sort them.
+#[tokio::test]
+async fn a_wide_release_hands_off_its_first_children_without_reading_the_rest() {
+    const CHILDREN: usize = 500;
+    let Some(fresh) =
+        common::fresh_schema("a_wide_release_hands_off_its_first_children_without_reading").await
+    else {
+        return;
+    };
+    let store = Arc::clone(&fresh.store);
+    let step = |name: String| NewStep {
+        name,
+        handler: "noop".into(),
+        queue: None,
+        inputs: None,
+        retryable: true,
+        max_attempts: 3,
+    };
+    let fan = Arc::new(StepLayout {
+        steps: std::iter::once("root".to_owned())
+            .chain((0..CHILDREN).map(|i| format!("child_{i:03}")))
+            .map(step)
+            .collect(),
+        edges: (1..=CHILDREN).map(|child| (0, child)).collect(),
+    });
+    let template_id = template(&*store).await;
+    let mut new_task = task(template_id, None);
+    new_task.layout = fan;
+    store.create_tasks(&[new_task], t0()).await.expect("create");
+    let root = claim(&*store, "w", 1, t0()).await;
+    assert_eq!(root.len(), 1);
+    let now = t0() + secs(1);
+
+    // The plan: the release, then the hand-off under EXPLAIN ANALYZE, rolled back.
+    let mut client = fresh.client().await;
+    let tx = client.transaction().await.expect("begin");
+    let root_ids = vec![root[0].step_id];
+    let release = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/queries/release_children.sql"
+    ))
+    .expect("read release");
+    tx.query(&release, &[&root_ids, &now])
+        .await
+        .expect("release");
+    let handoff = ["claim_released.sql", "claim_picked.sql"]
+        .iter()
+        .map(|file| {
+            std::fs::read_to_string(format!("{}/queries/{file}", env!("CARGO_MANIFEST_DIR")))
+                .expect("read hand-off")
+        })
+        .collect::<String>();
+    let (limit, queue, handlers) = (2i64, "", None::<Vec<String>>);
+    let lease = now + secs(60);
+    let row = tx
+        .query_one(
+            &format!("EXPLAIN (ANALYZE, FORMAT JSON) {handoff}"),
+            &[&now, &limit, &"w", &lease, &root_ids, &queue, &handlers],
+        )
+        .await
+        .expect("explain the hand-off");
+    let plan: serde_json::Value = row.get(0);
+    tx.rollback().await.expect("rollback");
+    // The most probes of one step by its key anywhere in the plan: the hand-off's probe of
+    // each child it considers, or a later lookup of the few it took.
+    fn child_probes(node: &serde_json::Value, most: &mut u64) {
+        if let Some(map) = node.as_object() {
+            let probe = map.get("Relation Name") == Some(&json!("workflow_steps"))
+                && map.get("Index Name") == Some(&json!("workflow_steps_pkey"));
+            if probe {
+                let loops = map
+                    .get("Actual Loops")
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(0);
+                *most = (*most).max(loops);
+            }
+            map.values().for_each(|v| child_probes(v, most));
+        } else if let Some(items) = node.as_array() {
+            items.iter().for_each(|v| child_probes(v, most));
+        }
+    }
+    let mut probes = 0;
+    child_probes(&plan, &mut probes);
+    assert!(
+        probes > 0 && probes <= 10,
+        "the hand-off probed {probes} of {CHILDREN} children for a limit of {limit}:\n{}",
+        serde_json::to_string_pretty(&plan).unwrap_or_default()
+    );
+
+    // And the hand-off itself: the first two children, in id order.
+    let done = store
+        .complete_and_claim(
+            &[ok(&root[0])],
+            now,
+            Some(&tasker_store::Handoff {
+                owner: "w".into(),
+                limit: 2,
+                lease_expires_at: lease,
+                filter: ClaimFilter::any_in_process(),
+            }),
+        )
+        .await
+        .expect("complete and hand off");
+    assert_eq!(done.results[0].released_steps.len(), CHILDREN);
+    let names: Vec<&str> = done.claimed.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["child_000", "child_001"]);
+}
