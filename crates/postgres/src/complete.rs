@@ -73,12 +73,12 @@ pub(crate) async fn complete_steps(
     }
     let mut client = store.client().await?;
     let tx = client.transaction().await.db()?;
-    // Prepared up front: a statement prepared inside a pipelined group would be sent after
-    // the others and run out of order.
     // A failure for good blocks its task: that needs every running step of the task in view,
     // so its tasks are locked exclusively, which claims of them skip or are waited for
     // (lock_tasks_exclusive.sql). Otherwise claims of the same tasks go on beside this.
     let blocking_any = outcomes.iter().any(permanent);
+    // Prepared up front: a statement prepared inside a pipelined group would be sent after
+    // the others and run out of order.
     let statements = Statements::prepare(&tx, blocking_any).await?;
     let distinct_tasks: Vec<i64> = outcomes
         .iter()

@@ -216,10 +216,14 @@ async fn a_claim_goes_on_beside_a_completion_but_not_beside_a_block() {
     let store = Arc::clone(&fresh.store);
     create_many(&store, &layout(&["a", "b", "c", "d"], &[]), 1).await;
     let now = t0() + secs(1);
-    let first = store
-        .claim_steps(&request("w", 1, now))
-        .await
-        .expect("claim");
+    // One step of the task, if a claim takes one.
+    let claim_one = async || {
+        store
+            .claim_steps(&request("w", 1, now))
+            .await
+            .expect("claim")
+    };
+    let first = claim_one().await;
     assert_eq!(first.len(), 1);
     let task_id = first[0].task_id;
 
@@ -232,10 +236,7 @@ async fn a_claim_goes_on_beside_a_completion_but_not_beside_a_block() {
         .execute(&lock("NO KEY UPDATE"), &[&task_id])
         .await
         .expect("lock");
-    let beside = store
-        .claim_steps(&request("w", 1, now))
-        .await
-        .expect("claim");
+    let beside = claim_one().await;
     assert_eq!(beside.len(), 1, "a claim beside a completion of its task");
     completion.rollback().await.expect("rollback");
 
@@ -245,19 +246,13 @@ async fn a_claim_goes_on_beside_a_completion_but_not_beside_a_block() {
         .execute(&lock("UPDATE"), &[&task_id])
         .await
         .expect("lock");
-    let skipped = store
-        .claim_steps(&request("w", 1, now))
-        .await
-        .expect("claim");
+    let skipped = claim_one().await;
     assert!(
         skipped.is_empty(),
         "a claim beside a blocking writer: {skipped:?}"
     );
     blocker.rollback().await.expect("rollback");
-    let after = store
-        .claim_steps(&request("w", 1, now))
-        .await
-        .expect("claim");
+    let after = claim_one().await;
     assert_eq!(after.len(), 1, "a claim once the blocking writer is gone");
 
     // A claim's lock (KEY SHARE) held open: a cancel waits for it, then applies.
