@@ -608,21 +608,13 @@ async fn a_wide_release_hands_off_its_first_children_without_reading_the_rest() 
     let mut client = fresh.client().await;
     let tx = client.transaction().await.expect("begin");
     let root_ids = vec![root[0].step_id];
-    let release = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/queries/release_children.sql"
-    ))
-    .expect("read release");
-    tx.query(&release, &[&root_ids, &now])
-        .await
-        .expect("release");
-    let handoff = ["claim_released.sql", "claim_picked.sql"]
-        .iter()
-        .map(|file| {
-            std::fs::read_to_string(format!("{}/queries/{file}", env!("CARGO_MANIFEST_DIR")))
-                .expect("read hand-off")
-        })
-        .collect::<String>();
+    tx.query(
+        &common::query_text("release_children.sql"),
+        &[&root_ids, &now],
+    )
+    .await
+    .expect("release");
+    let handoff = common::query_text("claim_released.sql");
     let (limit, queue, handlers) = (2i64, "", None::<Vec<String>>);
     let lease = now + secs(60);
     let row = tx

@@ -234,22 +234,6 @@ async fn assert_no_seq_scan(
     }
 }
 
-/// The text of a query as `sql.rs` builds it: a claim is its choice of rows followed by
-/// `claim_picked.sql`, an analytics read its choice of finished tasks followed by what it
-/// returns (named `a.sql+b.sql` here).
-fn query_text(file: &str) -> String {
-    let read = |file: &str| -> String {
-        let path = format!("{}/queries/{file}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"))
-    };
-    match file {
-        "claim_ready.sql" | "claim_released.sql" | "claim_task_ready.sql" => {
-            read(file) + &read("claim_picked.sql")
-        }
-        _ => file.split('+').map(read).collect(),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hot_queries_use_indexes_at_scale() {
     let Some(fresh) = common::fresh_schema("hot_queries_use_indexes_at_scale").await else {
@@ -593,7 +577,7 @@ async fn hot_queries_use_indexes_at_scale() {
             assert_no_seq_scan(
                 &client,
                 &format!("{file} {phase}"),
-                &query_text(file),
+                &common::query_text(file),
                 params,
             )
             .await;
@@ -686,6 +670,6 @@ async fn analytics_read_finished_tasks_by_index() {
         .expect("vacuum analyze");
     for (file, params) in &checks {
         let name = format!("{file} after analyze");
-        assert_no_seq_scan(&client, &name, &query_text(file), params).await;
+        assert_no_seq_scan(&client, &name, &common::query_text(file), params).await;
     }
 }

@@ -201,6 +201,22 @@ async fn claims_and_operator_actions_never_deadlock() {
     }
 }
 
+/// A transaction that holds task `task_id`'s row lock in `mode` until it ends.
+async fn hold_task<'a>(
+    client: &'a mut tokio_postgres::Client,
+    task_id: i64,
+    mode: &str,
+) -> tokio_postgres::Transaction<'a> {
+    let tx = client.transaction().await.expect("begin");
+    tx.execute(
+        &format!("SELECT id FROM tasks WHERE id = $1 FOR {mode}"),
+        &[&task_id],
+    )
+    .await
+    .expect("lock");
+    tx
+}
+
 /// The task lock of a claim is the weakest that does the job: a claim of a running task goes
 /// on while a completion of the same task holds its lock (NO KEY UPDATE), so that one wide
 /// task's claims and completions overlap; it skips a task locked exclusively (FOR UPDATE, as a
@@ -228,24 +244,15 @@ async fn a_claim_goes_on_beside_a_completion_but_not_beside_a_block() {
     let task_id = first[0].task_id;
 
     let mut client = fresh.client().await;
-    let lock = |mode: &'static str| format!("SELECT id FROM tasks WHERE id = $1 FOR {mode}");
 
     // A completion's lock: the claim goes on beside it.
-    let completion = client.transaction().await.expect("begin");
-    completion
-        .execute(&lock("NO KEY UPDATE"), &[&task_id])
-        .await
-        .expect("lock");
+    let completion = hold_task(&mut client, task_id, "NO KEY UPDATE").await;
     let beside = claim_one().await;
     assert_eq!(beside.len(), 1, "a claim beside a completion of its task");
     completion.rollback().await.expect("rollback");
 
     // A blocking writer's lock: the claim skips the task until it is gone.
-    let blocker = client.transaction().await.expect("begin");
-    blocker
-        .execute(&lock("UPDATE"), &[&task_id])
-        .await
-        .expect("lock");
+    let blocker = hold_task(&mut client, task_id, "UPDATE").await;
     let skipped = claim_one().await;
     assert!(
         skipped.is_empty(),
@@ -256,11 +263,7 @@ async fn a_claim_goes_on_beside_a_completion_but_not_beside_a_block() {
     assert_eq!(after.len(), 1, "a claim once the blocking writer is gone");
 
     // A claim's lock (KEY SHARE) held open: a cancel waits for it, then applies.
-    let claim = client.transaction().await.expect("begin");
-    claim
-        .execute(&lock("KEY SHARE"), &[&task_id])
-        .await
-        .expect("lock");
+    let claim = hold_task(&mut client, task_id, "KEY SHARE").await;
     let cancelling = {
         let store = Arc::clone(&store);
         tokio::spawn(async move { store.cancel_task(task_id, now, None).await })

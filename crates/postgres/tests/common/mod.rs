@@ -86,3 +86,19 @@ pub async fn fresh_schema(test: &str) -> Option<Fresh> {
         schema,
     })
 }
+
+/// The text of a query as `sql.rs` builds it: a claim is its choice of rows followed by
+/// `claim_picked.sql`, an analytics read its choice of finished tasks followed by what it
+/// returns (named `a.sql+b.sql` here).
+pub fn query_text(file: &str) -> String {
+    let read = |file: &str| -> String {
+        let path = format!("{}/queries/{file}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"))
+    };
+    match file {
+        "claim_ready.sql" | "claim_released.sql" | "claim_task_ready.sql" => {
+            read(file) + &read("claim_picked.sql")
+        }
+        _ => file.split('+').map(read).collect(),
+    }
+}
