@@ -670,3 +670,81 @@ async fn a_wide_release_hands_off_its_first_children_without_reading_the_rest() 
     let names: Vec<&str> = done.claimed.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["child_000", "child_001"]);
 }
+
+/// Every release of a fan-in counts its finished parents off one child and updates that one
+/// row, found by its key however young the table. Before the table has statistics, the
+/// planner, seeing a small table and unable to estimate the counted children, hashed them
+/// and scanned every step of the table instead: each completion in the middle of a
+/// 1 -> 10,000 -> 1 fan-out scanned all its 10,002 steps (4-6 ms a release).
+#[tokio::test]
+async fn a_fan_in_release_updates_its_child_by_key_in_a_young_table() {
+    const MIDDLE: usize = 2_000;
+    let Some(fresh) =
+        common::fresh_schema("a_fan_in_release_updates_its_child_by_key_in_a_young_table").await
+    else {
+        return;
+    };
+    let store = Arc::clone(&fresh.store);
+    let step = |name: String| NewStep {
+        name,
+        handler: "noop".into(),
+        queue: None,
+        inputs: None,
+        retryable: true,
+        max_attempts: 3,
+    };
+    let join = MIDDLE + 1;
+    let fan = Arc::new(StepLayout {
+        steps: std::iter::once("root".to_owned())
+            .chain((0..MIDDLE).map(|i| format!("middle_{i:04}")))
+            .chain(std::iter::once("join".to_owned()))
+            .map(step)
+            .collect(),
+        edges: (1..=MIDDLE)
+            .flat_map(|middle| [(0, middle), (middle, join)])
+            .collect(),
+    });
+    let template_id = template(&*store).await;
+    let mut new_task = task(template_id, None);
+    new_task.layout = fan;
+    store.create_tasks(&[new_task], t0()).await.expect("create");
+    let root = claim(&*store, "w", 1, t0()).await;
+    let now = t0() + secs(1);
+    store
+        .complete_steps(&[ok(&root[0])], now)
+        .await
+        .expect("complete the root");
+    let middle = claim(&*store, "w", 200, now).await;
+    assert_eq!(middle.len(), 200);
+
+    // The release of a batch of finished middle steps: one child, the join.
+    let finished: Vec<i64> = middle.iter().map(|c| c.step_id).collect();
+    let client = fresh.client().await;
+    let row = client
+        .query_one(
+            &format!(
+                "EXPLAIN (FORMAT JSON) {}",
+                common::query_text("release_children.sql")
+            ),
+            &[&finished, &now],
+        )
+        .await
+        .expect("explain the release");
+    let plan: serde_json::Value = row.get(0);
+    fn scans_steps(node: &serde_json::Value) -> bool {
+        match node {
+            serde_json::Value::Object(map) => {
+                (map.get("Node Type") == Some(&json!("Seq Scan"))
+                    && map.get("Relation Name") == Some(&json!("workflow_steps")))
+                    || map.values().any(scans_steps)
+            }
+            serde_json::Value::Array(items) => items.iter().any(scans_steps),
+            _ => false,
+        }
+    }
+    assert!(
+        !scans_steps(&plan),
+        "the release scans every step:\n{}",
+        serde_json::to_string_pretty(&plan).unwrap_or_default()
+    );
+}
