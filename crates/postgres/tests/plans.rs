@@ -15,13 +15,6 @@ use tokio_postgres::types::ToSql;
 
 const TASKS: usize = 20_000;
 const BATCH: usize = 1_000;
-const BIG_TABLES: [&str; 5] = [
-    "tasks",
-    "workflow_steps",
-    "workflow_step_edges",
-    "task_transitions",
-    "workflow_step_transitions",
-];
 
 fn t0() -> Timestamp {
     chrono::DateTime::from_timestamp(1_767_225_600, 0).expect("valid time")
@@ -51,23 +44,6 @@ fn diamond_on(queue: Option<&str>) -> Arc<StepLayout> {
         ],
         edges: vec![(0, 1), (0, 2), (1, 3), (2, 3)],
     })
-}
-
-/// Every full scan of one of the big tables anywhere in the plan tree.
-fn seq_scans(plan: &Value, found: &mut Vec<String>) {
-    match plan {
-        Value::Object(node) => {
-            if node.get("Node Type") == Some(&json!("Seq Scan"))
-                && let Some(Value::String(table)) = node.get("Relation Name")
-                && BIG_TABLES.contains(&table.as_str())
-            {
-                found.push(table.clone());
-            }
-            node.values().for_each(|v| seq_scans(v, found));
-        }
-        Value::Array(items) => items.iter().for_each(|v| seq_scans(v, found)),
-        _ => {}
-    }
 }
 
 /// Names of every index the plan reads.
@@ -178,7 +154,7 @@ async fn assert_no_seq_scan(
             .unwrap_or_else(|e| panic!("explain {name}: {e}"));
         let plan: Value = row.get(0);
         let mut found = Vec::new();
-        seq_scans(&plan, &mut found);
+        common::seq_scans(&plan, &mut found);
         assert!(
             found.is_empty(),
             "{name} ({mode}) scans {found:?}:\n{}",
@@ -569,7 +545,7 @@ async fn hot_queries_use_indexes_at_scale() {
     for phase in ["before analyze", "after analyze"] {
         if phase == "after analyze" {
             client
-                .batch_execute(&format!("ANALYZE {}", BIG_TABLES.join(", ")))
+                .batch_execute(&format!("ANALYZE {}", common::BIG_TABLES.join(", ")))
                 .await
                 .expect("analyze");
         }
@@ -665,7 +641,7 @@ async fn analytics_read_finished_tasks_by_index() {
     // schema's tables: a database-wide ANALYZE would give statistics to the other test's
     // tables while it checks plans without them.
     client
-        .batch_execute(&format!("VACUUM ANALYZE {}", BIG_TABLES.join(", ")))
+        .batch_execute(&format!("VACUUM ANALYZE {}", common::BIG_TABLES.join(", ")))
         .await
         .expect("vacuum analyze");
     for (file, params) in &checks {

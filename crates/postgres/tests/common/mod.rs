@@ -1,6 +1,7 @@
 //! Test harness: a fresh schema per store, on the server named by `TASKER_TEST_DATABASE_URL`.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use tasker_postgres::{PgOptions, PostgresStore};
@@ -100,5 +101,31 @@ pub fn query_text(file: &str) -> String {
             read(file) + &read("claim_picked.sql")
         }
         _ => file.split('+').map(read).collect(),
+    }
+}
+
+/// The tables whose full scan is a plan error: they grow with every task ever run.
+pub const BIG_TABLES: [&str; 5] = [
+    "tasks",
+    "workflow_steps",
+    "workflow_step_edges",
+    "task_transitions",
+    "workflow_step_transitions",
+];
+
+/// Every full scan of one of the big tables anywhere in the plan tree.
+pub fn seq_scans(plan: &Value, found: &mut Vec<String>) {
+    match plan {
+        Value::Object(node) => {
+            if node.get("Node Type") == Some(&json!("Seq Scan"))
+                && let Some(Value::String(table)) = node.get("Relation Name")
+                && BIG_TABLES.contains(&table.as_str())
+            {
+                found.push(table.clone());
+            }
+            node.values().for_each(|v| seq_scans(v, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| seq_scans(v, found)),
+        _ => {}
     }
 }
